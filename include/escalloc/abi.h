@@ -1,0 +1,96 @@
+/*
+ * escalloc/abi.h — the one contract between the escalloc pass and its runtime.
+ *
+ * Code compiled with the escalloc pass calls only the entry points declared
+ * here; the runtime (libescalloc_rt) defines them.  Nothing else is shared.
+ *
+ * ABI versioning
+ *   Every module that the pass lowers references the symbol named by
+ *   ESCALLOC_ABI_SYMBOL.  The runtime defines exactly that symbol, so an object
+ *   built against another ABI version fails at link time ("undefined reference
+ *   to escalloc_abi_v1") instead of calling entry points with the wrong shape.
+ *   Bump ESCALLOC_ABI_VERSION (and the symbol) on any incompatible change.
+ *
+ * Alignment contract
+ *   - Every allocation of more than 8 bytes is aligned to 16 bytes (x86-64's
+ *     alignof(max_align_t)): a 24-byte request may hold a long double, so it is
+ *     served from the 32-byte size class.
+ *   - Allocations of at most 8 bytes are aligned to 8 bytes (nothing larger
+ *     than 8 bytes fits in them).
+ *   - ESCALLOC_ALIGN8 waives the 16-byte guarantee: the caller promises that no
+ *     access to the object needs more than 8-byte alignment.  The runtime may
+ *     then use Go's 8-aligned 24-byte size class.  Only the pass sets it, and
+ *     only where it sees every access.
+ *   - Tiny objects (ESCALLOC_NOSCAN and size < ESCALLOC_TINY_SIZE) are packed
+ *     into 16-byte blocks with natural alignment for their size (8 when the size
+ *     is a multiple of 8, 4 for multiples of 4, 2 for even sizes, else 1), as in
+ *     Go's tiny allocator.
+ *   - escalloc_aligned_alloc honours any power-of-two alignment.
+ *
+ * Flags are a bit set; unknown bits are reserved and must be zero.
+ */
+#ifndef ESCALLOC_ABI_H
+#define ESCALLOC_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ESCALLOC_ABI_VERSION 1
+/* The symbol lowered code references; the runtime defines it. */
+#define ESCALLOC_ABI_SYMBOL "escalloc_abi_v1"
+
+/* The object holds no pointers (Go's noscan).  Must be exact: a collector may
+ * rely on it.  Eligible for the tiny allocator when size < ESCALLOC_TINY_SIZE. */
+#define ESCALLOC_NOSCAN 0x1u
+/* The memory must be zeroed (calloc). */
+#define ESCALLOC_NEEDZERO 0x2u
+/* No access needs more than 8-byte alignment (see the alignment contract). */
+#define ESCALLOC_ALIGN8 0x4u
+/* All defined flag bits. */
+#define ESCALLOC_FLAGS_MASK 0x7u
+
+/* Go's constants: 8 KiB pages, objects up to 32 KiB in size classes, tiny
+ * blocks of 16 bytes. */
+#define ESCALLOC_PAGE_SIZE 8192u
+#define ESCALLOC_MAX_SMALL_SIZE 32768u
+#define ESCALLOC_TINY_SIZE 16u
+
+/* The ABI version marker (its value is ESCALLOC_ABI_VERSION). */
+extern const int escalloc_abi_v1;
+
+/* General allocation: `size` bytes with `flags`.  Returns NULL with errno =
+ * ENOMEM when memory is exhausted.  escalloc_mallocgc(0, f) returns a unique
+ * pointer, as malloc(0) does. */
+void *escalloc_mallocgc(size_t size, uint32_t flags);
+
+/* Allocation whose size class was computed at compile time from the same
+ * generated table (rtlib/sizeclasses.h) the runtime uses.  `sizeclass` is the
+ * class that escalloc_size_class(size, flags) gives (1..ESCALLOC_NUM_CLASSES-1),
+ * `size` the requested size (used for statistics and tiny objects). */
+void *escalloc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags);
+
+/* calloc with flags: NULL and errno = ENOMEM when count * size overflows. */
+void *escalloc_calloc(size_t count, size_t size, uint32_t flags);
+
+/* Power-of-two alignment; NULL and errno = EINVAL for a bad alignment. */
+void *escalloc_aligned_alloc(size_t alignment, size_t size, uint32_t flags);
+
+/* realloc: in place when the new size stays in the object's size class. */
+void *escalloc_realloc(void *ptr, size_t size);
+
+/* free: NULL is a no-op; a double free or a foreign pointer aborts with a
+ * message naming the address. */
+void escalloc_free(void *ptr);
+
+/* The usable size of a live object (a tiny object's own size, not 16). */
+size_t escalloc_usable_size(const void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ESCALLOC_ABI_H */

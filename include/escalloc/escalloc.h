@@ -1,0 +1,62 @@
+/*
+ * escalloc/escalloc.h — the runtime's public API for C programs: heap
+ * statistics (Go's runtime.MemStats), returning memory to the OS (Go's
+ * debug.FreeOSMemory) and heap profiles.
+ *
+ * The allocation entry points themselves are the standard ones (malloc, free,
+ * ...), which the runtime replaces, and the prefixed ones in escalloc/abi.h.
+ */
+#ifndef ESCALLOC_ESCALLOC_H
+#define ESCALLOC_ESCALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "escalloc/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Number of size classes including class 0 (large objects); matches Go. */
+#define ESCALLOC_NUM_SIZE_CLASSES 68
+
+/* Per size class counters, as Go's MemStats.BySize. */
+struct escalloc_class_stats {
+  uint32_t size;    /* object size of the class */
+  uint64_t mallocs; /* objects allocated in this class, cumulative */
+  uint64_t frees;   /* objects freed in this class, cumulative */
+};
+
+/* Go's runtime.MemStats, the fields that mean something without a collector.
+ * Byte counts are of slots (size-class sizes), not of requested sizes. */
+struct escalloc_memstats {
+  uint64_t Alloc;        /* = HeapAlloc */
+  uint64_t TotalAlloc;   /* bytes allocated, cumulative */
+  uint64_t Sys;          /* bytes obtained from the OS (virtual, mapped) */
+  uint64_t Mallocs;      /* objects allocated, cumulative */
+  uint64_t Frees;        /* objects freed, cumulative */
+  uint64_t HeapAlloc;    /* bytes in live objects (slot sizes) */
+  uint64_t HeapSys;      /* bytes of heap memory obtained from the OS */
+  uint64_t HeapIdle;     /* bytes in spans with no objects */
+  uint64_t HeapInuse;    /* bytes in spans with at least one object */
+  uint64_t HeapReleased; /* bytes of idle spans returned to the OS */
+  uint64_t HeapObjects;  /* live objects */
+  uint64_t TinyAllocs;   /* tiny objects allocated, cumulative */
+  uint64_t LargeAllocs;  /* objects above 32 KiB allocated, cumulative */
+  struct escalloc_class_stats BySize[ESCALLOC_NUM_SIZE_CLASSES];
+};
+
+/* Fills *stats.  Counters of threads that are still running may lag by the
+ * allocations they have not yet flushed; once all other threads are joined the
+ * figures are exact. */
+void escalloc_read_memstats(struct escalloc_memstats *stats);
+
+/* Returns every free page to the OS now (madvise), as Go's debug.FreeOSMemory. */
+void escalloc_free_os_memory(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ESCALLOC_ESCALLOC_H */
