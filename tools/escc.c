@@ -1,0 +1,308 @@
+/*
+ * escc — the escalloc compiler driver.
+ *
+ * Behaves like `cc`: every argument it does not own passes through to clang
+ * unchanged.  It adds the escalloc pass plugin (as -fpass-plugin= so the pass
+ * runs, and as -fplugin= so clang accepts `-mllvm -escalloc-*` knobs) and, when
+ * linking, the escalloc runtime: statically into executables, as the shared
+ * library into -shared outputs, so that a process never holds two heaps (an
+ * executable's static runtime exports malloc and the escalloc_* entry points,
+ * which interpose on the shared runtime's copies).
+ *
+ * Everything escc needs is found relative to its own location, identically in
+ * the build tree and in an installed prefix:
+ *   <dir of escc>/../lib/EscallocPass.so, libescalloc_rt.{a,so}
+ *   <dir of escc>/../include/escalloc/*.h
+ *
+ * Before running clang, escc checks that clang, the plugin and the runtime exist
+ * and that clang's major version is the LLVM version the plugin was built for:
+ * a plugin loaded into another LLVM crashes inside clang, so a mismatch is a
+ * one-line "escc: error: ..." instead.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef ESCC_LLVM_MAJOR
+#error "ESCC_LLVM_MAJOR must be defined by the build"
+#endif
+
+enum runtime_mode { RT_AUTO, RT_STATIC, RT_SHARED, RT_NONE };
+
+struct options {
+  bool explain;          /* -m: print the decisions */
+  int explain_level;     /* -m=2: also the flow, step by step */
+  bool links;            /* the command produces a linked output */
+  bool shared;           /* -shared */
+  bool lto;              /* -flto or -flto=... */
+  bool verbose;          /* -v: echo the clang command line */
+  enum runtime_mode runtime;
+};
+
+static const char *progname = "escc";
+
+static void die(const char *fmt, const char *arg) {
+  fprintf(stderr, "%s: error: ", progname);
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+static void print_help(void) {
+  printf(
+      "OVERVIEW: escc - compile C with escalloc (Go-style escape analysis and allocation)\n"
+      "\n"
+      "USAGE: escc [options] file...\n"
+      "\n"
+      "escc runs clang with the escalloc pass plugin and links the escalloc runtime.\n"
+      "Every option not listed here is passed to clang unchanged.\n"
+      "\n"
+      "OPTIONS:\n"
+      "  -m                 Print the escape decisions (like Go's -gcflags=-m):\n"
+      "                     -Rpass=escalloc -Rpass-missed=escalloc -Rpass-analysis=escalloc\n"
+      "  -m=2               As -m, and explain each escape step by step (-escalloc-explain)\n"
+      "  --rt=MODE          Runtime to link: static (default for executables),\n"
+      "                     shared (default with -shared), none\n"
+      "  --help             Display this help\n"
+      "  --version          Display escc's version and the LLVM it was built for\n"
+      "\n"
+      "ENVIRONMENT:\n"
+      "  ESCC_CC            The clang to run (default: %s); its major version must be %d\n"
+      "\n"
+      "Knobs of the pass are passed as -mllvm -escalloc-<knob>=<value>, e.g.\n"
+      "  escc -O2 -mllvm -escalloc-max-stack-size=1024 file.c\n",
+      ESCC_DEFAULT_CC, ESCC_LLVM_MAJOR);
+}
+
+/* The directory that holds this executable. */
+static void self_dir(char *out, size_t size) {
+  char path[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0)
+    die("cannot locate the escc executable (%s)", strerror(errno));
+  path[n] = '\0';
+  char *slash = strrchr(path, '/');
+  if (slash)
+    *slash = '\0';
+  snprintf(out, size, "%s", path);
+}
+
+static char *join(const char *dir, const char *rel, const char *name) {
+  size_t n = strlen(dir) + strlen(rel) + strlen(name) + 3;
+  char *s = malloc(n);
+  if (!s)
+    die("%s", "out of memory");
+  snprintf(s, n, "%s/%s%s%s", dir, rel, *name ? "/" : "", name);
+  /* Canonicalise when the file exists, for readable error messages. */
+  char *real = realpath(s, NULL);
+  if (real) {
+    free(s);
+    return real;
+  }
+  return s;
+}
+
+static bool is_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static char *concat(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 1;
+  char *s = malloc(n);
+  if (!s)
+    die("%s", "out of memory");
+  snprintf(s, n, "%s%s", a, b);
+  return s;
+}
+
+/* Runs `cc -dumpversion` and returns the major version, or -1 when cc cannot
+ * be run.  Uses fork/exec rather than popen so that no shell interprets cc. */
+static int clang_major_version(const char *cc) {
+  int fds[2];
+  if (pipe(fds) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execlp(cc, cc, "-dumpversion", (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  char buf[64] = {0};
+  ssize_t total = 0, n;
+  while (total < (ssize_t)sizeof buf - 1 &&
+         (n = read(fds[0], buf + total, sizeof buf - 1 - total)) > 0)
+    total += n;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total == 0)
+    return -1;
+  return atoi(buf);
+}
+
+/* Classifies the arguments escc must know about; returns true for an argument
+ * that escc consumes (not passed to clang). */
+static bool scan_arg(const char *arg, struct options *o) {
+  if (strcmp(arg, "-m") == 0) {
+    o->explain = true;
+    return true;
+  }
+  if (strncmp(arg, "-m=", 3) == 0) {
+    o->explain = true;
+    o->explain_level = atoi(arg + 3);
+    if (o->explain_level < 1 || o->explain_level > 2)
+      die("invalid value in '%s' (expected -m, -m=1 or -m=2)", arg);
+    return true;
+  }
+  if (strncmp(arg, "--rt=", 5) == 0) {
+    const char *m = arg + 5;
+    if (strcmp(m, "static") == 0)
+      o->runtime = RT_STATIC;
+    else if (strcmp(m, "shared") == 0)
+      o->runtime = RT_SHARED;
+    else if (strcmp(m, "none") == 0)
+      o->runtime = RT_NONE;
+    else
+      die("invalid value in '%s' (expected static, shared or none)", arg);
+    return true;
+  }
+  if (!strcmp(arg, "-c") || !strcmp(arg, "-S") || !strcmp(arg, "-E") ||
+      !strcmp(arg, "-fsyntax-only") || !strcmp(arg, "-M") || !strcmp(arg, "-MM") ||
+      !strcmp(arg, "-###") || !strcmp(arg, "-dumpversion") || !strcmp(arg, "--version") ||
+      !strncmp(arg, "-print-", 7) || !strncmp(arg, "--print-", 8))
+    o->links = false;
+  else if (!strcmp(arg, "-shared"))
+    o->shared = true;
+  else if (!strcmp(arg, "-flto") || !strncmp(arg, "-flto=", 6))
+    o->lto = true;
+  else if (!strcmp(arg, "-fno-lto"))
+    o->lto = false;
+  else if (!strcmp(arg, "-v"))
+    o->verbose = true;
+  return false;
+}
+
+int main(int argc, char **argv) {
+  struct options o = {.links = true, .runtime = RT_AUTO};
+  bool has_input = false;
+
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-help")) {
+      print_help();
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("escc (escalloc) %s, for LLVM %d\n", ESCC_VERSION, ESCC_LLVM_MAJOR);
+      fflush(stdout);
+      /* Fall through to clang's own --version, as cc drivers do. */
+    }
+  }
+
+  const char *cc = getenv("ESCC_CC");
+  if (!cc || !*cc)
+    cc = ESCC_DEFAULT_CC;
+
+  char dir[PATH_MAX];
+  self_dir(dir, sizeof dir);
+  char *plugin = join(dir, ESCC_LIBDIR_REL, "EscallocPass.so");
+  char *rt_static = join(dir, ESCC_LIBDIR_REL, "libescalloc_rt.a");
+  char *rt_shared = join(dir, ESCC_LIBDIR_REL, "libescalloc_rt.so");
+  char *libdir = join(dir, ESCC_LIBDIR_REL, "");
+  char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
+
+  /* Worst case: every argument plus the ones escc adds. */
+  char **args = calloc((size_t)argc + 32, sizeof *args);
+  if (!args)
+    die("%s", "out of memory");
+  int n = 0;
+  args[n++] = (char *)cc;
+
+  for (int i = 1; i < argc; i++) {
+    if (scan_arg(argv[i], &o))
+      continue;
+    if (argv[i][0] != '-' || !strcmp(argv[i], "-"))
+      has_input = true;
+    args[n++] = argv[i];
+  }
+  if (!has_input)
+    o.links = false;
+
+  int major = clang_major_version(cc);
+  if (major < 0) {
+    fprintf(stderr, "%s: error: cannot run '%s' (set ESCC_CC to a clang-%d)\n", progname, cc,
+            ESCC_LLVM_MAJOR);
+    return 1;
+  }
+  if (major != ESCC_LLVM_MAJOR) {
+    fprintf(stderr,
+            "%s: error: '%s' is LLVM %d, but the escalloc plugin was built for LLVM %d; "
+            "set ESCC_CC to a clang-%d\n",
+            progname, cc, major, ESCC_LLVM_MAJOR, ESCC_LLVM_MAJOR);
+    return 1;
+  }
+  if (!is_file(plugin))
+    die("escalloc pass plugin not found: %s", plugin);
+
+  args[n++] = concat("-fpass-plugin=", plugin);
+  args[n++] = concat("-fplugin=", plugin);
+  args[n++] = concat("-I", incdir);
+  if (o.explain) {
+    args[n++] = "-Rpass=escalloc";
+    args[n++] = "-Rpass-missed=escalloc";
+    args[n++] = "-Rpass-analysis=escalloc";
+    if (o.explain_level >= 2) {
+      args[n++] = "-mllvm";
+      args[n++] = "-escalloc-explain";
+    }
+  }
+
+  if (o.links) {
+    if (o.lto) {
+      /* With LTO the analysis runs at link time, inside lld. */
+      args[n++] = "-fuse-ld=lld";
+      args[n++] = concat("-Wl,--load-pass-plugin=", plugin);
+    }
+    enum runtime_mode rt = o.runtime;
+    if (rt == RT_AUTO)
+      rt = o.shared ? RT_SHARED : RT_STATIC;
+    if (rt == RT_STATIC) {
+      if (!is_file(rt_static))
+        die("escalloc runtime not found: %s", rt_static);
+      /* Whole archive: the drop-in malloc must replace libc's even when no
+       * object references an escalloc_* entry point. */
+      args[n++] = "-Wl,--whole-archive";
+      args[n++] = rt_static;
+      args[n++] = "-Wl,--no-whole-archive";
+      args[n++] = "-lpthread";
+    } else if (rt == RT_SHARED) {
+      if (!is_file(rt_shared))
+        die("escalloc runtime not found: %s", rt_shared);
+      args[n++] = concat("-L", libdir);
+      args[n++] = concat("-Wl,-rpath,", libdir);
+      args[n++] = "-lescalloc_rt";
+    }
+  }
+  args[n] = NULL;
+
+  if (o.verbose) {
+    fprintf(stderr, "%s: running:", progname);
+    for (int i = 0; i < n; i++)
+      fprintf(stderr, " %s", args[i]);
+    fputc('\n', stderr);
+  }
+  execvp(cc, args);
+  die("cannot run clang: %s", strerror(errno));
+  return 1;
+}
