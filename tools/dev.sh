@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# tools/dev.sh — the one entry point for building and testing escalloc on a
+# Debian bookworm machine.  Each command installs what is missing first.
+#
+#   tools/dev.sh demo       build, then compile examples/points.c with `escc -O2 -m` and run it
+#   tools/dev.sh check      build, then run the check tier (runtime unit tests, lit, end-to-end, one real program)
+#   tools/dev.sh build      configure and build only (build/)
+#   tools/dev.sh realworld  the real-programs comparison (slow; writes docs/realworld.md)
+#   tools/dev.sh bench      the runtime and lowering benchmarks (slow; prints ratios)
+#   tools/dev.sh deps       install the Debian packages the project needs
+#
+# Environment: BUILD_DIR (default: build), JOBS (default: nproc).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+jobs=${JOBS:-$(nproc)}
+
+# Packages for building and the check tier.
+check_packages=(clang-19 llvm-19-dev llvm-19-tools lld-19 libclang-rt-19-dev cmake ninja-build
+  python3 python3-yaml python3-pygments valgrind libcmocka-dev gnuplot-nox dpkg-dev file)
+# Extra packages for the benchmarks (competitor allocators).
+bench_packages=(libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev hyperfine)
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  say "installing: ${missing[*]}"
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+do_build() {
+  install_missing "${check_packages[@]}"
+  if [[ ! -f $build/build.ninja ]]; then
+    say "configuring $build"
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  say "building"
+  ninja -C "$build" -j "$jobs"
+}
+
+cmd=${1:-}
+case $cmd in
+  deps) install_missing "${check_packages[@]}" ;;
+  build) do_build ;;
+  demo)
+    do_build
+    say "escc -O2 -m examples/points.c -o $build/points"
+    "$build/bin/escc" -O2 -m "$root/examples/points.c" -o "$build/points"
+    say "running $build/points"
+    "$build/points"
+    ;;
+  check)
+    do_build
+    say "running the check tier (ctest -L check)"
+    cd "$build" && ctest -L check --output-on-failure -j "$jobs"
+    ;;
+  realworld)
+    do_build
+    exec "$root/test/realworld/run.sh" --build-dir "$build" "${@:2}"
+    ;;
+  bench)
+    install_missing "${bench_packages[@]}"
+    do_build
+    ninja -C "$build" bench
+    ;;
+  -h | --help | help | "")
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    [[ -n $cmd ]] || exit 2
+    ;;
+  *)
+    echo "dev.sh: error: unknown command '$cmd' (try: tools/dev.sh --help)" >&2
+    exit 2
+    ;;
+esac
