@@ -5,7 +5,7 @@ import lit.formats
 
 config.name = "escalloc"
 config.test_format = lit.formats.ShTest(execute_external=False)
-config.suffixes = [".ll", ".c"]
+config.suffixes = [".ll", ".c", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.escalloc_obj_root, "test")
 # realworld/ and the runtime's cmocka tests have their own drivers.

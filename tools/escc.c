@@ -12,7 +12,7 @@
  * Everything escc needs is found relative to its own location, identically in
  * the build tree and in an installed prefix:
  *   <dir of escc>/../lib/EscallocPass.so, libescalloc_rt.{a,so}
- *   <dir of escc>/../include/escalloc/*.h
+ *   <dir of escc>/../include/escalloc/ (the public headers)
  *
  * Before running clang, escc checks that clang, the plugin and the runtime exist
  * and that clang's major version is the LLVM version the plugin was built for:
