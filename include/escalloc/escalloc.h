@@ -55,6 +55,25 @@ void escalloc_read_memstats(struct escalloc_memstats *stats);
 /* Returns every free page to the OS now (madvise), as Go's debug.FreeOSMemory. */
 void escalloc_free_os_memory(void);
 
+/* --- Heap profiling (Go's runtime.MemProfileRate, pprof.WriteHeapProfile) ---
+ * The runtime samples about one allocation per `rate` bytes allocated (an
+ * exponential interval, as Go does), records its call stack and follows it
+ * until it is freed.  ESCALLOC_MEMPROFILE_RATE sets the rate at start-up
+ * (default 524288; 0 = off; 1 = every allocation); ESCALLOC_MEMPROFILE=path
+ * writes a profile at exit (%p in path expands to the pid; without it a forked
+ * child writes none).  Read profiles with `go tool pprof`. */
+
+/* Writes the heap profile now: pprof's profile.proto, gzip-compressed, with
+ * alloc_objects, alloc_space, inuse_objects and inuse_space scaled as Go
+ * scales them.  Returns 0, or -1 with errno set. */
+int escalloc_write_heap_profile(const char *path);
+
+/* Sets the sampling rate in bytes (0 = off, 1 = every allocation) and returns
+ * the previous one; -1 with errno = EINVAL for a negative rate.  Set it early:
+ * threads other than the caller switch at their next sample (or within 4 MiB
+ * of allocation when the old rate was 0). */
+int64_t escalloc_set_memprofile_rate(int64_t rate);
+
 #ifdef __cplusplus
 }
 #endif

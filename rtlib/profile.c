@@ -1,0 +1,525 @@
+/*
+ * profile.c — the sampled heap profiler: which allocations are sampled, their
+ * call stacks, the per-site counters (buckets), the table of live sampled
+ * objects, and when profiles are written (ESCALLOC_MEMPROFILE at exit,
+ * escalloc_write_heap_profile on demand).  The pprof encoding is profwrite.c.
+ *
+ * Sampling follows Go's mcache.nextSample: each thread draws the number of
+ * bytes until its next sample from an exponential distribution with mean
+ * `rate`, so an allocation of s bytes is sampled with probability
+ * 1 - exp(-s/rate) whatever the allocation pattern, which is what the scaling
+ * at write time (esc_prof_scale, Go's scaleHeapSample) undoes.  Rate 1 samples
+ * every allocation.
+ *
+ * Locks
+ *   prof_lock guards the bucket hash table, the bucket counters, the live
+ *   table and writes to the page map.  Nothing that holds it calls malloc, and
+ *   it is taken across fork (prof_atfork_*), so a child never inherits it
+ *   held.  sysalloc needs no lock (each call is its own mmap).
+ *
+ * Invariants: see profile.h.  In addition, buckets are never freed, so a
+ * snapshot can read a bucket's stack after dropping the lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <unwind.h>
+
+#include "escalloc/escalloc.h"
+#include "profile.h"
+
+__thread int64_t esc_prof_next_sample;
+uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
+
+/* The sampling rate in bytes (0 = off); written by settings and
+ * escalloc_set_memprofile_rate, read by every thread's slow path. */
+static _Atomic int64_t prof_rate = ESC_PROF_DEFAULT_RATE;
+
+/* Per-thread sampler state, touched only on the slow path. */
+static __thread uint64_t prof_rand_state; /* xorshift64*; 0 = thread not yet seeded */
+static __thread int prof_busy;            /* this thread is inside the profiler */
+
+static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* --- Bookkeeping memory ------------------------------------------------------ */
+
+void *esc_prof_sysalloc(size_t size) {
+  void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void esc_prof_sysfree(void *p, size_t size) {
+  if (p)
+    munmap(p, size);
+}
+
+/* Buckets come from 64 KiB chunks that are never returned (as Go's
+ * persistentalloc); guarded by prof_lock. */
+static char *chunk_next, *chunk_end;
+
+static void *persistent_alloc(size_t size) {
+  size = (size + 15) & ~(size_t)15;
+  if ((size_t)(chunk_end - chunk_next) < size) {
+    size_t chunk = size > (64 << 10) ? size : (64 << 10);
+    char *c = esc_prof_sysalloc(chunk);
+    if (!c)
+      return NULL;
+    chunk_next = c;
+    chunk_end = c + chunk;
+  }
+  void *p = chunk_next;
+  chunk_next += size;
+  return p;
+}
+
+/* --- Math without libm --------------------------------------------------------- */
+
+static double pow2i(int k) { /* 2^k for -1022 <= k <= 1023 */
+  union { uint64_t u; double d; } v = {(uint64_t)(k + 1023) << 52};
+  return v.d;
+}
+
+#define LN2 0.69314718055994530942
+
+double esc_prof_exp_neg(double x) {
+  if (x <= 0)
+    return 1;
+  if (x > 700)
+    return 0;
+  int k = (int)(x / LN2);
+  double r = x - k * LN2; /* exp(-x) = 2^-k * exp(-r), 0 <= r < ln 2 */
+  double term = 1, sum = 1;
+  for (int i = 1; i < 20; i++) {
+    term *= -r / i;
+    sum += term;
+  }
+  return sum * pow2i(-k);
+}
+
+double esc_prof_neg_log(double u) {
+  union { double d; uint64_t u; } v = {u};
+  int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+  v.u = (v.u & ~(0x7ffull << 52)) | (1023ull << 52); /* mantissa m in [1, 2) */
+  double m = v.d;
+  if (m > 1.41421356237309504880) { /* centre m on 1 for a short series */
+    m /= 2;
+    e++;
+  }
+  double t = (m - 1) / (m + 1), t2 = t * t, term = t, sum = 0;
+  for (int i = 1; i < 30; i += 2) { /* ln m = 2 atanh t */
+    sum += term / i;
+    term *= t2;
+  }
+  return -(e * LN2 + 2 * sum);
+}
+
+void esc_prof_scale(uint64_t count, uint64_t size, int64_t rate, int64_t *objects, int64_t *bytes) {
+  if (count == 0 || size == 0) {
+    *objects = *bytes = 0;
+    return;
+  }
+  if (rate <= 1) {
+    *objects = (int64_t)count;
+    *bytes = (int64_t)(count * size);
+    return;
+  }
+  /* Each object of `size` bytes was sampled with probability 1-exp(-size/rate). */
+  double scale = 1 / (1 - esc_prof_exp_neg((double)size / (double)rate));
+  *objects = (int64_t)((double)count * scale);
+  *bytes = (int64_t)((double)(count * size) * scale);
+}
+
+/* --- Sampling -------------------------------------------------------------------- */
+
+int64_t esc_prof_rate(void) { return prof_rate; }
+
+static uint64_t prof_rand(void) {
+  uint64_t x = prof_rand_state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  prof_rand_state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+static void prof_seed_thread(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uintptr_t)&prof_rand_state ^
+               ((uint64_t)getpid() << 40);
+  prof_rand_state = s ? s : 0x9E3779B97F4A7C15ull;
+  prof_rand();
+}
+
+/* Bytes until the next sample: exponential with mean rate (Go's nextSample). */
+static int64_t next_sample_distance(int64_t rate) {
+  if (rate <= 0)
+    return ESC_PROF_IDLE_RECHECK;
+  if (rate == 1)
+    return 0;
+  double u = (double)((prof_rand() >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
+  double d = esc_prof_neg_log(u) * (double)rate;
+  const double cap = (double)((int64_t)1 << 40); /* a few hundred thousand means */
+  return d > cap ? (int64_t)cap : (int64_t)d;
+}
+
+struct unwind_state {
+  uintptr_t *pcs;
+  int n, skip;
+};
+
+static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) {
+  struct unwind_state *s = arg;
+  uintptr_t pc = _Unwind_GetIP(ctx);
+  if (pc == 0)
+    return _URC_END_OF_STACK;
+  if (s->skip > 0) {
+    s->skip--;
+    return _URC_NO_REASON;
+  }
+  s->pcs[s->n++] = pc;
+  return s->n == ESC_PROF_MAX_STACK ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* Return addresses of the callers of esc_prof_malloc_slow, leaf first.  The
+ * allocator's own frames above the program are kept; the profile names them in
+ * drop_frames.  _Unwind_Backtrace reads .eh_frame, so it works without frame
+ * pointers, and it does not allocate (unlike glibc's backtrace). */
+static __attribute__((noinline)) int capture_stack(uintptr_t *pcs) {
+  struct unwind_state s = {pcs, 0, 2}; /* skip capture_stack, esc_prof_malloc_slow */
+  _Unwind_Backtrace(unwind_frame, &s);
+  return s.n;
+}
+
+/* The bucket hash table: heads from sysalloc on first use. */
+#define BUCKET_HASH_SIZE (1u << 14)
+static struct esc_prof_bucket **bucket_heads;
+static struct esc_prof_bucket *bucket_all;
+
+static uint64_t hash_stack(const uintptr_t *pcs, int n, uint64_t size) {
+  uint64_t h = 0xcbf29ce484222325ull ^ size;
+  for (int i = 0; i < n; i++) {
+    h ^= pcs[i];
+    h *= 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+/* Finds or makes the bucket for (stack, size); prof_lock held. */
+static struct esc_prof_bucket *bucket_for(const uintptr_t *pcs, int n, uint64_t size) {
+  if (!bucket_heads && !(bucket_heads = esc_prof_sysalloc(BUCKET_HASH_SIZE * sizeof *bucket_heads)))
+    return NULL;
+  uint64_t h = hash_stack(pcs, n, size);
+  struct esc_prof_bucket **head = &bucket_heads[h & (BUCKET_HASH_SIZE - 1)];
+  for (struct esc_prof_bucket *b = *head; b; b = b->hash_next)
+    if (b->hash == h && b->size == size && b->nstk == (uint32_t)n &&
+        memcmp(b->stk, pcs, n * sizeof *pcs) == 0)
+      return b;
+  struct esc_prof_bucket *b = persistent_alloc(sizeof *b + n * sizeof *pcs);
+  if (!b)
+    return NULL;
+  b->hash = h;
+  b->size = size;
+  b->nstk = (uint32_t)n;
+  memcpy(b->stk, pcs, n * sizeof *pcs);
+  b->hash_next = *head;
+  *head = b;
+  b->all_next = bucket_all;
+  bucket_all = b;
+  return b;
+}
+
+/* --- The live table: sampled object address -> bucket -------------------------
+ * Open addressing with linear probing and backward-shift deletion, so there
+ * are no tombstones; grown at half load.  Guarded by prof_lock. */
+struct live_slot {
+  uintptr_t addr; /* 0 = empty */
+  struct esc_prof_bucket *b;
+};
+static struct live_slot *live;
+static size_t live_cap, live_count;
+
+static size_t live_index(uintptr_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (live_cap - 1); }
+
+static int live_grow(void) {
+  size_t ncap = live_cap ? live_cap * 2 : 4096;
+  struct live_slot *n = esc_prof_sysalloc(ncap * sizeof *n), *old = live;
+  size_t ocap = live_cap;
+  if (!n)
+    return -1;
+  live = n;
+  live_cap = ncap;
+  for (size_t i = 0; i < ocap; i++)
+    if (old[i].addr) {
+      size_t j = live_index(old[i].addr);
+      while (live[j].addr)
+        j = (j + 1) & (live_cap - 1);
+      live[j] = old[i];
+    }
+  esc_prof_sysfree(old, ocap * sizeof *old);
+  return 0;
+}
+
+static int live_insert(uintptr_t a, struct esc_prof_bucket *b) {
+  if ((live_count + 1) * 2 > live_cap && live_grow() != 0)
+    return -1;
+  size_t i = live_index(a);
+  while (live[i].addr && live[i].addr != a)
+    i = (i + 1) & (live_cap - 1);
+  if (!live[i].addr)
+    live_count++;
+  live[i].addr = a; /* an address reused without a free overwrites its record */
+  live[i].b = b;
+  return 0;
+}
+
+static struct esc_prof_bucket *live_remove(uintptr_t a) {
+  if (!live_cap)
+    return NULL;
+  size_t i = live_index(a);
+  while (live[i].addr != a) {
+    if (!live[i].addr)
+      return NULL;
+    i = (i + 1) & (live_cap - 1);
+  }
+  struct esc_prof_bucket *b = live[i].b;
+  live_count--;
+  /* Backward shift: pull later entries of the probe run into the hole unless
+   * their home slot lies cyclically after the hole. */
+  size_t hole = i, j = i;
+  for (;;) {
+    j = (j + 1) & (live_cap - 1);
+    if (!live[j].addr)
+      break;
+    size_t home = live_index(live[j].addr);
+    if (((j - home) & (live_cap - 1)) >= ((j - hole) & (live_cap - 1))) {
+      live[hole] = live[j];
+      hole = j;
+    }
+  }
+  live[hole].addr = 0;
+  live[hole].b = NULL;
+  return b;
+}
+
+static void pagemap_add(const void *p, int delta) {
+  uint16_t *c = &esc_prof_pagemap[esc_prof_page_slot(p)];
+  uint16_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+  if (v == 0xffff) /* saturated: stays "maybe sampled" for good */
+    return;
+  __atomic_store_n(c, (uint16_t)(v + delta), __ATOMIC_RELAXED);
+}
+
+static void prof_init(void);
+
+/* Records one sampled allocation. */
+static void record_sample(void *p, size_t size) {
+  uintptr_t pcs[ESC_PROF_MAX_STACK];
+  int n = capture_stack(pcs);
+  pthread_mutex_lock(&prof_lock);
+  struct esc_prof_bucket *b = bucket_for(pcs, n, size);
+  if (b && live_insert((uintptr_t)p, b) == 0) {
+    b->allocs++;
+    pagemap_add(p, +1);
+  }
+  pthread_mutex_unlock(&prof_lock);
+}
+
+void esc_prof_malloc_slow(void *p, size_t size) {
+  /* Allocations the profiler itself causes (atexit's table, the loader's
+   * when zlib is opened) are not sampled: the counter stays negative and the
+   * next allocation retries. */
+  if (prof_busy)
+    return;
+  prof_busy = 1;
+  int64_t rate;
+  if (!prof_rand_state) {
+    /* First slow path of this thread: start it at a random point of the
+     * distribution instead of sampling its first allocation. */
+    prof_init();
+    prof_seed_thread();
+    rate = prof_rate;
+    esc_prof_next_sample = next_sample_distance(rate);
+    if (esc_prof_next_sample > 0)
+      goto out;
+  }
+  rate = prof_rate;
+  esc_prof_next_sample = next_sample_distance(rate);
+  if (rate > 0 && p)
+    record_sample(p, size);
+out:
+  prof_busy = 0;
+}
+
+void esc_prof_free_slow(void *p) {
+  pthread_mutex_lock(&prof_lock);
+  struct esc_prof_bucket *b = live_remove((uintptr_t)p);
+  if (b) {
+    b->frees++;
+    pagemap_add(p, -1);
+  }
+  pthread_mutex_unlock(&prof_lock);
+}
+
+long esc_prof_snapshot(struct esc_prof_record **out, size_t *bytes) {
+  pthread_mutex_lock(&prof_lock);
+  long n = 0;
+  for (struct esc_prof_bucket *b = bucket_all; b; b = b->all_next)
+    n += b->allocs != 0;
+  *bytes = (n ? n : 1) * sizeof **out;
+  struct esc_prof_record *r = esc_prof_sysalloc(*bytes);
+  if (r) {
+    long i = 0;
+    for (struct esc_prof_bucket *b = bucket_all; b; b = b->all_next)
+      if (b->allocs)
+        r[i++] = (struct esc_prof_record){b, b->allocs, b->frees};
+  }
+  pthread_mutex_unlock(&prof_lock);
+  *out = r;
+  return r ? n : -1;
+}
+
+/* --- Settings, exit and fork ------------------------------------------------------ */
+
+static char exit_path[4096]; /* ESCALLOC_MEMPROFILE; "" = no profile at exit */
+static pid_t exit_pid;       /* the process that read it (see write_at_exit) */
+static _Atomic int prof_inited;
+
+/* Writes "escalloc: a b c d" and a newline to stderr without allocating. */
+static void say(const char *a, const char *b, const char *c, const char *d) {
+  const char *parts[] = {"escalloc: ", a, b, c, d, "\n"};
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+    if (parts[i] && write(2, parts[i], strlen(parts[i]))) {
+    }
+}
+
+/* Expands %p to the pid, so that forked children can write their own file. */
+static int expand_path(const char *tmpl, char *out, size_t cap) {
+  size_t o = 0;
+  for (const char *s = tmpl; *s; s++) {
+    if (s[0] == '%' && s[1] == 'p') {
+      char num[24];
+      int k = 0;
+      for (unsigned long v = (unsigned long)getpid(); v || !k; v /= 10)
+        num[k++] = (char)('0' + v % 10);
+      while (k && o + 1 < cap)
+        out[o++] = num[--k];
+      s++;
+    } else if (o + 1 < cap) {
+      out[o++] = *s;
+    }
+  }
+  out[o] = 0;
+  return o + 1 < cap ? 0 : -1;
+}
+
+static void write_at_exit(void) {
+  /* Without %p only the process that was started with the variable writes,
+   * so a forked child that calls exit() does not overwrite its parent's file. */
+  if (!strstr(exit_path, "%p") && getpid() != exit_pid)
+    return;
+  char path[sizeof exit_path + 32];
+  if (expand_path(exit_path, path, sizeof path) != 0) {
+    say("ESCALLOC_MEMPROFILE path too long: ", exit_path, NULL, NULL);
+    return;
+  }
+  if (escalloc_write_heap_profile(path) != 0)
+    say("cannot write the heap profile to ", path, ": ", strerror(errno));
+}
+
+static void prof_atfork_prepare(void) { pthread_mutex_lock(&prof_lock); }
+static void prof_atfork_parent(void) { pthread_mutex_unlock(&prof_lock); }
+static void prof_atfork_child(void) {
+  pthread_mutex_unlock(&prof_lock);
+  /* A new process gets a new random sequence. */
+  prof_seed_thread();
+}
+
+/* Reads ESCALLOC_MEMPROFILE_RATE (a byte count; 0 = off) and
+ * ESCALLOC_MEMPROFILE (a path, %p = pid). */
+static void read_settings(void) {
+  const char *r = getenv("ESCALLOC_MEMPROFILE_RATE");
+  if (r && *r) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(r, &end, 10);
+    if (*end || errno || v < 0)
+      say("invalid ESCALLOC_MEMPROFILE_RATE='", r, "' (expected a byte count >= 0); ",
+          "using the default, 524288");
+    else
+      prof_rate = v;
+  }
+  const char *path = getenv("ESCALLOC_MEMPROFILE");
+  if (path && *path) {
+    if (strlen(path) >= sizeof exit_path) {
+      say("ESCALLOC_MEMPROFILE path too long: ", path, NULL, NULL);
+    } else {
+      strcpy(exit_path, path);
+      exit_pid = getpid();
+      atexit(write_at_exit);
+    }
+  }
+}
+
+static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
+
+static void prof_init_once(void) {
+  prof_busy++; /* atexit and pthread_atfork may allocate */
+  read_settings();
+  pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
+  prof_inited = 1;
+  prof_busy--;
+}
+
+static void prof_init(void) {
+  if (!prof_inited)
+    pthread_once(&prof_once, prof_init_once);
+}
+
+/* Before main, so the rate holds from the first allocation the program makes
+ * and the exit handler runs after the program's own. */
+__attribute__((constructor)) static void prof_constructor(void) { prof_init(); }
+
+/* --- Public API ------------------------------------------------------------------- */
+
+int64_t escalloc_set_memprofile_rate(int64_t rate) {
+  if (rate < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  prof_init();
+  int64_t old = prof_rate;
+  prof_rate = rate;
+  /* This thread starts over at once; others within ESC_PROF_IDLE_RECHECK
+   * bytes or their next sample. */
+  if (prof_rand_state)
+    esc_prof_next_sample = next_sample_distance(rate);
+  return old;
+}
+
+int escalloc_write_heap_profile(const char *path) {
+  if (!path || !*path) {
+    errno = EINVAL;
+    return -1;
+  }
+  prof_init();
+  struct esc_prof_record *records;
+  size_t bytes;
+  prof_busy++;
+  long n = esc_prof_snapshot(&records, &bytes);
+  int rc = -1;
+  if (n < 0)
+    errno = ENOMEM;
+  else
+    rc = esc_prof_write(path, records, n, prof_rate);
+  int saved = errno;
+  esc_prof_sysfree(records, bytes);
+  prof_busy--;
+  errno = saved;
+  return rc;
+}
