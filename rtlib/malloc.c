@@ -1,0 +1,407 @@
+/*
+ * malloc.c — the allocation entry points of escalloc/abi.h (Go's malloc.go):
+ * routing by size and flags, the tiny allocator, large objects, free, realloc,
+ * aligned allocation, and the fatal-error reporter.
+ *
+ * Routing (as mallocgc does):
+ *   - ESCALLOC_NOSCAN and size < 16: the tiny allocator packs the object into
+ *     the thread's current 16-byte block.
+ *   - size <= 32 KiB: a slot of the size class from sizeclasses.h, taken from
+ *     the thread's mcache (mcache_alloc is the fast path).
+ *   - larger: a span of its own from the page heap.
+ *
+ * Tiny blocks are slots of span class 1 (see runtime.h).  Go never frees a
+ * tiny block explicitly; we must, so each block has a 32-bit word in its
+ * span's side table:
+ *     bits  0..15  an object starts at this offset
+ *     bits 16..30  an object ends at offset (bit - 16); an object that ends at
+ *                  offset 15 has no end bit
+ *     bit  31      the block is some mcache's current tiny block
+ * Allocation sets the start and end bits; free clears them after checking the
+ * start bit (a second free of the same object finds it clear: double free);
+ * the block itself is freed by whoever leaves the word with no start bit and
+ * no active bit (one atomic fetch-and decides, so exactly one thread does).
+ * usable_size of a tiny object is start..end: its own size.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "escalloc/abi.h"
+#include "mcache.h"
+
+const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
+
+/* Requests above this fail with ENOMEM before any arithmetic can overflow. */
+#define ESC_MAX_ALLOC ((size_t)1 << 46)
+
+#define TINY_STARTS 0xffffu
+#define TINY_ACTIVE 0x80000000u
+#define DEBUG_FREE_BYTE 0xdf
+#define DEBUG_ALLOC_BYTE 0xab
+
+/* --- errors and settings ------------------------------------------------- */
+
+struct esc_settings esc_settings;
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+
+static int env_flag(const char *name) {
+  const char *v = getenv(name);
+  return v && v[0] && strcmp(v, "0") != 0;
+}
+static void settings_init(void) {
+  esc_settings.debug = env_flag("ESCALLOC_DEBUG");
+  esc_settings.stats = env_flag("ESCALLOC_STATS");
+}
+void esc_read_settings(void) { pthread_once(&settings_once, settings_init); }
+
+void esc_write_stderr(const char *s) {
+  size_t n = strlen(s);
+  while (n) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0)
+      return;
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+char *esc_utoa(uint64_t v, int hex, char buf[24]) {
+  char *p = buf + 23;
+  *p = 0;
+  unsigned base = hex ? 16 : 10;
+  do {
+    *--p = "0123456789abcdef"[v % base];
+    v /= base;
+  } while (v);
+  if (hex) {
+    *--p = 'x';
+    *--p = '0';
+  }
+  return p;
+}
+
+void esc_fatal(const char *what, const void *addr) {
+  char buf[24];
+  esc_write_stderr("escalloc: fatal error: ");
+  esc_write_stderr(what);
+  esc_write_stderr(" (address ");
+  esc_write_stderr(esc_utoa((uintptr_t)addr, 1, buf));
+  esc_write_stderr(")\n");
+  abort();
+}
+
+/* --- counting ------------------------------------------------------------ */
+
+/* A free by a thread with no cache (one exiting) is counted globally. */
+static void count_free(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64_t *global,
+                       uint64_t n) {
+  if (c)
+    esc_count(mine, n);
+  else
+    atomic_fetch_add_explicit(global, n, memory_order_relaxed);
+}
+
+/* --- small objects ------------------------------------------------------- */
+
+/* Frees slot idx of the small span s. */
+static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr_t idx) {
+  count_free(c, c ? &c->stats.nfree[s->spanclass] : NULL, &esc_exited_stats.nfree[s->spanclass], 1);
+  if (ESC_LIKELY(c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
+    uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
+    if (ESC_UNLIKELY(!(*word & bit)))
+      esc_fatal("double free", p);
+    *word &= ~bit;
+    if ((idx >> 6) < s->cur_word)
+      s->cur_word = (uint16_t)(idx >> 6);
+    s->has_free = 1;
+    return;
+  }
+  mcentral_free_remote(s, p, idx);
+}
+
+static inline void *alloc_small(struct mcache *c, uint32_t cls, size_t size, uint32_t flags) {
+  void *p = mcache_alloc(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
+  if (ESC_UNLIKELY(!p)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (flags & ESCALLOC_NEEDZERO)
+    memset(p, 0, size);
+  else if (ESC_UNLIKELY(esc_settings.debug))
+    memset(p, DEBUG_ALLOC_BYTE, escalloc_class_to_size[cls]);
+  return p;
+}
+
+/* --- tiny objects -------------------------------------------------------- */
+
+static inline uint32_t tiny_start_bit(uint32_t off) { return 1u << off; }
+static inline uint32_t tiny_end_bit(uint32_t end) { return end < 15 ? 1u << (16 + end) : 0; }
+/* Offset of the last byte of the object starting at off. */
+static inline uint32_t tiny_end(uint32_t word, uint32_t off) {
+  uint32_t ends = (word >> 16) & 0x7fffu & (~0u << off);
+  return ends ? (uint32_t)__builtin_ctz(ends) : 15;
+}
+
+void esc_tiny_retire(struct mcache *c) {
+  if (!c->tiny)
+    return;
+  uint32_t old = atomic_fetch_and_explicit(c->tiny_word, ~TINY_ACTIVE, memory_order_acq_rel);
+  void *block = (void *)c->tiny;
+  c->tiny = 0;
+  c->tiny_word = NULL;
+  if (!(old & TINY_STARTS)) {
+    struct mspan *s = span_of(block);
+    slot_free(c, s, block, mspan_index(s, block));
+  }
+}
+
+static void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
+  uint32_t n = size ? (uint32_t)size : 1; /* a unique address even for 0 bytes */
+  uint32_t off = c->tiny_offset;
+  if (!(n & 7))
+    off = (off + 7) & ~7u;
+  else if (!(n & 3))
+    off = (off + 3) & ~3u;
+  else if (!(n & 1))
+    off = (off + 1) & ~1u;
+  void *p;
+  if (c->tiny && off + n <= ESC_TINY_BLOCK) {
+    atomic_fetch_or_explicit(c->tiny_word, tiny_start_bit(off) | tiny_end_bit(off + n - 1),
+                             memory_order_relaxed);
+    c->tiny_offset = off + n;
+    p = (void *)(c->tiny + off);
+  } else {
+    void *block = mcache_alloc(c, ESC_TINY_SPANCLASS);
+    if (ESC_UNLIKELY(!block)) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
+    esc_tiny_retire(c);
+    c->tiny_word = &s->tiny[mspan_index(s, block)];
+    atomic_store_explicit(c->tiny_word, TINY_ACTIVE | tiny_start_bit(0) | tiny_end_bit(n - 1),
+                          memory_order_relaxed);
+    c->tiny = (uintptr_t)block;
+    c->tiny_offset = n;
+    p = block;
+  }
+  esc_count(&c->stats.tiny_allocs, 1);
+  if (flags & ESCALLOC_NEEDZERO)
+    memset(p, 0, n);
+  return p;
+}
+
+/* Checks that p starts a live tiny object; returns its block word. */
+static _Atomic uint32_t *tiny_word_of(struct mspan *s, const void *p, uint32_t *snapshot) {
+  uintptr_t off = (uintptr_t)p - s->base;
+  if (ESC_UNLIKELY((off >> 4) >= s->nelems))
+    esc_fatal("pointer into a tiny span's tail (not an object)", p);
+  _Atomic uint32_t *w = &s->tiny[off >> 4];
+  *snapshot = atomic_load_explicit(w, memory_order_relaxed);
+  if (ESC_UNLIKELY(!(*snapshot & tiny_start_bit(off & 15))))
+    esc_fatal("double free or invalid pointer (no tiny object starts here)", p);
+  return w;
+}
+
+static void tiny_free(struct mcache *c, struct mspan *s, void *p) {
+  uint32_t snap, off = (uint32_t)((uintptr_t)p & 15);
+  _Atomic uint32_t *w = tiny_word_of(s, p, &snap);
+  uint32_t mask = tiny_start_bit(off) | tiny_end_bit(tiny_end(snap, off));
+  uint32_t old = atomic_fetch_and_explicit(w, ~mask, memory_order_acq_rel);
+  if (ESC_UNLIKELY(!(old & tiny_start_bit(off))))
+    esc_fatal("double free", p);
+  count_free(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.tiny_frees, 1);
+  if (!((old & ~mask) & (TINY_STARTS | TINY_ACTIVE))) {
+    void *block = (void *)((uintptr_t)p & ~(uintptr_t)15);
+    slot_free(c, s, block, mspan_index(s, block));
+  }
+}
+
+/* --- large objects ------------------------------------------------------- */
+
+static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
+  if (ESC_UNLIKELY(size > ESC_MAX_ALLOC)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  struct mcache *c = mcache_get();
+  uintptr_t npages = (size + ESC_PAGE_SIZE - 1) >> ESC_PAGE_SHIFT;
+  if (!npages)
+    npages = 1;
+  struct mspan *s = mheap_alloc(npages, align_pages, SPAN_LARGE);
+  if (!s)
+    return NULL; /* errno = ENOMEM */
+  void *p = (void *)s->base;
+  if ((flags & ESCALLOC_NEEDZERO) && s->needzero)
+    memset(p, 0, size);
+  else if (!(flags & ESCALLOC_NEEDZERO) && ESC_UNLIKELY(esc_settings.debug))
+    memset(p, DEBUG_ALLOC_BYTE, size);
+  count_free(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
+  count_free(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
+             npages << ESC_PAGE_SHIFT);
+  return p;
+}
+
+/* --- entry points -------------------------------------------------------- */
+
+/* The public names are aliases of the hidden esc_* definitions, so calls from
+ * inside the library (dropin.c, realloc) bind directly, not through the PLT. */
+#define ESC_PUBLIC(name) __attribute__((alias(#name), visibility("default")))
+void *escalloc_mallocgc(size_t, uint32_t) ESC_PUBLIC(esc_mallocgc);
+void *escalloc_mallocgc_class(size_t, uint32_t, uint32_t) ESC_PUBLIC(esc_mallocgc_class);
+void *escalloc_calloc(size_t, size_t, uint32_t) ESC_PUBLIC(esc_calloc);
+void *escalloc_aligned_alloc(size_t, size_t, uint32_t) ESC_PUBLIC(esc_aligned_alloc);
+void escalloc_free(void *) ESC_PUBLIC(esc_free);
+size_t escalloc_usable_size(const void *) ESC_PUBLIC(esc_usable_size);
+void *escalloc_realloc(void *, size_t) ESC_PUBLIC(esc_realloc);
+
+void *esc_mallocgc(size_t size, uint32_t flags) {
+  if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE)) {
+    struct mcache *c = mcache_get();
+    if (ESC_UNLIKELY(!c)) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+      return tiny_alloc(c, size, flags);
+    return alloc_small(c, escalloc_size_class(size, flags), size, flags);
+  }
+  return large_alloc(size, flags, 1);
+}
+
+void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
+  /* A class that cannot hold the object would be a pass bug: stay sound. */
+  if (ESC_UNLIKELY(sizeclass - 1u >= ESCALLOC_NUM_CLASSES - 1u ||
+                   size > escalloc_class_to_size[sizeclass]))
+    return esc_mallocgc(size, flags);
+  struct mcache *c = mcache_get();
+  if (ESC_UNLIKELY(!c)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+    return tiny_alloc(c, size, flags);
+  return alloc_small(c, sizeclass, size, flags);
+}
+
+void *esc_calloc(size_t count, size_t size, uint32_t flags) {
+  size_t total;
+  if (ESC_UNLIKELY(__builtin_mul_overflow(count, size, &total))) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return esc_mallocgc(total, flags | ESCALLOC_NEEDZERO);
+}
+
+void *esc_aligned_alloc(size_t alignment, size_t size, uint32_t flags) {
+  if (ESC_UNLIKELY(alignment == 0 || (alignment & (alignment - 1)))) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (size <= ESCALLOC_MAX_SMALL_SIZE && alignment <= ESC_PAGE_SIZE) {
+    /* A class whose size is a multiple of the alignment has aligned slots
+     * (spans start on a page).  Tiny objects are never used here. */
+    size_t want = size < alignment ? alignment : size;
+    uint32_t cls = escalloc_size_class(want, alignment <= 8 ? flags & ESCALLOC_ALIGN8 : 0);
+    while (cls < ESCALLOC_NUM_CLASSES && escalloc_class_to_size[cls] % alignment)
+      cls++;
+    if (cls < ESCALLOC_NUM_CLASSES) {
+      struct mcache *c = mcache_get();
+      if (ESC_UNLIKELY(!c)) {
+        errno = ENOMEM;
+        return NULL;
+      }
+      return alloc_small(c, cls, size, flags);
+    }
+  }
+  return large_alloc(size, flags, alignment > ESC_PAGE_SIZE ? alignment >> ESC_PAGE_SHIFT : 1);
+}
+
+/* The span of a live object p, checked; aborts on anything else. */
+static struct mspan *checked_span(const void *p, const char *op) {
+  struct mspan *s = span_of(p);
+  if (ESC_UNLIKELY(!s || !span_contains(s, p) || s->state == SPAN_FREE))
+    esc_fatal(op, p);
+  return s;
+}
+
+/* Index of the small object p in s, checked. */
+static uintptr_t checked_index(struct mspan *s, const void *p) {
+  uintptr_t idx = mspan_index(s, p);
+  if (ESC_UNLIKELY(idx >= s->nelems || idx * s->elemsize != (uintptr_t)p - s->base))
+    esc_fatal("pointer into the middle of an object, not its start", p);
+  return idx;
+}
+
+void esc_free(void *p) {
+  if (!p)
+    return;
+  struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
+  struct mcache *c = esc_tls_cache;
+  if (ESC_LIKELY(s->state == SPAN_SMALL)) {
+    if (ESC_UNLIKELY(s->spanclass == ESC_TINY_SPANCLASS)) {
+      tiny_free(c, s, p);
+      return;
+    }
+    uintptr_t idx = checked_index(s, p);
+    if (ESC_UNLIKELY(esc_settings.debug) && s->elemsize > sizeof(void *))
+      memset((char *)p + sizeof(void *), DEBUG_FREE_BYTE, s->elemsize - sizeof(void *));
+    slot_free(c, s, p, idx);
+    return;
+  }
+  if (ESC_UNLIKELY((uintptr_t)p != s->base))
+    esc_fatal("pointer into the middle of an object, not its start", p);
+  uint64_t bytes = s->npages << ESC_PAGE_SHIFT;
+  if (ESC_UNLIKELY(esc_settings.debug))
+    memset(p, DEBUG_FREE_BYTE, bytes);
+  count_free(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.large_frees, 1);
+  count_free(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.large_free_bytes, bytes);
+  mheap_free_large(s, p);
+}
+
+size_t esc_usable_size(const void *p) {
+  if (!p)
+    return 0;
+  struct mspan *s = checked_span(p, "usable size of a pointer escalloc did not allocate");
+  if (s->state == SPAN_LARGE) {
+    if ((uintptr_t)p != s->base)
+      esc_fatal("pointer into the middle of an object, not its start", p);
+    return s->npages << ESC_PAGE_SHIFT;
+  }
+  if (s->spanclass == ESC_TINY_SPANCLASS) {
+    uint32_t snap, off = (uint32_t)((uintptr_t)p & 15);
+    tiny_word_of(s, p, &snap);
+    return tiny_end(snap, off) - off + 1;
+  }
+  checked_index(s, p);
+  return s->elemsize;
+}
+
+void *esc_realloc(void *p, size_t size) {
+  if (!p)
+    return esc_mallocgc(size, 0);
+  if (size == 0) { /* glibc's behaviour: free and return NULL */
+    esc_free(p);
+    return NULL;
+  }
+  size_t have = esc_usable_size(p);
+  struct mspan *s = span_of(p);
+  if (s->state == SPAN_LARGE) {
+    if (size > ESCALLOC_MAX_SMALL_SIZE && size <= have && size >= have / 2)
+      return p;
+  } else if (s->spanclass == ESC_TINY_SPANCLASS) {
+    if (size <= have)
+      return p;
+  } else if (size <= have && escalloc_size_class(size, 0) >= esc_spanclass_sizeclass(s->spanclass)) {
+    return p;
+  }
+  void *q = esc_mallocgc(size, 0);
+  if (!q)
+    return NULL; /* p is untouched, as realloc requires */
+  memcpy(q, p, have < size ? have : size);
+  esc_free(p);
+  return q;
+}

@@ -1,0 +1,237 @@
+/*
+ * mcache.c — creating, refilling and retiring per-thread caches (Go's
+ * mcache.go), the registry of live caches, thread exit and fork.
+ *
+ * A thread gets its cache at its first allocation and gives everything back
+ * in a pthread key destructor: its spans go to their mcentrals, its counters
+ * to esc_exited_stats, the cache record to the heap's metadata allocator.
+ * fork() holds every lock across the call; the child then reclaims the
+ * caches of the threads that did not survive the fork.
+ *
+ * registry_lock guards the registry list and esc_exited_stats.
+ */
+#include "mcache.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "escalloc/escalloc.h"
+
+/* Every bit set: the fast path always falls to mcache_refill_alloc. */
+struct mspan esc_empty_span = {
+    .state = SPAN_SMALL,
+    .nwords = 1,
+    .alloc_bits = {~0ull},
+};
+
+_Thread_local struct mcache *esc_tls_cache __attribute__((tls_model("initial-exec")));
+struct esc_counters esc_exited_stats;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mcache *registry;
+static pthread_key_t cache_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void mcache_release(struct mcache *c);
+
+static void thread_exit(void *arg) {
+  struct mcache *c = arg;
+  esc_tls_cache = NULL;
+  mcache_release(c);
+}
+
+static void make_key(void) { pthread_key_create(&cache_key, thread_exit); }
+
+struct mcache *mcache_create(void) {
+  esc_read_settings();
+  pthread_once(&key_once, make_key);
+  struct mcache *c = mheap_alloc_meta(&esc_heap.cache_alloc);
+  if (!c)
+    return NULL;
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
+    c->alloc[i] = &esc_empty_span;
+  pthread_mutex_lock(&registry_lock);
+  c->next = registry;
+  if (registry)
+    registry->prev = c;
+  registry = c;
+  pthread_mutex_unlock(&registry_lock);
+  esc_tls_cache = c;
+  pthread_setspecific(cache_key, c);
+  return c;
+}
+
+static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++) {
+    atomic_fetch_add_explicit(&dst->nmalloc[i], atomic_load_explicit(&src->nmalloc[i], memory_order_relaxed), memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nfree[i], atomic_load_explicit(&src->nfree[i], memory_order_relaxed), memory_order_relaxed);
+  }
+#define ADD(f) atomic_fetch_add_explicit(&dst->f, atomic_load_explicit(&src->f, memory_order_relaxed), memory_order_relaxed)
+  ADD(tiny_allocs);
+  ADD(tiny_frees);
+  ADD(large_allocs);
+  ADD(large_frees);
+  ADD(large_alloc_bytes);
+  ADD(large_free_bytes);
+#undef ADD
+}
+
+/* Hands every span, the tiny block and the counters back; unlinks c. */
+static void mcache_flush(struct mcache *c) {
+  esc_tiny_retire(c);
+  for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
+    if (c->alloc[spc] != &esc_empty_span)
+      mcentral_uncache_span(c->alloc[spc]);
+    c->alloc[spc] = &esc_empty_span;
+    while (c->owned[spc]) {
+      struct mspan *s = c->owned[spc];
+      c->owned[spc] = s->next;
+      s->next = s->prev = NULL;
+      mcentral_uncache_span(s);
+    }
+    c->nowned[spc] = 0;
+  }
+  counters_add(&esc_exited_stats, &c->stats);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    registry = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+}
+
+static void mcache_release(struct mcache *c) {
+  pthread_mutex_lock(&registry_lock);
+  mcache_flush(c);
+  pthread_mutex_unlock(&registry_lock);
+  mheap_free_meta(&esc_heap.cache_alloc, c);
+}
+
+void mcache_fold_stats(struct esc_counters *sum) {
+  pthread_mutex_lock(&registry_lock);
+  counters_add(sum, &esc_exited_stats);
+  for (struct mcache *c = registry; c; c = c->next)
+    counters_add(sum, &c->stats);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* Makes s current after it waited in owned[]: picks up remote frees and
+ * finds the first word with a free slot. */
+static int revive(struct mspan *s) {
+  uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
+                   ~ESC_XFREE_OWNED;
+  mspan_apply_frees(s, list);
+  s->has_free = 0;
+  uint16_t w = 0;
+  while (w < s->nwords && s->alloc_bits[w] == ~0ull)
+    w++;
+  if (w == s->nwords)
+    return 0;
+  s->cur_word = w;
+  return 1;
+}
+
+static void owned_push(struct mcache *c, uint32_t spc, struct mspan *s) {
+  s->list = LIST_OWNED;
+  s->prev = NULL;
+  s->next = c->owned[spc];
+  if (s->next)
+    s->next->prev = s;
+  c->owned[spc] = s;
+  c->nowned[spc]++;
+}
+
+static void owned_remove(struct mcache *c, uint32_t spc, struct mspan *s) {
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    c->owned[spc] = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  s->next = s->prev = NULL;
+  s->list = LIST_NONE;
+  c->nowned[spc]--;
+}
+
+void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
+  struct mspan *s = c->alloc[spc];
+  if (s != &esc_empty_span) {
+    /* The rest of the current span, then what other threads freed into it. */
+    for (uint16_t w = s->cur_word + 1; w < s->nwords; w++)
+      if (s->alloc_bits[w] != ~0ull) {
+        s->cur_word = w;
+        return mcache_alloc(c, spc);
+      }
+    uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
+                     ~ESC_XFREE_OWNED;
+    if (list) {
+      mspan_apply_frees(s, list);
+      if (s->alloc_bits[s->cur_word] == ~0ull && !revive(s))
+        goto park;
+      return mcache_alloc(c, spc);
+    }
+  park:
+    owned_push(c, spc, s);
+    c->alloc[spc] = &esc_empty_span;
+  }
+  /* A span this thread still owns that has room again. */
+  for (struct mspan *t = c->owned[spc]; t; t = t->next) {
+    if (t->has_free || (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) {
+      if (revive(t)) {
+        owned_remove(c, spc, t);
+        c->alloc[spc] = t;
+        return mcache_alloc(c, spc);
+      }
+    }
+  }
+  /* Keep at most ESC_OWNED_MAX waiting: the oldest goes back. */
+  while (c->nowned[spc] > ESC_OWNED_MAX) {
+    struct mspan *t = c->owned[spc];
+    while (t->next)
+      t = t->next;
+    owned_remove(c, spc, t);
+    mcentral_uncache_span(t);
+  }
+  struct mspan *n = mcentral_cache_span(spc, c);
+  if (!n)
+    return NULL;
+  c->alloc[spc] = n;
+  return mcache_alloc(c, spc);
+}
+
+/* --- fork ---------------------------------------------------------------- */
+
+static void fork_prepare(void) {
+  pthread_mutex_lock(&registry_lock);
+  mcentral_lock_all();
+  pthread_mutex_lock(&esc_heap.lock);
+}
+
+static void fork_parent(void) {
+  pthread_mutex_unlock(&esc_heap.lock);
+  mcentral_unlock_all();
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* Only the forking thread lives on: its locks are re-created, and the caches
+ * of the threads that did not survive give their spans back. */
+static void fork_child(void) {
+  pthread_mutex_init(&esc_heap.lock, NULL);
+  mcentral_reinit_locks();
+  pthread_mutex_init(&registry_lock, NULL);
+  pthread_mutex_lock(&registry_lock);
+  struct mcache *c = registry;
+  while (c) {
+    struct mcache *next = c->next;
+    if (c != esc_tls_cache) {
+      mcache_flush(c);
+      mheap_free_meta(&esc_heap.cache_alloc, c);
+    }
+    c = next;
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+__attribute__((constructor)) static void mcache_init(void) {
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+}

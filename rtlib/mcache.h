@@ -1,0 +1,88 @@
+/*
+ * mcache.h — the per-thread cache (Go's mcache.go): for each span class the
+ * span it allocates from, plus a few more spans it owns, the tiny block, and
+ * its statistics counters.
+ *
+ * Invariants:
+ *   - Only the owning thread touches alloc[], owned[], the tiny fields and the
+ *     alloc_bits of the spans it owns.  Other threads free into those spans
+ *     through the spans' remote stacks (xfree).
+ *   - alloc[spc] is never NULL: a thread starts with esc_empty_span, whose
+ *     bits are all set, so the fast path needs no extra test.
+ *   - At most ESC_OWNED_MAX spans per class wait in owned[] besides the current
+ *     one; beyond that the oldest goes back to its mcentral.
+ *   - Counters are written by the owner only (relaxed stores) and read by
+ *     escalloc_read_memstats under the registry lock; a thread that exits adds
+ *     them to esc_exited_stats.
+ */
+#ifndef ESCALLOC_MCACHE_H
+#define ESCALLOC_MCACHE_H
+
+#include <stdatomic.h>
+
+#include "mcentral.h"
+
+#define ESC_OWNED_MAX 4
+
+struct esc_counters {
+  _Atomic uint64_t nmalloc[ESC_NUM_SPANCLASSES]; /* slots handed out per span class */
+  _Atomic uint64_t nfree[ESC_NUM_SPANCLASSES];
+  _Atomic uint64_t tiny_allocs, tiny_frees;
+  _Atomic uint64_t large_allocs, large_frees, large_alloc_bytes, large_free_bytes;
+};
+
+struct mcache {
+  struct mspan *alloc[ESC_NUM_SPANCLASSES];
+  struct mspan *owned[ESC_NUM_SPANCLASSES];
+  uint8_t nowned[ESC_NUM_SPANCLASSES];
+  uintptr_t tiny;            /* current tiny block, 0 if none */
+  _Atomic uint32_t *tiny_word; /* its start/end/active word */
+  uint32_t tiny_offset;
+  struct esc_counters stats;
+  struct mcache *next, *prev; /* registry, under its lock */
+};
+
+ESC_HIDDEN extern struct mspan esc_empty_span;
+ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_cache
+    __attribute__((tls_model("initial-exec")));
+/* Counters of exited threads and of frees by threads without a cache. */
+ESC_HIDDEN extern struct esc_counters esc_exited_stats;
+
+ESC_HIDDEN struct mcache *mcache_create(void);
+/* Slow path of an allocation in span class spc: finds a span with a free
+ * slot and allocates from it; NULL when out of memory. */
+ESC_HIDDEN void *mcache_refill_alloc(struct mcache *c, uint32_t spc);
+/* Adds all counters (exited threads included) into *sum. */
+ESC_HIDDEN void mcache_fold_stats(struct esc_counters *sum);
+/* Retires the current tiny block (tiny allocator, malloc.c). */
+ESC_HIDDEN void esc_tiny_retire(struct mcache *c);
+
+static inline struct mcache *mcache_get(void) {
+  struct mcache *c = esc_tls_cache;
+  if (ESC_UNLIKELY(!c))
+    c = mcache_create();
+  return c;
+}
+
+/* Owner-only counter increment: a plain read-modify-write, made of relaxed
+ * atomics so the memstats reader may load it concurrently. */
+static inline void esc_count(_Atomic uint64_t *ctr, uint64_t n) {
+  atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + n,
+                        memory_order_relaxed);
+}
+
+/* The fast path: a free slot from the current span's bitmap word. */
+static inline void *mcache_alloc(struct mcache *c, uint32_t spc) {
+  struct mspan *s = c->alloc[spc];
+  uint32_t w = s->cur_word;
+  uint64_t bits = s->alloc_bits[w];
+  if (ESC_LIKELY(~bits != 0)) {
+    uint32_t i = (uint32_t)__builtin_ctzll(~bits);
+    s->alloc_bits[w] = bits | (1ull << i);
+    esc_count(&c->stats.nmalloc[spc], 1);
+    return (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
+  }
+  return mcache_refill_alloc(c, spc);
+}
+
+#endif /* ESCALLOC_MCACHE_H */

@@ -1,0 +1,192 @@
+/*
+ * mcentral.c — per-span-class lists of unowned spans and the ownership
+ * protocol between mcaches (Go's mcentral.go; the remote-free stack is
+ * mimalloc's thread-free list).  Invariants are in mcentral.h.
+ */
+#include "mcentral.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "mcache.h"
+
+struct mcentral esc_central[ESC_NUM_SPANCLASSES] = {
+    [0 ... ESC_NUM_SPANCLASSES - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
+};
+
+static struct mcentral *central(uint32_t spc) { return &esc_central[spc]; }
+
+static void list_push(struct mspan **head, struct mspan *s, uint8_t which) {
+  s->list = which;
+  s->prev = NULL;
+  s->next = *head;
+  if (*head)
+    (*head)->prev = s;
+  *head = s;
+}
+
+static void list_remove(struct mcentral *m, struct mspan *s) {
+  struct mspan **head = s->list == LIST_PARTIAL ? &m->partial : &m->full;
+  if (s->prev)
+    s->prev->next = s->next;
+  else
+    *head = s->next;
+  if (s->next)
+    s->next->prev = s->prev;
+  s->next = s->prev = NULL;
+  s->list = LIST_NONE;
+}
+
+static uint32_t count_allocated(const struct mspan *s) {
+  uint32_t n = 0;
+  for (unsigned w = 0; w < s->nwords; w++)
+    n += (uint32_t)__builtin_popcountll(s->alloc_bits[w]);
+  /* The padding bits past nelems are set, not objects. */
+  return n - (uint32_t)(s->nwords * 64u - s->nelems);
+}
+
+/* Lays out a fresh span of class spc: all slots free. */
+static int init_span(struct mspan *s, uint32_t spc) {
+  uint32_t cls = esc_spanclass_sizeclass(spc);
+  s->spanclass = (uint8_t)spc;
+  s->elemsize = escalloc_class_to_size[cls];
+  s->divmagic = escalloc_class_to_divmagic[cls];
+  s->nelems = escalloc_class_to_nobjs[cls];
+  s->nwords = (uint16_t)((s->nelems + 63) / 64);
+  s->cur_word = 0;
+  s->alloc_count = 0;
+  s->has_free = 0;
+  memset(s->alloc_bits, 0, sizeof s->alloc_bits);
+  if (s->nelems % 64)
+    s->alloc_bits[s->nwords - 1] = ~0ull << (s->nelems % 64);
+  if (spc == ESC_TINY_SPANCLASS) {
+    s->tiny = mheap_alloc_meta(&esc_heap.tiny_alloc);
+    if (!s->tiny)
+      return 0;
+  }
+  return 1;
+}
+
+uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list) {
+  uint32_t n = 0;
+  uint16_t lowest = s->cur_word;
+  while (list) {
+    uintptr_t p = list;
+    list = *(uintptr_t *)p;
+    uintptr_t idx = mspan_index(s, (void *)p);
+    uint64_t bit = 1ull << (idx & 63);
+    if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
+      esc_fatal("double free", (void *)p);
+    s->alloc_bits[idx >> 6] &= ~bit;
+    if ((idx >> 6) < lowest)
+      lowest = (uint16_t)(idx >> 6);
+    n++;
+  }
+  s->cur_word = lowest;
+  return n;
+}
+
+static void file_unowned(struct mcentral *m, struct mspan *s) {
+  if (s->alloc_count == 0) {
+    m->nspans--;
+    mheap_free(s);
+  } else {
+    list_push(s->alloc_count == s->nelems ? &m->full : &m->partial, s,
+              s->alloc_count == s->nelems ? LIST_FULL : LIST_PARTIAL);
+  }
+}
+
+static void take_ownership(struct mspan *s, struct mcache *c) {
+  atomic_store_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_relaxed);
+  atomic_store_explicit(&s->owner, c, memory_order_relaxed);
+  s->list = LIST_NONE;
+  s->has_free = 0;
+  uint16_t w = 0;
+  while (w < s->nwords && s->alloc_bits[w] == ~0ull)
+    w++;
+  s->cur_word = w;
+}
+
+struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c) {
+  struct mcentral *m = central(spc);
+  pthread_mutex_lock(&m->lock);
+  struct mspan *s = m->partial;
+  if (s) {
+    list_remove(m, s);
+    take_ownership(s, c);
+    pthread_mutex_unlock(&m->lock);
+    return s;
+  }
+  pthread_mutex_unlock(&m->lock);
+
+  uint32_t cls = esc_spanclass_sizeclass(spc);
+  s = mheap_alloc(escalloc_class_to_npages[cls], 1, SPAN_SMALL);
+  if (!s)
+    return NULL;
+  if (!init_span(s, spc)) {
+    mheap_free(s);
+    return NULL;
+  }
+  pthread_mutex_lock(&m->lock);
+  m->nspans++;
+  take_ownership(s, c);
+  pthread_mutex_unlock(&m->lock);
+  return s;
+}
+
+void mcentral_uncache_span(struct mspan *s) {
+  struct mcentral *m = central(s->spanclass);
+  pthread_mutex_lock(&m->lock);
+  /* From here on remote frees see no OWNED bit and come to this lock. */
+  uintptr_t list = atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire) & ~ESC_XFREE_OWNED;
+  atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+  mspan_apply_frees(s, list);
+  s->alloc_count = count_allocated(s);
+  file_unowned(m, s);
+  pthread_mutex_unlock(&m->lock);
+}
+
+void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx) {
+  uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+  for (;;) {
+    while (old & ESC_XFREE_OWNED) {
+      *(uintptr_t *)p = old & ~ESC_XFREE_OWNED;
+      if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, (uintptr_t)p | ESC_XFREE_OWNED,
+                                                memory_order_release, memory_order_relaxed))
+        return;
+    }
+    struct mcentral *m = central(s->spanclass);
+    pthread_mutex_lock(&m->lock);
+    old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+    if (old & ESC_XFREE_OWNED) { /* an mcache took it meanwhile: push */
+      pthread_mutex_unlock(&m->lock);
+      continue;
+    }
+    if (ESC_UNLIKELY(s->state != SPAN_SMALL))
+      esc_fatal("free of a pointer escalloc did not allocate (or a double free)", p);
+    uint64_t bit = 1ull << (idx & 63);
+    if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
+      esc_fatal("double free", p);
+    s->alloc_bits[idx >> 6] &= ~bit;
+    list_remove(m, s);
+    s->alloc_count--;
+    file_unowned(m, s);
+    pthread_mutex_unlock(&m->lock);
+    return;
+  }
+}
+
+void mcentral_lock_all(void) {
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
+    pthread_mutex_lock(&esc_central[i].lock);
+}
+
+void mcentral_unlock_all(void) {
+  for (unsigned i = ESC_NUM_SPANCLASSES; i-- > 0;)
+    pthread_mutex_unlock(&esc_central[i].lock);
+}
+
+void mcentral_reinit_locks(void) {
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
+    pthread_mutex_init(&esc_central[i].lock, NULL);
+}

@@ -1,0 +1,144 @@
+/*
+ * mheap.h — the page heap: arenas of address space reserved from the OS, runs
+ * of 8 KiB pages handed out as spans, and the lookup from any address to the
+ * span that covers it.
+ *
+ * Invariants (all under mheap.lock unless noted):
+ *   - Every arena is a multiple of 64 MiB, aligned to 64 MiB, registered in the
+ *     arena index for each 64 MiB chunk it covers; arenas are never unmapped,
+ *     so a span pointer read from the index without the lock stays readable.
+ *   - An in-use span (SPAN_SMALL, SPAN_LARGE) is recorded in spans[] for every
+ *     page it covers, so any interior pointer finds it in O(1) without a lock.
+ *   - A free span is recorded at its first and last page only, sits in exactly
+ *     one free list, and never touches another free span (they coalesce).
+ *   - released[] has a bit per page returned to the OS (or never touched);
+ *     such pages read as zero.  pages_released counts those bits in free spans.
+ */
+#ifndef ESCALLOC_MHEAP_H
+#define ESCALLOC_MHEAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+#define ESC_ARENA_SHIFT 26 /* 64 MiB */
+#define ESC_ARENA_SIZE ((uintptr_t)1 << ESC_ARENA_SHIFT)
+#define ESC_ADDR_BITS 47 /* x86-64 user space with 4-level page tables */
+#define ESC_MAX_OBJS 1024 /* objects in the span of the smallest class */
+#define ESC_SPAN_WORDS (ESC_MAX_OBJS / 64)
+
+enum esc_span_state { SPAN_FREE, SPAN_SMALL, SPAN_LARGE };
+/* Where an in-use small span sits (its owner or its mcentral list). */
+enum esc_span_list { LIST_NONE, LIST_PARTIAL, LIST_FULL, LIST_OWNED };
+
+/* xfree's low bit: the span belongs to an mcache, remote frees are pushed. */
+#define ESC_XFREE_OWNED ((uintptr_t)1)
+
+struct mcache;
+struct esc_arena;
+
+struct mspan {
+  uintptr_t base;
+  uintptr_t npages;
+  struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
+  struct esc_arena *arena;
+  uint8_t state;     /* enum esc_span_state */
+  uint8_t spanclass; /* small spans */
+  uint8_t needzero;  /* some page may hold old data */
+  uint8_t list;      /* enum esc_span_list */
+  uint8_t has_free;  /* owner freed into it since it stopped being current */
+  uint16_t nelems;
+  uint16_t nwords;   /* alloc_bits words in use */
+  uint16_t cur_word; /* owner's scan position: words below it are full */
+  uint32_t elemsize;
+  uint32_t divmagic;
+  uint32_t alloc_count; /* live objects; kept while unowned */
+  uintptr_t released_pages; /* free spans: pages with their released bit set */
+  /* 1 = allocated.  Bits past nelems are set so they are never handed out.
+   * Written only by the owner, or under the mcentral lock while unowned. */
+  uint64_t alloc_bits[ESC_SPAN_WORDS];
+  /* Objects freed by threads other than the owner: a stack linked through the
+   * objects' first word, | ESC_XFREE_OWNED while an mcache owns the span. */
+  _Atomic uintptr_t xfree;
+  _Atomic(struct mcache *) owner;
+  /* Tiny spans: one word per 16-byte block (see malloc.c). */
+  _Atomic uint32_t *tiny;
+};
+
+struct esc_arena {
+  uintptr_t base;
+  uintptr_t npages;
+  _Atomic(struct mspan *) *spans; /* per page */
+  uint64_t *released;             /* per page bit */
+  struct esc_arena *next;
+};
+
+/* A free list of fixed-size metadata records carved from mmap'd chunks
+ * (Go's fixalloc).  Guarded by mheap.lock. */
+struct esc_fixalloc {
+  size_t size;
+  void *free_list;
+  char *chunk;
+  size_t chunk_left;
+  uintptr_t inuse;
+};
+
+#define ESC_HEAP_BUCKETS 128 /* exact lists for 1..127 pages, [0] for longer runs */
+
+struct mheap {
+  pthread_mutex_t lock; /* guards everything in this struct */
+  struct mspan *free[ESC_HEAP_BUCKETS];
+  uint64_t nonempty[ESC_HEAP_BUCKETS / 64]; /* bit per non-empty exact bucket */
+  struct esc_arena *arenas;
+  uintptr_t pages_sys;      /* pages in arenas */
+  uintptr_t pages_inuse;    /* pages in in-use spans */
+  uintptr_t pages_free;     /* pages in free spans */
+  uintptr_t pages_released; /* free pages returned to the OS */
+  uint64_t bytes_meta;      /* metadata mapped from the OS */
+  uint64_t scavenge_ops;    /* madvise calls, for the summary */
+  struct esc_fixalloc span_alloc, arena_alloc, cache_alloc, tiny_alloc;
+};
+
+ESC_HIDDEN extern struct mheap esc_heap;
+
+/* Allocates a span of npages pages whose base is aligned to align_pages
+ * pages, in state `state`; NULL when the OS refuses memory. */
+ESC_HIDDEN struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state);
+/* Returns an in-use span's pages to the heap. */
+ESC_HIDDEN void mheap_free(struct mspan *s);
+/* Frees the large object p (its span s), re-checked under the lock so two
+ * frees of one object cannot both succeed. */
+ESC_HIDDEN void mheap_free_large(struct mspan *s, void *p);
+ESC_HIDDEN void *mheap_alloc_meta(struct esc_fixalloc *f);       /* locks */
+ESC_HIDDEN void mheap_free_meta(struct esc_fixalloc *f, void *p); /* locks */
+
+/* Scavenging (scavenge.c), mheap.lock held. */
+ESC_HIDDEN void mheap_scavenge_paced_locked(void);
+ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages);
+ESC_HIDDEN void mheap_mark_released_locked(struct mspan *s);
+
+/* 64 MiB chunk of the address space -> its arena (16 MiB of zero-fill BSS,
+ * touched only where arenas live). */
+ESC_HIDDEN extern _Atomic(struct esc_arena *) esc_arena_index[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
+
+/* The span covering p, or NULL if p is not in an arena.  Lock-free; the
+ * caller checks the span's state and range. */
+static inline struct mspan *span_of(const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  if (ESC_UNLIKELY((a >> ESC_ADDR_BITS) != 0))
+    return NULL;
+  struct esc_arena *ar =
+      atomic_load_explicit(&esc_arena_index[a >> ESC_ARENA_SHIFT], memory_order_acquire);
+  if (ESC_UNLIKELY(!ar))
+    return NULL;
+  return atomic_load_explicit(&ar->spans[(a - ar->base) >> ESC_PAGE_SHIFT], memory_order_relaxed);
+}
+
+static inline int span_contains(const struct mspan *s, const void *p) {
+  uintptr_t a = (uintptr_t)p;
+  return a >= s->base && a - s->base < (s->npages << ESC_PAGE_SHIFT);
+}
+
+#endif /* ESCALLOC_MHEAP_H */
