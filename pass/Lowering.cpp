@@ -1,20 +1,450 @@
 //===- Lowering.cpp - Lowering of heap allocations to mallocgc ------------===//
 //
-// PLACEHOLDER until issue 5 lands: lowering is off and the pass changes
-// nothing, so unpromoted allocations reach the runtime through its drop-in
-// malloc.
+// Rewrites every C allocation call that the heap-to-stack rewrite left on the
+// heap to the runtime entry points of include/escalloc/abi.h:
+//
+//   malloc(N)          -> escalloc_mallocgc_class(N, class, flags)   N constant
+//   malloc(n)          -> escalloc_mallocgc(n, flags)
+//   calloc(N, M)       -> escalloc_mallocgc_class(N*M, class, flags|NEEDZERO)
+//                         when N*M is a constant small size, else
+//                         escalloc_calloc(n, m, flags|NEEDZERO), which keeps
+//                         the overflow -> NULL/ENOMEM check
+//   aligned_alloc(a,n) -> escalloc_aligned_alloc(a, n, flags)
+//   realloc(p, n)      -> escalloc_realloc(p, n)
+//   free(p)            -> escalloc_free(p)
+//
+// The size class comes from rtlib/sizeclasses.h, the table the runtime uses,
+// so the two cannot disagree.  The flags (NOSCAN, ALIGN8) come from
+// inferObjectFacts (LowerFlags.cpp).  Calls are recognised through
+// TargetLibraryInfo, so -fno-builtin, nobuiltin calls and a program that
+// defines its own malloc are left alone.
+//
+// The entry points are declared with allockind/allocsize/"alloc-family", so
+// LLVM still sees allocations after the rewrite (dead ones still fold), and
+// every lowered module references the runtime's ABI symbol, so it fails to
+// link against a runtime of another ABI version.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
+#include "LowerFlags.h"
+
+#include "llvm/ADT/Statistic.h"
+#include "llvm/Analysis/MemoryBuiltins.h"
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Attributes.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include "escalloc/abi.h"
+#include "sizeclasses.h"
+
+#define DEBUG_TYPE "escalloc"
 
 using namespace llvm;
 
+static cl::opt<bool> LowerEnabled(
+    "escalloc-lower", cl::init(true),
+    cl::desc("Lower the allocations left on the heap to the escalloc runtime's "
+             "mallocgc entry points; false keeps plain malloc/free for another "
+             "allocator (default: true)"));
+
+STATISTIC(NumLoweredClass, "Allocations lowered with a compile-time size class");
+STATISTIC(NumLoweredVariable, "Allocations lowered without a size class");
+STATISTIC(NumLoweredFree, "free/realloc calls lowered");
+STATISTIC(NumNoScan, "Lowered allocations proven noscan");
+STATISTIC(NumAlign8, "Lowered allocations proven align8");
+
 namespace escalloc {
 
-bool isLoweringEnabled() { return false; }
+bool isLoweringEnabled() { return LowerEnabled; }
+
+namespace {
+
+/// The name of the hidden constant that pins the ABI symbol in every lowered
+/// object file.
+constexpr const char *ABIRefName = "__escalloc_abi_ref";
+
+enum class Entry { Mallocgc, MallocgcClass, Calloc, AlignedAlloc, Realloc, Free };
+
+/// One call to rewrite.
+struct Site {
+  CallInst *Call;
+  LibFunc Func;
+  ObjectFacts Facts;
+};
+
+/// Declares the runtime's entry points in one module, with the attributes
+/// that keep them visible to LLVM as malloc-family allocation functions.
+class EntryPoints {
+public:
+  explicit EntryPoints(Module &M)
+      : M(M), Ctx(M.getContext()), SizeTy(M.getDataLayout().getIntPtrType(Ctx)),
+        FlagsTy(Type::getInt32Ty(Ctx)), PtrTy(PointerType::getUnqual(Ctx)) {}
+
+  /// The declaration of \p E, or null (after reporting an error) when the
+  /// module already has the name with another type.
+  Function *get(Entry E);
+  Type *sizeType() const { return SizeTy; }
+  Type *flagsType() const { return FlagsTy; }
+  /// Whether the module defines one of the entry points (it is the runtime).
+  bool definedHere() const;
+
+private:
+  Module &M;
+  LLVMContext &Ctx;
+  Type *SizeTy, *FlagsTy, *PtrTy;
+};
+
+const char *entryName(Entry E) {
+  switch (E) {
+  case Entry::Mallocgc: return "escalloc_mallocgc";
+  case Entry::MallocgcClass: return "escalloc_mallocgc_class";
+  case Entry::Calloc: return "escalloc_calloc";
+  case Entry::AlignedAlloc: return "escalloc_aligned_alloc";
+  case Entry::Realloc: return "escalloc_realloc";
+  case Entry::Free: return "escalloc_free";
+  }
+  llvm_unreachable("unknown entry point");
+}
+
+bool EntryPoints::definedHere() const {
+  for (Entry E : {Entry::Mallocgc, Entry::MallocgcClass, Entry::Calloc, Entry::AlignedAlloc,
+                  Entry::Realloc, Entry::Free})
+    if (const Function *F = M.getFunction(entryName(E)); F && !F->isDeclaration())
+      return true;
+  return false;
+}
+
+Function *EntryPoints::get(Entry E) {
+  FunctionType *FTy;
+  AttrBuilder Fn(Ctx), Ret(Ctx);
+  SmallVector<AttrBuilder, 3> Params;
+  auto Param = [&](unsigned I) -> AttrBuilder & {
+    while (Params.size() <= I)
+      Params.emplace_back(Ctx);
+    return Params[I];
+  };
+  Fn.addAttribute(Attribute::NoUnwind).addAttribute(Attribute::WillReturn);
+  Fn.addAttribute("alloc-family", "malloc");
+  if (E == Entry::Realloc || E == Entry::Free)
+    Fn.addMemoryAttr(MemoryEffects::argMemOnly() | MemoryEffects::inaccessibleMemOnly());
+  else
+    Fn.addMemoryAttr(MemoryEffects::inaccessibleMemOnly());
+  if (E != Entry::Free)
+    Ret.addAttribute(Attribute::NoAlias).addAttribute(Attribute::NoUndef);
+
+  switch (E) {
+  case Entry::Mallocgc:
+    // Zeroed or not depends on NEEDZERO: each call site says which.
+    FTy = FunctionType::get(PtrTy, {SizeTy, FlagsTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Alloc).addAllocSizeAttr(0, std::nullopt);
+    break;
+  case Entry::MallocgcClass:
+    FTy = FunctionType::get(PtrTy, {SizeTy, FlagsTy, FlagsTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Alloc).addAllocSizeAttr(0, std::nullopt);
+    break;
+  case Entry::Calloc:
+    FTy = FunctionType::get(PtrTy, {SizeTy, SizeTy, FlagsTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Alloc | AllocFnKind::Zeroed).addAllocSizeAttr(0, 1);
+    break;
+  case Entry::AlignedAlloc:
+    FTy = FunctionType::get(PtrTy, {SizeTy, SizeTy, FlagsTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Alloc | AllocFnKind::Uninitialized | AllocFnKind::Aligned)
+        .addAllocSizeAttr(1, std::nullopt);
+    Param(0).addAttribute(Attribute::AllocAlign);
+    break;
+  case Entry::Realloc:
+    FTy = FunctionType::get(PtrTy, {PtrTy, SizeTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Realloc).addAllocSizeAttr(1, std::nullopt);
+    Param(0).addAttribute(Attribute::AllocatedPointer);
+    break;
+  case Entry::Free:
+    FTy = FunctionType::get(Type::getVoidTy(Ctx), {PtrTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Free);
+    Param(0).addAttribute(Attribute::AllocatedPointer).addAttribute(Attribute::NoCapture);
+    break;
+  }
+  for (unsigned I = 0, N = FTy->getNumParams(); I != N; ++I)
+    if (!FTy->getParamType(I)->isPointerTy())
+      Param(I).addAttribute(Attribute::NoUndef);
+
+  StringRef Name = entryName(E);
+  Function *F = M.getFunction(Name);
+  if (F && F->getFunctionType() != FTy) {
+    Ctx.emitError("escalloc: " + Name + " is declared with a type other than "
+                  "escalloc/abi.h's; allocations not lowered");
+    return nullptr;
+  }
+  if (!F)
+    F = Function::Create(FTy, GlobalValue::ExternalLinkage, Name, M);
+  F->addFnAttrs(Fn);
+  F->addRetAttrs(Ret);
+  for (unsigned I = 0; I != Params.size(); ++I)
+    F->addParamAttrs(I, Params[I]);
+  return F;
+}
+
+/// Makes the module reference escalloc_abi_v1 from a hidden linkonce_odr
+/// constant kept by llvm.used (which also survives --gc-sections), so that
+/// linking it against a runtime without that symbol fails.
+void referenceABISymbol(Module &M) {
+  if (M.getNamedGlobal(ABIRefName))
+    return;
+  LLVMContext &Ctx = M.getContext();
+  GlobalVariable *ABI = M.getNamedGlobal(ESCALLOC_ABI_SYMBOL);
+  if (!ABI)
+    ABI = new GlobalVariable(M, Type::getInt32Ty(Ctx), /*isConstant=*/true,
+                             GlobalValue::ExternalLinkage, nullptr, ESCALLOC_ABI_SYMBOL);
+  auto *Ref = new GlobalVariable(M, PointerType::getUnqual(Ctx), /*isConstant=*/true,
+                                 GlobalValue::LinkOnceODRLinkage, ABI, ABIRefName);
+  Ref->setVisibility(GlobalValue::HiddenVisibility);
+  if (M.getTargetTriple().empty() || Triple(M.getTargetTriple()).supportsCOMDAT())
+    Ref->setComdat(M.getOrInsertComdat(ABIRefName));
+  appendToUsed(M, {Ref});
+}
+
+/// The size class for a constant size, as the runtime would compute it, or
+/// nothing for sizes the class entry does not take (0 and large objects).
+std::optional<uint32_t> constantSizeClass(uint64_t Size, uint32_t Flags) {
+  if (Size == 0 || Size > ESCALLOC_MAX_SMALL_SIZE)
+    return std::nullopt;
+  uint32_t Class = escalloc_size_class(Size, Flags);
+  if (Class == 0 || Class >= ESCALLOC_NUM_CLASSES)
+    return std::nullopt;
+  return Class;
+}
+
+/// A call-site allockind: whether a mallocgc call's memory starts zeroed
+/// depends on its NEEDZERO flag, so the declaration leaves it open.
+Attribute allocKind(LLVMContext &Ctx, AllocFnKind Kind) {
+  return Attribute::get(Ctx, Attribute::AllocKind, static_cast<uint64_t>(Kind));
+}
+
+uint32_t flagsFor(const ObjectFacts &Facts) {
+  return (Facts.NoScan ? ESCALLOC_NOSCAN : 0) | (Facts.Align8 ? ESCALLOC_ALIGN8 : 0);
+}
+
+/// Recognises the C allocation functions this pass lowers.
+std::optional<LibFunc> recognise(const CallInst &CI, const TargetLibraryInfo &TLI) {
+  const Function *Callee = CI.getCalledFunction();
+  // A program that defines malloc itself keeps its own.
+  if (!Callee || !Callee->isDeclaration() || CI.isMustTailCall())
+    return std::nullopt;
+  return getMallocFamilyLibFunc(CI, TLI);
+}
+
+class Lowering {
+public:
+  Lowering(Module &M, FunctionAnalysisManager &FAM) : M(M), FAM(FAM), Entries(M) {}
+  bool run();
+
+private:
+  const TargetLibraryInfo &tli(Function &F) { return FAM.getResult<TargetLibraryAnalysis>(F); }
+  bool lower(Site &S);
+  CallInst *lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
+  CallInst *lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
+  CallInst *callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args);
+  void describeFacts(const Site &S, uint64_t ConstSize, OptimizationRemarkAnalysis &R);
+
+  Module &M;
+  FunctionAnalysisManager &FAM;
+  EntryPoints Entries;
+};
+
+bool Lowering::run() {
+  if (Entries.definedHere()) {
+    LLVM_DEBUG(dbgs() << "escalloc-lower: module defines the runtime; not lowered\n");
+    return false;
+  }
+  // Infer every site's facts before rewriting any: the walks cross functions
+  // and look at other allocations as containers.
+  SmallVector<Site, 16> Sites;
+  auto GetTLI = [&](Function &F) -> const TargetLibraryInfo & { return tli(F); };
+  for (Function &F : M) {
+    if (F.isDeclaration() || F.hasOptNone())
+      continue;
+    const TargetLibraryInfo &TLI = tli(F);
+    for (Instruction &I : instructions(F))
+      if (auto *CI = dyn_cast<CallInst>(&I))
+        if (std::optional<LibFunc> LF = recognise(*CI, TLI)) {
+          Site S{CI, *LF, {}};
+          if (*LF != LibFunc_free && *LF != LibFunc_realloc)
+            S.Facts = inferObjectFacts(*CI, GetTLI);
+          Sites.push_back(std::move(S));
+        }
+  }
+  bool Changed = false;
+  for (Site &S : Sites)
+    Changed |= lower(S);
+  if (Changed)
+    referenceABISymbol(M);
+  return Changed;
+}
+
+CallInst *Lowering::callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args) {
+  Function *F = Entries.get(E);
+  if (!F)
+    return nullptr;
+  IRBuilder<> B(&Old);
+  SmallVector<Value *, 3> Cast;
+  for (auto [Arg, Ty] : zip(Args, F->getFunctionType()->params()))
+    Cast.push_back(Ty->isIntegerTy() ? B.CreateZExtOrTrunc(Arg, Ty) : Arg);
+  CallInst *New = B.CreateCall(F, Cast);
+  New->copyMetadata(Old);
+  New->setTailCallKind(Old.getTailCallKind());
+  if (!Old.getType()->isVoidTy()) {
+    New->takeName(&Old);
+    Old.replaceAllUsesWith(New);
+  }
+  Old.eraseFromParent();
+  return New;
+}
+
+/// Appends ", noscan" or why not, and ", 8-byte aligned" or, where it would
+/// have changed the size class, why not.
+void Lowering::describeFacts(const Site &S, uint64_t ConstSize, OptimizationRemarkAnalysis &R) {
+  const ObjectFacts &Facts = S.Facts;
+  if (Facts.NoScan)
+    R << ", " << ore::NV("NoScan", "noscan");
+  else
+    R << ", may hold pointers (" << ore::NV("NoScanBlocker", Facts.NoScanBlocker) << ")";
+  if (Facts.Align8) {
+    R << ", " << ore::NV("Align8", "8-byte aligned");
+  } else if (ConstSize) {
+    std::optional<uint32_t> With = constantSizeClass(ConstSize, ESCALLOC_ALIGN8);
+    if (With && With != constantSizeClass(ConstSize, 0))
+      R << ", 16-byte aligned (" << ore::NV("Align8Blocker", Facts.Align8Blocker) << ")";
+  }
+}
+
+CallInst *Lowering::lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R) {
+  CallInst &CI = *S.Call;
+  Value *Size = CI.getArgOperand(0);
+  uint64_t ConstSize = 0;
+  if (auto *C = dyn_cast<ConstantInt>(Size); C && C->getValue().getActiveBits() <= 64) {
+    ConstSize = C->getZExtValue();
+    R << "(" << ore::NV("Size", ConstSize) << ")";
+  }
+  R << " lowered to mallocgc: ";
+  CallInst *New;
+  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize, Flags)) {
+    R << "size class " << ore::NV("SizeClass", *Class);
+    New = callEntry(Entry::MallocgcClass, CI,
+                    {Size, ConstantInt::get(Entries.flagsType(), *Class),
+                     ConstantInt::get(Entries.flagsType(), Flags)});
+    ++NumLoweredClass;
+  } else {
+    R << (ConstSize ? "large object" : "variable size");
+    New = callEntry(Entry::Mallocgc, CI, {Size, ConstantInt::get(Entries.flagsType(), Flags)});
+    ++NumLoweredVariable;
+  }
+  describeFacts(S, ConstSize, R);
+  return New;
+}
+
+CallInst *Lowering::lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R) {
+  CallInst &CI = *S.Call;
+  Flags |= ESCALLOC_NEEDZERO;
+  Value *Count = CI.getArgOperand(0), *Size = CI.getArgOperand(1);
+  auto *CC = dyn_cast<ConstantInt>(Count);
+  auto *CS = dyn_cast<ConstantInt>(Size);
+  uint64_t ConstSize = 0;
+  if (CC && CS) {
+    R << "(" << ore::NV("Count", CC->getValue().getLimitedValue()) << ", "
+      << ore::NV("Size", CS->getValue().getLimitedValue()) << ")";
+    bool Overflow = false;
+    APInt Bytes = CC->getValue().umul_ov(CS->getValue(), Overflow);
+    if (!Overflow && Bytes.getActiveBits() <= 64)
+      ConstSize = Bytes.getZExtValue();
+  }
+  R << " lowered to mallocgc: ";
+  CallInst *New;
+  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize, Flags)) {
+    // The product is known not to overflow: the class entry needs no check.
+    R << "size class " << ore::NV("SizeClass", *Class);
+    New = callEntry(Entry::MallocgcClass, CI,
+                    {ConstantInt::get(Entries.sizeType(), ConstSize),
+                     ConstantInt::get(Entries.flagsType(), *Class),
+                     ConstantInt::get(Entries.flagsType(), Flags)});
+    ++NumLoweredClass;
+  } else {
+    R << (ConstSize ? "large object" : "variable size");
+    New = callEntry(Entry::Calloc, CI, {Count, Size, ConstantInt::get(Entries.flagsType(), Flags)});
+    ++NumLoweredVariable;
+  }
+  R << ", zeroed";
+  describeFacts(S, ConstSize, R);
+  return New;
+}
+
+bool Lowering::lower(Site &S) {
+  CallInst &CI = *S.Call;
+  LLVMContext &Ctx = M.getContext();
+  if (S.Func == LibFunc_free || S.Func == LibFunc_realloc) {
+    SmallVector<Value *, 2> Args(CI.args());
+    ++NumLoweredFree;
+    return callEntry(S.Func == LibFunc_free ? Entry::Free : Entry::Realloc, CI, Args);
+  }
+
+  uint32_t Flags = flagsFor(S.Facts);
+  OptimizationRemarkEmitter &ORE =
+      FAM.getResult<OptimizationRemarkEmitterAnalysis>(*CI.getFunction());
+  OptimizationRemarkAnalysis R(DEBUG_TYPE, "LoweredToMallocgc", &CI);
+  R << ore::NV("Callee", CI.getCalledFunction()->getName());
+  CallInst *New = nullptr;
+  switch (S.Func) {
+  case LibFunc_malloc:
+    New = lowerMalloc(S, Flags, R);
+    if (New)
+      New->addFnAttr(allocKind(Ctx, AllocFnKind::Alloc | AllocFnKind::Uninitialized));
+    break;
+  case LibFunc_calloc:
+    New = lowerCalloc(S, Flags, R);
+    if (New)
+      New->addFnAttr(allocKind(Ctx, AllocFnKind::Alloc | AllocFnKind::Zeroed));
+    break;
+  case LibFunc_aligned_alloc:
+    // The alignment is explicit: ALIGN8 would mean nothing.
+    Flags &= ~ESCALLOC_ALIGN8;
+    S.Facts.Align8 = false;
+    S.Facts.Align8Blocker.clear();
+    R << " lowered to mallocgc";
+    New = callEntry(Entry::AlignedAlloc, CI,
+                    {CI.getArgOperand(0), CI.getArgOperand(1),
+                     ConstantInt::get(Entries.flagsType(), Flags)});
+    describeFacts(S, 0, R);
+    ++NumLoweredVariable;
+    break;
+  default:
+    llvm_unreachable("not an allocation this pass lowers");
+  }
+  if (!New)
+    return false;
+  NumNoScan += S.Facts.NoScan;
+  NumAlign8 += S.Facts.Align8;
+  ORE.emit(R);
+  return true;
+}
+
+} // namespace
 
 PreservedAnalyses EscallocLowerPass::run(Module &M, ModuleAnalysisManager &AM) {
-  return PreservedAnalyses::all();
+  if (!LowerEnabled)
+    return PreservedAnalyses::all();
+  auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  if (!Lowering(M, FAM).run())
+    return PreservedAnalyses::all();
+  PreservedAnalyses PA;
+  PA.preserveSet<CFGAnalyses>();
+  return PA;
 }
 
 } // namespace escalloc
