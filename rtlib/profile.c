@@ -167,9 +167,38 @@ static int64_t next_sample_distance(int64_t rate) {
   return d > cap ? (int64_t)cap : (int64_t)d;
 }
 
+/* Allocator entry points a sampled allocation may pass through between the
+ * program and the function holding the hook.  Weak, so that the profiler
+ * links (and is unit-tested) without the allocator. */
+#pragma weak escalloc_mallocgc
+#pragma weak escalloc_mallocgc_class
+#pragma weak escalloc_calloc
+#pragma weak escalloc_aligned_alloc
+#pragma weak escalloc_realloc
+static uintptr_t entry_points[16];
+static int n_entry_points;
+
+static void init_entry_points(void) {
+  void *fns[] = {(void *)escalloc_mallocgc, (void *)escalloc_mallocgc_class, (void *)escalloc_calloc,
+                 (void *)escalloc_aligned_alloc, (void *)escalloc_realloc, (void *)malloc,
+                 (void *)calloc, (void *)realloc, (void *)reallocarray, (void *)aligned_alloc,
+                 (void *)posix_memalign};
+  for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+    entry_points[n_entry_points++] = (uintptr_t)fns[i];
+}
+
+static int is_entry_point(uintptr_t fn) {
+  for (int i = 0; i < n_entry_points; i++)
+    if (entry_points[i] == fn)
+      return 1;
+  return 0;
+}
+
+#define RAW_FRAMES (ESC_PROF_MAX_STACK + 16) /* room for the profiler's and allocator's frames */
+
 struct unwind_state {
-  uintptr_t *pcs;
-  int n, skip;
+  uintptr_t pc[RAW_FRAMES], fn[RAW_FRAMES];
+  int n;
 };
 
 static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) {
@@ -177,22 +206,36 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) 
   uintptr_t pc = _Unwind_GetIP(ctx);
   if (pc == 0)
     return _URC_END_OF_STACK;
-  if (s->skip > 0) {
-    s->skip--;
-    return _URC_NO_REASON;
-  }
-  s->pcs[s->n++] = pc;
-  return s->n == ESC_PROF_MAX_STACK ? _URC_END_OF_STACK : _URC_NO_REASON;
+  s->pc[s->n] = pc;
+  s->fn[s->n] = _Unwind_GetRegionStart(ctx);
+  return ++s->n == RAW_FRAMES ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
-/* Return addresses of the callers of esc_prof_malloc_slow, leaf first.  The
- * allocator's own frames above the program are kept; the profile names them in
- * drop_frames.  _Unwind_Backtrace reads .eh_frame, so it works without frame
- * pointers, and it does not allocate (unlike glibc's backtrace). */
-static __attribute__((noinline)) int capture_stack(uintptr_t *pcs) {
-  struct unwind_state s = {pcs, 0, 2}; /* skip capture_stack, esc_prof_malloc_slow */
+/* Return addresses of the program's frames above the allocation, leaf first.
+ * `hook_ret` is where esc_prof_malloc_slow returns to: inside the allocator
+ * function that inlines esc_prof_malloc.  Everything up to that function, the
+ * function itself and the allocator entry points above it are dropped, so the
+ * leaf is the program's call site even when the entry points tail-call into
+ * the allocator (then they have no frame at all).  _Unwind_Backtrace reads
+ * .eh_frame, so this works without frame pointers, and it does not allocate
+ * (unlike glibc's backtrace). */
+static __attribute__((noinline)) int capture_stack(uintptr_t *pcs, uintptr_t hook_ret) {
+  struct unwind_state s;
+  s.n = 0;
   _Unwind_Backtrace(unwind_frame, &s);
-  return s.n;
+  int i = 0;
+  while (i < s.n && s.pc[i] != hook_ret)
+    i++;
+  if (i == s.n)
+    i = 0; /* not found (no unwind info?): keep everything */
+  else
+    i++;
+  while (i < s.n && is_entry_point(s.fn[i]))
+    i++;
+  int n = 0;
+  for (; i < s.n && n < ESC_PROF_MAX_STACK; i++)
+    pcs[n++] = s.pc[i];
+  return n;
 }
 
 /* The bucket hash table: heads from sysalloc on first use. */
@@ -318,9 +361,9 @@ static void pagemap_add(const void *p, int delta) {
 static void prof_init(void);
 
 /* Records one sampled allocation. */
-static void record_sample(void *p, size_t size) {
+static __attribute__((noinline)) void record_sample(void *p, size_t size, uintptr_t hook_ret) {
   uintptr_t pcs[ESC_PROF_MAX_STACK];
-  int n = capture_stack(pcs);
+  int n = capture_stack(pcs, hook_ret);
   pthread_mutex_lock(&prof_lock);
   struct esc_prof_bucket *b = bucket_for(pcs, n, size);
   if (b && live_insert((uintptr_t)p, b) == 0) {
@@ -330,7 +373,8 @@ static void record_sample(void *p, size_t size) {
   pthread_mutex_unlock(&prof_lock);
 }
 
-void esc_prof_malloc_slow(void *p, size_t size) {
+__attribute__((noinline)) void esc_prof_malloc_slow(void *p, size_t size) {
+  uintptr_t hook_ret = (uintptr_t)__builtin_return_address(0);
   /* Allocations the profiler itself causes (atexit's table, the loader's
    * when zlib is opened) are not sampled: the counter stays negative and the
    * next allocation retries. */
@@ -351,7 +395,7 @@ void esc_prof_malloc_slow(void *p, size_t size) {
   rate = prof_rate;
   esc_prof_next_sample = next_sample_distance(rate);
   if (rate > 0 && p)
-    record_sample(p, size);
+    record_sample(p, size, hook_ret);
 out:
   prof_busy = 0;
 }
@@ -470,6 +514,7 @@ static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
 
 static void prof_init_once(void) {
   prof_busy++; /* atexit and pthread_atfork may allocate */
+  init_entry_points();
   read_settings();
   pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
   prof_inited = 1;

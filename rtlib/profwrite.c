@@ -140,14 +140,13 @@ enum {
   LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3,
 };
 
-/* The frames pprof removes from every sample, with everything they call: the
- * allocator's entry points, so each sample ends at the program's call site (as
- * Go's profiles end at the caller of runtime.mallocgc).  The allocator's inner
- * functions are all static or esc_*, below these. */
+/* The frames pprof removes from every sample, with everything they call.
+ * profile.c already cuts each stack at the program's call into the allocator;
+ * this names the standard entry points again for a frame it could not
+ * recognise (a C++ operator new, a wrapper of malloc in libc). */
 static const char drop_frames[] =
-    "(escalloc_[a-z_]*|malloc|calloc|realloc|reallocarray|free|aligned_alloc|memalign|"
-    "posix_memalign|valloc|pvalloc|__libc_[a-z_]*|esc_[a-z_]*|operator new.*|"
-    "_Znwm|_Znam|_ZnwmRKSt9nothrow_t|_ZnamRKSt9nothrow_t|_ZnwmSt11align_val_t|_ZnamSt11align_val_t)";
+    "(malloc|calloc|realloc|reallocarray|free|aligned_alloc|memalign|posix_memalign|valloc|"
+    "pvalloc|escalloc_[a-z_]*|operator new.*|_Zn[wa]m.*)";
 
 /* --- String table: interned by linear search (a profile has a few dozen). --- */
 

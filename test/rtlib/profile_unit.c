@@ -1,0 +1,200 @@
+/*
+ * profile_unit.c — cmocka unit tests of the heap profiler alone: built from
+ * rtlib/profile.c and rtlib/profwrite.c without the allocator, the tests call
+ * the allocator's hooks (esc_prof_malloc / esc_prof_free) themselves on
+ * addresses they make up, so every figure is known exactly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "escalloc/escalloc.h"
+#include "profile.h"
+
+/* Fake object addresses: never dereferenced, spread over many pages. */
+static void *fake(uintptr_t i) { return (void *)(0x7e0000000000u + i * 4096 + 64); }
+
+/* Sampled allocations and frees counted in the buckets of objects of `size`. */
+static void counts_for(uint64_t size, uint64_t *allocs, uint64_t *frees) {
+  struct esc_prof_record *r;
+  size_t bytes;
+  long n = esc_prof_snapshot(&r, &bytes);
+  assert_true(n >= 0);
+  *allocs = *frees = 0;
+  for (long i = 0; i < n; i++)
+    if (r[i].b->size == size) {
+      *allocs += r[i].allocs;
+      *frees += r[i].frees;
+    }
+  esc_prof_sysfree(r, bytes);
+}
+
+static void test_neg_log_matches_libm(void **state) {
+  (void)state;
+  for (double u = 1e-15; u <= 1; u *= 1.01) {
+    double want = -log(u);
+    assert_true(fabs(esc_prof_neg_log(u) - want) <= 1e-12 * (want > 1 ? want : 1));
+  }
+  assert_true(esc_prof_neg_log(1.0) == 0.0);
+}
+
+static void test_exp_neg_matches_libm(void **state) {
+  (void)state;
+  for (double x = 0; x < 700; x += 0.0173)
+    assert_true(fabs(esc_prof_exp_neg(x) - exp(-x)) <= 1e-12 * exp(-x));
+  assert_true(esc_prof_exp_neg(0) == 1.0);
+  assert_true(esc_prof_exp_neg(1e6) == 0.0);
+}
+
+/* Go's scaleHeapSample: count and bytes divided by 1 - exp(-size/rate). */
+static void test_scale_like_go(void **state) {
+  (void)state;
+  int64_t o, b;
+  esc_prof_scale(0, 100, 524288, &o, &b);
+  assert_true(o == 0 && b == 0);
+  esc_prof_scale(7, 100, 1, &o, &b); /* rate 1: every allocation was sampled */
+  assert_true(o == 7 && b == 700);
+  esc_prof_scale(10, 524288, 524288, &o, &b);
+  double s = 1 / (1 - exp(-1.0));
+  assert_int_equal(o, (int64_t)(10 * s));
+  assert_int_equal(b, (int64_t)(10 * 524288 * s));
+  esc_prof_scale(3, 64, 524288, &o, &b); /* a small object stands for ~8192 */
+  assert_true(o > 3 * 8192 - 3 && o < 3 * 8193);
+}
+
+static void test_rate_one_samples_every_allocation(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1);
+  enum { N = 1000, SIZE = 12345 };
+  for (uintptr_t i = 0; i < N; i++)
+    esc_prof_malloc(fake(i), SIZE);
+  uint64_t a, f;
+  counts_for(SIZE, &a, &f);
+  assert_int_equal(a, N);
+  assert_int_equal(f, 0);
+  for (uintptr_t i = 0; i < N; i += 2)
+    esc_prof_free(fake(i));
+  counts_for(SIZE, &a, &f);
+  assert_int_equal(a, N);
+  assert_int_equal(f, N / 2);
+  for (uintptr_t i = 1; i < N; i += 2)
+    esc_prof_free(fake(i));
+  counts_for(SIZE, &a, &f);
+  assert_int_equal(f, N);
+  /* Every page-map counter is back to zero: frees are cheap again. */
+  for (uintptr_t i = 0; i < N; i++)
+    assert_int_equal(esc_prof_pagemap[esc_prof_page_slot(fake(i))], 0);
+}
+
+static void test_unsampled_free_is_ignored(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1);
+  esc_prof_malloc(fake(5000), 777);
+  esc_prof_free(fake(5001));        /* never sampled */
+  esc_prof_free_slow((char *)fake(5000) + 8); /* an interior address is not the object */
+  uint64_t a, f;
+  counts_for(777, &a, &f);
+  assert_int_equal(a, 1);
+  assert_int_equal(f, 0);
+  esc_prof_free(fake(5000));
+  esc_prof_free(fake(5000)); /* the second free finds no record */
+  counts_for(777, &a, &f);
+  assert_int_equal(f, 1);
+}
+
+static void test_rate_zero_samples_nothing(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(0);
+  for (uintptr_t i = 0; i < 100000; i++)
+    esc_prof_malloc(fake(i), 4321);
+  uint64_t a, f;
+  counts_for(4321, &a, &f);
+  assert_int_equal(a, 0);
+  /* The idle thread re-reads the rate within ESC_PROF_IDLE_RECHECK bytes. */
+  assert_true(esc_prof_next_sample <= ESC_PROF_IDLE_RECHECK);
+}
+
+/* The sampled fraction is 1 - exp(-size/rate): within 5 standard deviations
+ * over a million allocations (about 0.8%), so a biased sampler fails. */
+static void test_sampling_probability(void **state) {
+  (void)state;
+  const int64_t rate = 4096;
+  const uint64_t n = 1000000, size = 64;
+  escalloc_set_memprofile_rate(rate);
+  for (uint64_t i = 0; i < n; i++) {
+    esc_prof_malloc(fake(10000), size);
+    esc_prof_free(fake(10000));
+  }
+  uint64_t a, f;
+  counts_for(size, &a, &f);
+  double p = 1 - exp(-(double)size / rate), want = n * p, sd = sqrt(n * p * (1 - p));
+  printf("sampled %llu of %llu, expected %.0f +- %.0f\n", (unsigned long long)a, (unsigned long long)n,
+         want, sd);
+  assert_true(fabs(a - want) <= 5 * sd);
+  assert_int_equal(a, f);
+}
+
+static void test_set_rate(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1000);
+  assert_int_equal(escalloc_set_memprofile_rate(2000), 1000);
+  errno = 0;
+  assert_int_equal(escalloc_set_memprofile_rate(-5), -1);
+  assert_int_equal(errno, EINVAL);
+  assert_int_equal(escalloc_set_memprofile_rate(ESC_PROF_DEFAULT_RATE), 2000);
+}
+
+static void test_write_errors(void **state) {
+  (void)state;
+  errno = 0;
+  assert_int_equal(escalloc_write_heap_profile("/nonexistent-escalloc-dir/p.prof"), -1);
+  assert_int_equal(errno, ENOENT);
+  assert_int_equal(escalloc_write_heap_profile(""), -1);
+  assert_int_equal(errno, EINVAL);
+  assert_int_equal(escalloc_write_heap_profile(NULL), -1);
+  assert_int_equal(errno, EINVAL);
+}
+
+static void test_write_gzip(void **state) {
+  (void)state;
+  char path[] = "/tmp/escalloc-profile-unit-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  escalloc_set_memprofile_rate(1);
+  esc_prof_malloc(fake(20000), 999);
+  assert_int_equal(escalloc_write_heap_profile(path), 0);
+  unsigned char magic[2] = {0};
+  fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(read(fd, magic, 2), 2);
+  close(fd);
+  unlink(path);
+  assert_true(magic[0] == 0x1f && magic[1] == 0x8b);
+  esc_prof_free(fake(20000));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_neg_log_matches_libm),
+      cmocka_unit_test(test_exp_neg_matches_libm),
+      cmocka_unit_test(test_scale_like_go),
+      cmocka_unit_test(test_rate_one_samples_every_allocation),
+      cmocka_unit_test(test_unsampled_free_is_ignored),
+      cmocka_unit_test(test_rate_zero_samples_nothing),
+      cmocka_unit_test(test_sampling_probability),
+      cmocka_unit_test(test_set_rate),
+      cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_write_gzip),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
