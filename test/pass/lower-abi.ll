@@ -1,0 +1,60 @@
+; Every lowered module references the runtime's ABI symbol (escalloc_abi_v1)
+; from a hidden linkonce_odr constant kept by llvm.used, so that linking it
+; against a runtime of another ABI version fails.  A module with nothing to
+; lower gets no reference; a module that defines the entry points (the
+; runtime itself) is not lowered; a clashing declaration is a clear error.
+; RUN: split-file %s %t
+; RUN: %opt -passes=escalloc-lower -S %t/lowered.ll -o - | FileCheck %s --check-prefix=LOWERED
+; RUN: %opt -passes=escalloc-lower -S %t/nothing.ll -o - | FileCheck %s --check-prefix=NOTHING
+; RUN: %opt -passes=escalloc-lower -S %t/runtime.ll -o - | FileCheck %s --check-prefix=RUNTIME
+; RUN: not %opt -passes=escalloc-lower -S %t/clash.ll -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLASH
+
+;--- lowered.ll
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-unknown-linux-gnu"
+
+; Entries already in llvm.used stay.
+@keep = global i32 0
+@llvm.used = appending global [1 x ptr] [ptr @keep], section "llvm.metadata"
+
+; LOWERED: $__escalloc_abi_ref = comdat any
+; LOWERED: @escalloc_abi_v1 = external constant i32
+; LOWERED: @__escalloc_abi_ref = linkonce_odr hidden constant ptr @escalloc_abi_v1, comdat
+; LOWERED: @llvm.used = appending global [2 x ptr] [ptr @keep, ptr @__escalloc_abi_ref], section "llvm.metadata"
+declare ptr @malloc(i64)
+declare void @use(ptr)
+define void @f() {
+  %p = call ptr @malloc(i64 16)
+  call void @use(ptr %p)
+  ret void
+}
+
+;--- nothing.ll
+target triple = "x86_64-unknown-linux-gnu"
+; NOTHING-NOT: escalloc
+define i32 @g(i32 %x) {
+  ret i32 %x
+}
+
+;--- runtime.ll
+target triple = "x86_64-unknown-linux-gnu"
+; RUNTIME-LABEL: define ptr @escalloc_mallocgc(
+; RUNTIME: call ptr @malloc(i64 %size)
+; RUNTIME-NOT: __escalloc_abi_ref
+declare ptr @malloc(i64)
+define ptr @escalloc_mallocgc(i64 %size, i32 %flags) {
+  %p = call ptr @malloc(i64 %size)
+  ret ptr %p
+}
+
+;--- clash.ll
+target triple = "x86_64-unknown-linux-gnu"
+; CLASH: error: escalloc: escalloc_mallocgc_class is declared with a type other than escalloc/abi.h's; allocations not lowered
+declare ptr @malloc(i64)
+declare void @use(ptr)
+declare ptr @escalloc_mallocgc_class(i64)
+define void @f() {
+  %p = call ptr @malloc(i64 16)
+  call void @use(ptr %p)
+  ret void
+}
