@@ -62,19 +62,25 @@ ESC_PROF_HIDDEN extern uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
 ESC_PROF_HIDDEN void esc_prof_malloc_slow(void *p, size_t size);
 ESC_PROF_HIDDEN void esc_prof_free_slow(void *p);
 
+static inline uint32_t esc_prof_page_slot(const void *p) {
+  return (uint32_t)((uintptr_t)p >> ESC_PROF_PAGE_SHIFT) & (ESC_PROF_PAGEMAP_SIZE - 1);
+}
+
+#ifndef ESCALLOC_NO_PROFILE
 static inline void esc_prof_malloc(void *p, size_t size) {
   if (__builtin_expect((esc_prof_next_sample -= (int64_t)size) < 0, 0))
     esc_prof_malloc_slow(p, size);
-}
-
-static inline uint32_t esc_prof_page_slot(const void *p) {
-  return (uint32_t)((uintptr_t)p >> ESC_PROF_PAGE_SHIFT) & (ESC_PROF_PAGEMAP_SIZE - 1);
 }
 
 static inline void esc_prof_free(void *p) {
   if (__builtin_expect(__atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0, 0))
     esc_prof_free_slow(p);
 }
+#else
+/* The runtime without its hooks: the baseline of bench/profile only. */
+static inline void esc_prof_malloc(void *p, size_t size) { (void)p, (void)size; }
+static inline void esc_prof_free(void *p) { (void)p; }
+#endif
 
 /* --- Shared between profile.c and profwrite.c ------------------------------ */
 

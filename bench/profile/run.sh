@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# bench/profile/run.sh — the heap profiler's overhead, as ratios against the
+# same runtime built without the profiler's hooks, all measured in one run.
+#
+#   bench/profile/run.sh [--rounds N] [--scale K] [--no-callgrind]
+#
+# Builds rtlib/*.c twice (with the hooks, and with -DESCALLOC_NO_PROFILE,
+# which makes esc_prof_malloc/esc_prof_free empty), links bench_alloc.c
+# statically against each, and runs, round after round in rotating order:
+#   none     the runtime without hooks (the baseline)
+#   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
+#   default  with hooks, the default rate (one sample per 512 KiB)
+# It prints the median seconds per workload and variant over N rounds, the
+# ratios to `none`, and (callgrind) the instructions per malloc+free pair of
+# the churn workload.  Output is Markdown, for bench/profile/README.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+rounds=7
+scale=1
+callgrind=1
+while (($#)); do
+  case $1 in
+    --rounds) rounds=$2; shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --no-callgrind) callgrind=0; shift ;;
+    *) echo "run.sh: error: unknown option '$1' (try --rounds N, --scale K, --no-callgrind)" >&2; exit 2 ;;
+  esac
+done
+
+cc=${CC:-clang-19}
+tmp=$(mktemp -d)
+[[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$tmp"' EXIT
+flags=(-O2 -fno-strict-aliasing -ftls-model=initial-exec -D_GNU_SOURCE -fPIC
+  -I"$root/include" -I"$root/rtlib")
+
+build_runtime() { # dir extra-flags...
+  local dir=$1; shift
+  mkdir -p "$dir"
+  for src in "$root"/rtlib/*.c; do
+    "$cc" "${flags[@]}" "$@" -c "$src" -o "$dir/$(basename "$src" .c).o"
+  done
+  ar rcs "$dir/libescalloc_rt.a" "$dir"/*.o
+}
+
+echo "building the runtime with and without the profiler's hooks ($cc)" >&2
+build_runtime "$tmp/prof"
+build_runtime "$tmp/noprof" -DESCALLOC_NO_PROFILE
+for v in prof noprof; do
+  "$cc" -O2 "$root/bench/profile/bench_alloc.c" -o "$tmp/bench_$v" \
+    -Wl,--whole-archive "$tmp/$v/libescalloc_rt.a" -Wl,--no-whole-archive -lpthread
+done
+
+run_variant() { # variant -> "workload seconds" lines
+  case $1 in
+    none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" -n "$scale" ;;
+    off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" -n "$scale" ;;
+    default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" -n "$scale" ;;
+  esac
+}
+
+variants=(none off default)
+: >"$tmp/times"
+for ((r = 0; r < rounds; r++)); do
+  echo "round $((r + 1))/$rounds" >&2
+  for ((i = 0; i < 3; i++)); do
+    v=${variants[$(((i + r) % 3))]}
+    run_variant "$v" | sed "s/^/$v /" >>"$tmp/times"
+  done
+done
+
+if ((callgrind)) && command -v valgrind >/dev/null; then
+  n=$(awk -v s="$scale" 'BEGIN { printf "%.0f", 20000000 * s * 0.05 }')
+  for v in none off default; do
+    bin=$tmp/bench_prof rate=()
+    [[ $v == none ]] && bin=$tmp/bench_noprof
+    [[ $v == off ]] && rate=(ESCALLOC_MEMPROFILE_RATE=0)
+    ir=$(env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "${rate[@]}" \
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" churn -n "$(awk -v s="$scale" 'BEGIN{print s*0.05}')" 2>&1 |
+      sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    echo "callgrind $v $ir $n" >>"$tmp/times"
+  done
+fi
+
+python3 - "$tmp/times" "$rounds" "$scale" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+times, ir = {}, {}
+for r in rows:
+    if r[0] == "callgrind":
+        ir[r[1]] = (int(r[2]), int(r[3]))
+    else:
+        times.setdefault((r[1], r[0]), []).append(float(r[2]))
+workloads = ["churn", "held", "threads", "large"]
+print("Median of %s rounds (scale %s), seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
+print()
+print("| workload | none (s) | off (s) | default (s) | off / none | default / none |")
+print("|---|---:|---:|---:|---:|---:|")
+for w in workloads:
+    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default") if (w, v) in times}
+    if len(m) < 3:
+        continue
+    print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
+        w, m["none"], m["off"], m["default"], m["off"] / m["none"], m["default"] / m["none"]))
+if ir:
+    print()
+    print("Instructions (callgrind) for the churn workload, whole program, and per malloc+free pair:")
+    print()
+    print("| variant | instructions | per pair | vs none |")
+    print("|---|---:|---:|---:|")
+    base = ir["none"][0] / ir["none"][1]
+    for v in ("none", "off", "default"):
+        total, n = ir[v]
+        print("| %s | %d | %.1f | %+.1f |" % (v, total, total / n, total / n - base))
+EOF
