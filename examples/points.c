@@ -33,10 +33,10 @@ static void report(const char *what, struct escalloc_memstats before,
                    struct escalloc_memstats after) {
   uint64_t grew = after.HeapAlloc - before.HeapAlloc;
   uint64_t objects = after.Mallocs - before.Mallocs;
-  printf("%-28s heap +%llu bytes, %llu objects", what, (unsigned long long)grew,
+  printf("%-26s heap +%llu bytes in use, %llu allocations", what, (unsigned long long)grew,
          (unsigned long long)objects);
-  if (objects)
-    printf(", %llu bytes each", (unsigned long long)(grew / objects));
+  if (objects && grew)
+    printf(" of %llu bytes", (unsigned long long)(grew / objects));
   printf("\n");
 }
 
@@ -68,6 +68,8 @@ int main(void) {
   if (!points || !points3)
     return 1;
 
+  // Print once before measuring: stdio allocates its buffer on first use.
+  printf("escalloc points demo: %d objects per step\n", N);
   struct escalloc_memstats s0 = stats();
   for (int64_t i = 0; i < N; i++) {
     Point *p = malloc(sizeof *p); // escapes: stored into points[]
