@@ -20,6 +20,26 @@
 #include "escalloc/escalloc.h"
 #include "profile.h"
 
+/* Every malloc-family call in this process is counted, so a test can show
+ * that the profiler's sampling and writing paths never call malloc (they
+ * run inside the allocator, where that would recurse). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static unsigned long malloc_calls;
+void *malloc(size_t n) { malloc_calls++; return __libc_malloc(n); }
+void *calloc(size_t c, size_t n) { malloc_calls++; return __libc_calloc(c, n); }
+void *realloc(void *p, size_t n) { malloc_calls++; return __libc_realloc(p, n); }
+void *aligned_alloc(size_t a, size_t n) { malloc_calls++; return __libc_memalign(a, n); }
+int posix_memalign(void **r, size_t a, size_t n) {
+  malloc_calls++;
+  *r = __libc_memalign(a, n);
+  return *r ? 0 : ENOMEM;
+}
+void free(void *p) { __libc_free(p); }
+
 /* Fake object addresses: never dereferenced, spread over many pages. */
 static void *fake(uintptr_t i) { return (void *)(0x7e0000000000u + i * 4096 + 64); }
 
@@ -183,6 +203,28 @@ static void test_write_gzip(void **state) {
   esc_prof_free(fake(20000));
 }
 
+/* Sampling (stack capture, new buckets, live-table growth) and writing a
+ * profile never call malloc.  The first write may (dlopen of zlib). */
+static void test_no_malloc_inside_the_profiler(void **state) {
+  (void)state;
+  char path[] = "/tmp/escalloc-profile-unit-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(escalloc_write_heap_profile(path), 0); /* opens zlib */
+  escalloc_set_memprofile_rate(1);
+  unsigned long before = malloc_calls;
+  for (uintptr_t i = 0; i < 20000; i++) /* grows the live table several times */
+    esc_prof_malloc(fake(100000 + i), 100 + i % 50);
+  int rc = escalloc_write_heap_profile(path);
+  for (uintptr_t i = 0; i < 20000; i++)
+    esc_prof_free(fake(100000 + i));
+  unsigned long calls = malloc_calls - before;
+  unlink(path);
+  assert_int_equal(rc, 0);
+  assert_int_equal(calls, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_neg_log_matches_libm),
@@ -195,6 +237,7 @@ int main(void) {
       cmocka_unit_test(test_set_rate),
       cmocka_unit_test(test_write_errors),
       cmocka_unit_test(test_write_gzip),
+      cmocka_unit_test(test_no_malloc_inside_the_profiler),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
