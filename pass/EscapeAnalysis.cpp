@@ -1,0 +1,1345 @@
+//===- EscapeAnalysis.cpp - Go-style escape analysis for C heap objects ---===//
+//
+// See EscapeAnalysis.h for the model.  This file owns:
+//  - FunctionAnalyzer: the location graph of one function, solved by
+//    iterating its instructions to a fixed point (sets only grow);
+//  - the per-site decision (escape, size, alignment, loops, recursion,
+//    budgets), in program order so the frame budget is spent first come,
+//    first served;
+//  - EscapeAnalysis::run: the bottom-up walk over call-graph SCCs.
+//
+// Integers of pointer width carry points-to sets too, because InstCombine
+// copies small structs (a pointer field included) as i64 loads and stores.
+// Arithmetic on such an integer is not followed; passing or returning it
+// counts as an escape of the local objects it may hold.
+//
+//===----------------------------------------------------------------------===//
+#include "EscapeAnalysis.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SCCIterator.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Analysis/CallGraph.h"
+#include "llvm/Analysis/CycleAnalysis.h"
+#include "llvm/Analysis/LazyValueInfo.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/MemoryBuiltins.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/ConstantRange.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "escalloc"
+
+using namespace llvm;
+
+namespace escalloc {
+
+static cl::opt<uint64_t> MaxStackSize(
+    "escalloc-max-stack-size", cl::init(4096),
+    cl::desc("Largest single object moved to the stack, in bytes "
+             "(default 4096)"));
+static cl::opt<uint64_t> MaxFrame(
+    "escalloc-max-frame", cl::init(16384),
+    cl::desc("Most bytes of promoted objects one stack frame may gain "
+             "(default 16384)"));
+static cl::opt<uint64_t> MaxPath(
+    "escalloc-max-path", cl::init(65536),
+    cl::desc("Most bytes of promoted objects summed along any call path the "
+             "module can see (default 65536)"));
+static cl::opt<uint64_t> OpaqueFrame(
+    "escalloc-opaque-frame", cl::init(4096),
+    cl::desc("Frame budget of a function that calls code outside the module "
+             "(an external or indirect call), which may re-enter it through "
+             "a cycle the module cannot see (default 4096)"));
+static cl::opt<bool> AllowRecursion(
+    "escalloc-allow-recursion", cl::init(false),
+    cl::desc("Promote in functions on a call-graph cycle; their stack growth "
+             "is then bounded only by the recursion depth (default false)"));
+static cl::opt<uint64_t> FallbackSize(
+    "escalloc-fallback-size", cl::init(64),
+    cl::desc("Stack buffer for a non-constant size without a proven bound: "
+             "used when the size fits at run time, the heap otherwise; 0 "
+             "keeps such objects on the heap (default 64)"));
+static cl::opt<bool> Explain(
+    "escalloc-explain", cl::init(false),
+    cl::desc("Explain each escape step by step, from the allocation to "
+             "where it escapes, as Go's -m=2 does (default false)"));
+
+bool explainEnabled() { return Explain; }
+
+AnalysisKey EscapeAnalysis::Key;
+
+bool EscapeInfo::invalidate(Module &, const PreservedAnalyses &PA,
+                            ModuleAnalysisManager::Invalidator &) {
+  auto PAC = PA.getChecker<EscapeAnalysis>();
+  return !PAC.preserved() && !PAC.preservedSet<AllAnalysesOn<Module>>();
+}
+
+//===----------------------------------------------------------------------===//
+// Names and labels
+//===----------------------------------------------------------------------===//
+
+std::string Reason::str() const {
+  std::string S = Text;
+  if (Subject)
+    S += Subject->getName().str();
+  return S + Tail;
+}
+
+std::string paramName(const Argument &A) {
+  // Debug info survives -O2 where clang has dropped IR value names.
+  if (const DISubprogram *SP = A.getParent()->getSubprogram())
+    for (const DINode *N : SP->getRetainedNodes())
+      if (const auto *V = dyn_cast<DILocalVariable>(N))
+        if (V->getArg() == A.getArgNo() + 1)
+          return V->getName().str();
+  for (const BasicBlock &BB : *A.getParent())
+    for (const Instruction &I : BB)
+      for (const DbgVariableRecord &DVR : filterDbgVars(I.getDbgRecordRange()))
+        if (DVR.getVariable()->getArg() == A.getArgNo() + 1 &&
+            DVR.getVariable()->getScope()->getSubprogram() ==
+                A.getParent()->getSubprogram())
+          return DVR.getVariable()->getName().str();
+  if (A.hasName())
+    return A.getName().str();
+  return "#" + std::to_string(A.getArgNo() + 1);
+}
+
+std::string describeParam(const Argument &A, unsigned Flags) {
+  std::string P = paramName(A);
+  if (Flags == ParamNoEscape)
+    return P + " does not escape";
+  SmallVector<std::string, 3> Parts;
+  if (Flags & ParamLeaks)
+    Parts.push_back("leaking param: " + P);
+  else if (Flags & ParamToResult)
+    Parts.push_back("leaking param: " + P + " to result");
+  if (Flags & ParamFreed)
+    Parts.push_back("param " + P + " is freed");
+  if ((Flags & ParamContentLeaks) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param content: " + P);
+  std::string S;
+  for (const std::string &Part : Parts)
+    S += (S.empty() ? "" : "; ") + Part;
+  return S;
+}
+
+std::string allocLabel(const CallBase &CB) {
+  std::string S;
+  raw_string_ostream OS(S);
+  const Function *Callee = CB.getCalledFunction();
+  OS << (Callee ? Callee->getName() : StringRef("<indirect>")) << "(";
+  for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
+    const Value *A = CB.getArgOperand(I);
+    if (I)
+      OS << ", ";
+    if (const auto *C = dyn_cast<ConstantInt>(A))
+      OS << C->getValue().getZExtValue();
+    else if (A->hasName() && !A->getType()->isPointerTy())
+      OS << A->getName();
+    else
+      OS << (A->getType()->isPointerTy() ? "..." : "?");
+  }
+  OS << ")";
+  return S;
+}
+
+//===----------------------------------------------------------------------===//
+// Allocation and free calls
+//===----------------------------------------------------------------------===//
+
+// MemoryBuiltins recognises malloc & co. only once inferattrs has annotated
+// the declarations; the inventory runs before that, so the TLI's own name
+// and prototype check is the fallback.
+static std::optional<LibFunc> libFuncOf(const CallBase &CB,
+                                        const TargetLibraryInfo &TLI) {
+  const Function *Callee = CB.getCalledFunction();
+  LibFunc LF;
+  if (!Callee || CB.isNoBuiltin() || !TLI.getLibFunc(*Callee, LF) ||
+      !TLI.has(LF))
+    return std::nullopt;
+  return LF;
+}
+
+bool isAllocationCall(const CallBase &CB, const TargetLibraryInfo &TLI) {
+  if (isAllocationFn(&CB, &TLI))
+    return true;
+  switch (libFuncOf(CB, TLI).value_or(NotLibFunc)) {
+  case LibFunc_malloc:
+  case LibFunc_calloc:
+  case LibFunc_realloc:
+  case LibFunc_reallocf:
+  case LibFunc_aligned_alloc:
+  case LibFunc_memalign:
+  case LibFunc_valloc:
+  case LibFunc_strdup:
+  case LibFunc_strndup:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static Value *freedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
+  if (Value *V = getFreedOperand(&CB, &TLI))
+    return V;
+  if (libFuncOf(CB, TLI) == LibFunc_free && CB.arg_size() == 1)
+    return CB.getArgOperand(0);
+  return nullptr;
+}
+
+static Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
+  if (Value *V = getReallocatedOperand(&CB))
+    return V;
+  auto LF = libFuncOf(CB, TLI);
+  if ((LF == LibFunc_realloc || LF == LibFunc_reallocf) && CB.arg_size() == 2)
+    return CB.getArgOperand(0);
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// The location graph of one function
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+enum class ObjKind { External, Pointee, Content, Site, Stack };
+
+using PtsSet = SmallSetVector<unsigned, 4>;
+
+PtsSet one(unsigned X) {
+  PtsSet S;
+  S.insert(X);
+  return S;
+}
+
+struct Obj {
+  ObjKind Kind;
+  unsigned ArgNo = 0;
+  Instruction *Def = nullptr;
+  PtsSet Contents;
+  DenseMap<unsigned, const Instruction *> StoredAt; // content -> first store
+  /// Byte ranges where pointers were stored (for integer loads), unless a
+  /// pointer was stored at an unknown offset.
+  SmallVector<std::pair<int64_t, uint64_t>, 2> PtrRanges;
+  bool PtrAtUnknownOffset = false;
+  bool Escaped = false;
+  bool ContentsEscape = false;
+  Reason Why;
+  const Instruction *At = nullptr;
+  int Via = -1;
+  bool Returned = false;
+  bool Freed = false;
+  SmallVector<CallBase *, 2> Frees;
+};
+
+using SummaryLookup =
+    function_ref<const SmallVectorImpl<unsigned> *(const Function &)>;
+
+class FunctionAnalyzer {
+public:
+  FunctionAnalyzer(Function &F, const TargetLibraryInfo &TLI,
+                   SummaryLookup Summaries)
+      : F(F), TLI(TLI), DL(F.getDataLayout()), Summaries(Summaries) {}
+
+  void solve();
+  SmallVector<unsigned, 4> paramSummary() const;
+
+  /// Sites in program order.
+  SmallVector<unsigned, 4> SiteIds;
+  SmallVector<Obj, 16> Objs;
+  DenseMap<const Value *, PtsSet> Pts;
+  bool CallsSetjmp = false;
+  const Function *SetjmpCallee = nullptr;
+  bool HasMustTail = false;
+  const Value *OpaqueCallee = nullptr;
+  bool HasOpaqueCall = false;
+
+  std::string objLabel(unsigned Id) const;
+  PtsSet ptsOf(const Value *V) const;
+
+private:
+  Function &F;
+  const TargetLibraryInfo &TLI;
+  const DataLayout &DL;
+  SummaryLookup Summaries;
+  DenseMap<const Value *, unsigned> ObjOf;
+  SmallVector<unsigned, 4> PointeeOf, ContentOf;
+  bool Changed = false;
+
+  unsigned newObj(ObjKind K, Instruction *Def = nullptr, unsigned Arg = 0) {
+    Objs.push_back(Obj());
+    Objs.back().Kind = K;
+    Objs.back().Def = Def;
+    Objs.back().ArgNo = Arg;
+    return Objs.size() - 1;
+  }
+  bool ptrLike(Type *T) const {
+    return T->isPointerTy() || T->isIntegerTy(DL.getPointerSizeInBits());
+  }
+  bool isExternalMem(unsigned X) const {
+    const Obj &O = Objs[X];
+    return O.Kind == ObjKind::External || O.Kind == ObjKind::Pointee ||
+           O.Kind == ObjKind::Content || O.Escaped;
+  }
+  bool isLocal(unsigned X) const {
+    return Objs[X].Kind == ObjKind::Site || Objs[X].Kind == ObjKind::Stack;
+  }
+
+  void addPts(const Value *V, const PtsSet &S) {
+    PtsSet &D = Pts[V];
+    for (unsigned X : S)
+      Changed |= D.insert(X);
+  }
+  void markEscaped(unsigned X, const Reason &R, const Instruction *At, int Via);
+  void escapeContents(unsigned X, const Reason &R, const Instruction *At);
+  void escapeAll(const PtsSet &S, const Reason &R, const Instruction *At,
+                 bool SkipContent = false);
+  void storeInto(unsigned X, const PtsSet &V, const Instruction *At,
+                 std::optional<int64_t> Off, uint64_t Size);
+  PtsSet loadFrom(unsigned X, bool IntLoad, std::optional<int64_t> Off,
+                  uint64_t Size) const;
+  std::optional<int64_t> offsetInto(const Value *Ptr, unsigned X) const;
+  Reason storeReason(unsigned X, const Value *Addr) const;
+
+  void visit(Instruction &I);
+  void visitCall(CallBase &CB);
+  void visitFree(CallBase &CB, Value *Freed);
+  void visitArgByAttributes(CallBase &CB, unsigned I, PtsSet &Result);
+  void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
+                         PtsSet &Result);
+  void visitReturn(ReturnInst &RI);
+};
+
+} // namespace
+
+std::string FunctionAnalyzer::objLabel(unsigned Id) const {
+  const Obj &O = Objs[Id];
+  switch (O.Kind) {
+  case ObjKind::External:
+    return "external memory";
+  case ObjKind::Pointee:
+    return "param " + paramName(*F.getArg(O.ArgNo));
+  case ObjKind::Content:
+    return "content of param " + paramName(*F.getArg(O.ArgNo));
+  case ObjKind::Site:
+    return allocLabel(*cast<CallBase>(O.Def));
+  case ObjKind::Stack:
+    return "local " + (O.Def->hasName() ? O.Def->getName().str()
+                                        : std::string("variable"));
+  }
+  return "";
+}
+
+PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
+  PtsSet S;
+  if (const auto *A = dyn_cast<Argument>(V)) {
+    if (A->getType()->isPointerTy())
+      S.insert(PointeeOf[A->getArgNo()]);
+    return S;
+  }
+  if (isa<ConstantPointerNull>(V) || isa<UndefValue>(V) ||
+      isa<ConstantInt>(V) || isa<ConstantFP>(V) || isa<ConstantAggregateZero>(V))
+    return S;
+  if (isa<Constant>(V) || isa<InlineAsm>(V) || isa<MetadataAsValue>(V)) {
+    if (V->getType()->isPointerTy() || ptrLike(V->getType()))
+      S.insert(0);
+    return S;
+  }
+  auto It = Pts.find(V);
+  if (It != Pts.end())
+    return It->second;
+  return S;
+}
+
+void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
+                                   const Instruction *At, int Via) {
+  Obj &O = Objs[X];
+  if (O.Kind == ObjKind::External || O.Escaped)
+    return;
+  O.Escaped = true;
+  O.Why = R;
+  O.At = At;
+  O.Via = Via;
+  Changed = true;
+  LLVM_DEBUG(dbgs() << "escalloc: " << objLabel(X) << " escapes: " << R.str()
+                    << "\n");
+  // Whatever it holds is now reachable from outside too.
+  PtsSet C = O.Contents;
+  for (unsigned Y : C)
+    markEscaped(Y, Reason{"stored into an escaping object"},
+                Objs[X].StoredAt.lookup(Y), X);
+}
+
+void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
+                                      const Instruction *At) {
+  Obj &O = Objs[X];
+  if (O.Kind == ObjKind::External)
+    return;
+  if (!O.ContentsEscape) {
+    O.ContentsEscape = true;
+    Changed = true;
+  }
+  PtsSet C = O.Contents;
+  for (unsigned Y : C)
+    markEscaped(Y, R, At, X);
+  if (O.Kind == ObjKind::Pointee)
+    markEscaped(ContentOf[O.ArgNo], R, At, X);
+}
+
+void FunctionAnalyzer::escapeAll(const PtsSet &S, const Reason &R,
+                                 const Instruction *At, bool SkipContent) {
+  for (unsigned X : S)
+    if (!SkipContent || Objs[X].Kind != ObjKind::Content)
+      markEscaped(X, R, At, -1);
+}
+
+Reason FunctionAnalyzer::storeReason(unsigned X, const Value *Addr) const {
+  const Obj &O = Objs[X];
+  switch (O.Kind) {
+  case ObjKind::External:
+    if (Addr)
+      if (const auto *GV =
+              dyn_cast<GlobalVariable>(getUnderlyingObject(Addr)))
+        return Reason{"stored to global @", GV};
+    return Reason{"stored into memory the analysis cannot follow"};
+  case ObjKind::Pointee:
+    return Reason{"stored through parameter " +
+                  paramName(*F.getArg(O.ArgNo))};
+  case ObjKind::Content:
+    return Reason{"stored into memory reached from parameter " +
+                  paramName(*F.getArg(O.ArgNo))};
+  default:
+    return Reason{"stored into an escaping object"};
+  }
+}
+
+std::optional<int64_t> FunctionAnalyzer::offsetInto(const Value *Ptr,
+                                                    unsigned X) const {
+  if (!isLocal(X))
+    return std::nullopt;
+  APInt Off(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
+  const Value *Base =
+      Ptr->stripAndAccumulateConstantOffsets(DL, Off, /*AllowNonInbounds=*/true);
+  if (Base != Objs[X].Def)
+    return std::nullopt;
+  return Off.getSExtValue();
+}
+
+void FunctionAnalyzer::storeInto(unsigned X, const PtsSet &V,
+                                 const Instruction *At,
+                                 std::optional<int64_t> Off, uint64_t Size) {
+  Obj &O = Objs[X];
+  bool Tracked = false;
+  for (unsigned Y : V) {
+    if (Objs[X].Contents.insert(Y)) {
+      Changed = true;
+      Objs[X].StoredAt.try_emplace(Y, At);
+    }
+    Tracked |= Y != 0;
+  }
+  if (Tracked) {
+    if (!Off) {
+      if (!O.PtrAtUnknownOffset)
+        Changed = true;
+      O.PtrAtUnknownOffset = true;
+    } else if (!is_contained(O.PtrRanges, std::make_pair(*Off, Size))) {
+      O.PtrRanges.push_back({*Off, Size});
+      Changed = true;
+    }
+  }
+  if (isExternalMem(X) || Objs[X].ContentsEscape) {
+    Reason R = isExternalMem(X)
+                   ? storeReason(X, At ? getLoadStorePointerOperand(At)
+                                       : nullptr)
+                   : Reason{"stored into an object whose contents escape"};
+    for (unsigned Y : V)
+      markEscaped(Y, R, At, X);
+  }
+}
+
+PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
+                                  std::optional<int64_t> Off,
+                                  uint64_t Size) const {
+  const Obj &O = Objs[X];
+  PtsSet R;
+  if (O.Kind == ObjKind::External) {
+    R.insert(0);
+    return R;
+  }
+  if (O.Kind == ObjKind::Pointee || O.Kind == ObjKind::Content)
+    R.insert(ContentOf[O.ArgNo]);
+  if (O.Escaped)
+    R.insert(0);
+  if (IntLoad && Off && !O.PtrAtUnknownOffset && isLocal(X)) {
+    bool Overlaps = false;
+    for (auto [S, N] : O.PtrRanges)
+      Overlaps |= *Off < S + (int64_t)N && S < *Off + (int64_t)Size;
+    if (!Overlaps)
+      return R;
+  }
+  for (unsigned Y : O.Contents)
+    R.insert(Y);
+  return R;
+}
+
+void FunctionAnalyzer::solve() {
+  Objs.clear();
+  newObj(ObjKind::External);
+  Objs[0].Contents.insert(0);
+  PointeeOf.assign(F.arg_size(), 0);
+  ContentOf.assign(F.arg_size(), 0);
+  for (Argument &A : F.args()) {
+    if (!A.getType()->isPointerTy())
+      continue;
+    unsigned P = newObj(ObjKind::Pointee, nullptr, A.getArgNo());
+    unsigned C = newObj(ObjKind::Content, nullptr, A.getArgNo());
+    PointeeOf[A.getArgNo()] = P;
+    ContentOf[A.getArgNo()] = C;
+    Objs[P].Contents.insert(C);
+    Objs[C].Contents.insert(C);
+  }
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB) {
+      if (isa<AllocaInst>(I)) {
+        ObjOf[&I] = newObj(ObjKind::Stack, &I);
+      } else if (auto *CB = dyn_cast<CallBase>(&I)) {
+        if (isAllocationCall(*CB, TLI)) {
+          ObjOf[&I] = newObj(ObjKind::Site, &I);
+          SiteIds.push_back(ObjOf[&I]);
+        }
+        if (CB->isMustTailCall())
+          HasMustTail = true;
+        const Function *Callee = CB->getCalledFunction();
+        if (CB->hasFnAttr(Attribute::ReturnsTwice) ||
+            (Callee && Callee->hasFnAttribute(Attribute::ReturnsTwice))) {
+          CallsSetjmp = true;
+          SetjmpCallee = Callee;
+        }
+        LibFunc LF;
+        if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) &&
+            (!Callee || (Callee->isDeclaration() &&
+                         !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))) {
+          HasOpaqueCall = true;
+          OpaqueCallee = Callee;
+        }
+      }
+    }
+
+  // Chaotic iteration: every rule only adds to sets or sets flags.
+  do {
+    Changed = false;
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        visit(I);
+  } while (Changed);
+}
+
+void FunctionAnalyzer::visit(Instruction &I) {
+  switch (I.getOpcode()) {
+  case Instruction::Alloca:
+    addPts(&I, one(ObjOf.lookup(&I)));
+    return;
+  case Instruction::Load: {
+    auto &LI = cast<LoadInst>(I);
+    Type *T = LI.getType();
+    uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
+    PtsSet Addr = ptsOf(LI.getPointerOperand());
+    if (ptrLike(T)) {
+      PtsSet R;
+      for (unsigned X : Addr)
+        for (unsigned Y :
+             loadFrom(X, !T->isPointerTy(),
+                      offsetInto(LI.getPointerOperand(), X), Size))
+          R.insert(Y);
+      addPts(&I, R);
+    } else if (!T->isFloatingPointTy() && Size >= DL.getPointerSize()) {
+      // Wider than a pointer and not a float: may carry pointer bits we
+      // cannot follow.
+      for (unsigned X : Addr) {
+        const Obj &O = Objs[X];
+        if (O.Kind == ObjKind::Pointee)
+          escapeContents(X, Reason{"read as non-pointer data"}, &I);
+        else if (isLocal(X) && (O.PtrAtUnknownOffset || !O.PtrRanges.empty()))
+          escapeContents(X, Reason{"read as non-pointer data"}, &I);
+      }
+    }
+    return;
+  }
+  case Instruction::Store: {
+    auto &SI = cast<StoreInst>(I);
+    Value *V = SI.getValueOperand();
+    if (!ptrLike(V->getType()))
+      return;
+    PtsSet Val = ptsOf(V);
+    if (Val.empty())
+      return;
+    if (SI.isAtomic() && V->getType()->isPointerTy())
+      escapeAll(Val, Reason{"stored atomically"}, &I);
+    uint64_t Size = DL.getTypeStoreSize(V->getType());
+    for (unsigned X : ptsOf(SI.getPointerOperand()))
+      storeInto(X, Val, &I, offsetInto(SI.getPointerOperand(), X), Size);
+    return;
+  }
+  case Instruction::GetElementPtr:
+  case Instruction::BitCast:
+  case Instruction::AddrSpaceCast:
+  case Instruction::PHI:
+  case Instruction::Select:
+  case Instruction::Freeze: {
+    if (I.getType()->isVectorTy()) {
+      for (Value *Op : I.operands())
+        escapeAll(ptsOf(Op), Reason{"used as a vector of pointers"}, &I, true);
+      addPts(&I, one(0));
+      return;
+    }
+    if (!ptrLike(I.getType()))
+      return;
+    if (auto *GEP = dyn_cast<GetElementPtrInst>(&I)) {
+      addPts(&I, ptsOf(GEP->getPointerOperand()));
+      return;
+    }
+    unsigned First = isa<SelectInst>(I) ? 1 : 0;
+    for (unsigned K = First; K < I.getNumOperands(); ++K)
+      if (ptrLike(I.getOperand(K)->getType()))
+        addPts(&I, ptsOf(I.getOperand(K)));
+    return;
+  }
+  case Instruction::PtrToInt:
+    escapeAll(ptsOf(I.getOperand(0)), Reason{"address taken as an integer"},
+              &I);
+    return;
+  case Instruction::IntToPtr: {
+    PtsSet S = ptsOf(I.getOperand(0));
+    S.insert(0);
+    addPts(&I, S);
+    return;
+  }
+  case Instruction::ICmp:
+  case Instruction::Br:
+  case Instruction::Switch:
+  case Instruction::Unreachable:
+  case Instruction::Fence:
+  case Instruction::VAArg:
+    if (isa<VAArgInst>(I) && ptrLike(I.getType()))
+      addPts(&I, one(0));
+    return;
+  case Instruction::Ret:
+    visitReturn(cast<ReturnInst>(I));
+    return;
+  case Instruction::Call:
+  case Instruction::Invoke:
+  case Instruction::CallBr:
+    visitCall(cast<CallBase>(I));
+    return;
+  case Instruction::AtomicRMW:
+  case Instruction::AtomicCmpXchg: {
+    Value *Addr = getLoadStorePointerOperand(&I)
+                      ? getLoadStorePointerOperand(&I)
+                      : I.getOperand(0);
+    for (unsigned K = 1; K < I.getNumOperands(); ++K)
+      escapeAll(ptsOf(I.getOperand(K)), Reason{"used in an atomic operation"},
+                &I, true);
+    for (unsigned X : ptsOf(Addr))
+      escapeContents(X, Reason{"updated by an atomic operation"}, &I);
+    if (ptrLike(I.getType()))
+      addPts(&I, one(0));
+    return;
+  }
+  case Instruction::ExtractValue:
+  case Instruction::ExtractElement:
+    if (ptrLike(I.getType()))
+      addPts(&I, one(0));
+    return;
+  default:
+    // Anything else that consumes a pointer publishes it as far as we know:
+    // insertvalue, shufflevector, landingpad, indirectbr, ...
+    for (Value *Op : I.operands())
+      if (Op->getType()->isPointerTy() || Op->getType()->isVectorTy() ||
+          Op->getType()->isAggregateType())
+        escapeAll(ptsOf(Op),
+                  Reason{std::string("used by a ") + I.getOpcodeName() +
+                         " instruction"},
+                  &I, true);
+    if (ptrLike(I.getType()) && I.getType()->isPointerTy())
+      addPts(&I, one(0));
+    return;
+  }
+}
+
+void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
+  Value *V = RI.getReturnValue();
+  if (!V || !ptrLike(V->getType()))
+    return;
+  bool IsInt = !V->getType()->isPointerTy();
+  for (unsigned X : ptsOf(V)) {
+    Obj &O = Objs[X];
+    switch (O.Kind) {
+    case ObjKind::Pointee:
+      if (!IsInt && !O.Returned) {
+        O.Returned = true;
+        Changed = true;
+      }
+      break;
+    case ObjKind::Content:
+      // Integers loaded from a parameter are not followed across calls.
+      if (!IsInt)
+        markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
+      break;
+    case ObjKind::External:
+      break;
+    default:
+      markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
+    }
+  }
+}
+
+void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
+  PtsSet S = ptsOf(Freed);
+  bool Mixed = S.size() > 1;
+  for (unsigned X : S) {
+    Obj &O = Objs[X];
+    switch (O.Kind) {
+    case ObjKind::Site:
+      if (Mixed)
+        markEscaped(X,
+                    Reason{"freed by a free that may also free another "
+                           "pointer"},
+                    &CB, -1);
+      else if (!is_contained(O.Frees, &CB)) {
+        O.Frees.push_back(&CB);
+        Changed = true;
+      }
+      break;
+    case ObjKind::Pointee:
+      if (!O.Freed) {
+        O.Freed = true;
+        Changed = true;
+      }
+      break;
+    case ObjKind::Content:
+      markEscaped(X, Reason{"freed"}, &CB, -1);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+/// Library functions that neither capture nor free their variadic pointer
+/// arguments: they read strings or write scanned values through them.
+static bool isFormattedIO(LibFunc LF) {
+  switch (LF) {
+  case LibFunc_printf:
+  case LibFunc_fprintf:
+  case LibFunc_sprintf:
+  case LibFunc_snprintf:
+  case LibFunc_scanf:
+  case LibFunc_fscanf:
+  case LibFunc_sscanf:
+    return true;
+  default:
+    return false;
+  }
+}
+
+void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
+                                            PtsSet &Result) {
+  Value *A = CB.getArgOperand(I);
+  PtsSet S = ptsOf(A);
+  if (S.empty())
+    return;
+  const Function *Callee = CB.getCalledFunction();
+  std::string ArgText = " argument " + std::to_string(I + 1);
+  LibFunc LF;
+  bool Variadic = I >= CB.getFunctionType()->getNumParams();
+  if (Variadic && Callee && TLI.getLibFunc(*Callee, LF) && TLI.has(LF) &&
+      isFormattedIO(LF))
+    return;
+  if (!A->getType()->isPointerTy()) {
+    // A pointer-width integer: the callee could turn it back into a pointer.
+    escapeAll(S,
+              Callee ? Reason{"passed as an integer to @", Callee}
+                     : Reason{"passed as an integer to an indirect call"},
+              &CB, /*SkipContent=*/true);
+    return;
+  }
+  if (CB.paramHasAttr(I, Attribute::Returned))
+    for (unsigned X : S)
+      Result.insert(X);
+  bool NoCapture = CB.doesNotCapture(I);
+  bool NoFree = CB.hasFnAttr(Attribute::NoFree) || CB.onlyReadsMemory(I);
+  if (!NoCapture || !NoFree) {
+    Reason R;
+    if (!Callee)
+      R = Reason{"passed to an indirect call"};
+    else
+      R = Reason{"passed to @", Callee,
+                 ArgText + (NoCapture ? " which may free it"
+                                      : " which may capture it")};
+    escapeAll(S, R, &CB);
+    return;
+  }
+  // The pointer itself stays put; what the callee does with the pointers
+  // stored in the object depends on what memory it may touch.
+  if (CB.onlyReadsMemory())
+    return;
+  if (!CB.onlyAccessesArgMemory()) {
+    for (unsigned X : S)
+      escapeContents(X,
+                     Callee ? Reason{"its contents may be published by @",
+                                     Callee}
+                            : Reason{"its contents may be published by an "
+                                     "indirect call"},
+                     &CB);
+    return;
+  }
+  // Arg-memory-only: pointers may move between the arguments' objects.
+  for (unsigned J = 0, E = CB.arg_size(); J != E; ++J) {
+    if (!CB.getArgOperand(J)->getType()->isPointerTy() ||
+        CB.onlyReadsMemory(J))
+      continue;
+    PtsSet Moved;
+    for (unsigned X : S)
+      for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+        Moved.insert(Y);
+    for (unsigned D : ptsOf(CB.getArgOperand(J)))
+      storeInto(D, Moved, &CB, std::nullopt, 0);
+  }
+}
+
+void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
+                                         unsigned Flags, PtsSet &Result) {
+  Value *A = CB.getArgOperand(I);
+  PtsSet S = ptsOf(A);
+  if (S.empty())
+    return;
+  const Function *Callee = CB.getCalledFunction();
+  std::string ArgText = " argument " + std::to_string(I + 1);
+  if (!A->getType()->isPointerTy()) {
+    escapeAll(S, Reason{"passed as an integer to @", Callee}, &CB, true);
+    return;
+  }
+  if (Flags & ParamLeaks)
+    escapeAll(S, Reason{"passed to @", Callee, ArgText + " which leaks it"},
+              &CB);
+  if (Flags & ParamToResult)
+    for (unsigned X : S)
+      Result.insert(X);
+  if (Flags & ParamContentLeaks)
+    for (unsigned X : S)
+      escapeContents(X,
+                     Reason{"its contents leak through @", Callee, ArgText},
+                     &CB);
+  if (Flags & ParamFreed)
+    for (unsigned X : S) {
+      Obj &O = Objs[X];
+      if (O.Kind == ObjKind::Pointee) {
+        if (!O.Freed)
+          Changed = true;
+        O.Freed = true;
+      } else {
+        markEscaped(X, Reason{"freed by @", Callee, ArgText}, &CB, -1);
+      }
+    }
+}
+
+void FunctionAnalyzer::visitCall(CallBase &CB) {
+  if (isa<DbgInfoIntrinsic>(CB))
+    return;
+  PtsSet Result;
+  if (CB.isInlineAsm()) {
+    for (Value *A : CB.args())
+      escapeAll(ptsOf(A), Reason{"passed to inline asm"}, &CB, true);
+    if (ptrLike(CB.getType()))
+      addPts(&CB, one(0));
+    return;
+  }
+  if (auto *II = dyn_cast<IntrinsicInst>(&CB)) {
+    switch (II->getIntrinsicID()) {
+    case Intrinsic::lifetime_start:
+    case Intrinsic::lifetime_end:
+    case Intrinsic::assume:
+    case Intrinsic::invariant_start:
+    case Intrinsic::invariant_end:
+    case Intrinsic::objectsize:
+    case Intrinsic::prefetch:
+    case Intrinsic::experimental_noalias_scope_decl:
+    case Intrinsic::sideeffect:
+    case Intrinsic::memset:
+    case Intrinsic::memset_inline:
+    case Intrinsic::is_constant:
+    case Intrinsic::var_annotation:
+    case Intrinsic::vastart:
+    case Intrinsic::vaend:
+    case Intrinsic::vacopy:
+    case Intrinsic::stacksave:
+    case Intrinsic::stackrestore:
+      return;
+    case Intrinsic::memcpy:
+    case Intrinsic::memcpy_inline:
+    case Intrinsic::memmove: {
+      PtsSet Copied;
+      for (unsigned X : ptsOf(II->getArgOperand(1)))
+        for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+          Copied.insert(Y);
+      for (unsigned D : ptsOf(II->getArgOperand(0)))
+        storeInto(D, Copied, &CB, std::nullopt, 0);
+      return;
+    }
+    case Intrinsic::launder_invariant_group:
+    case Intrinsic::strip_invariant_group:
+    case Intrinsic::ptrmask:
+    case Intrinsic::ssa_copy:
+    case Intrinsic::ptr_annotation:
+      addPts(&CB, ptsOf(II->getArgOperand(0)));
+      return;
+    default:
+      break; // attributes decide
+    }
+  }
+
+  if (Value *Freed = freedOperand(CB, TLI)) {
+    visitFree(CB, Freed);
+    return;
+  }
+  Value *Old = reallocatedOperand(CB, TLI);
+  if (Old) {
+    for (unsigned X : ptsOf(Old)) {
+      Obj &O = Objs[X];
+      if (O.Kind == ObjKind::Pointee) {
+        if (!O.Freed)
+          Changed = true;
+        O.Freed = true;
+        escapeContents(X, Reason{"copied by realloc"}, &CB);
+      } else {
+        markEscaped(X, Reason{"passed to realloc"}, &CB, -1);
+      }
+    }
+  }
+
+  const Function *Callee = CB.getCalledFunction();
+  const SmallVectorImpl<unsigned> *Summary =
+      Callee && Callee->hasExactDefinition() ? Summaries(*Callee) : nullptr;
+  for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
+    if (CB.getArgOperand(I) == Old)
+      continue;
+    if (!ptrLike(CB.getArgOperand(I)->getType()))
+      continue;
+    if (Summary && I < Summary->size())
+      visitArgBySummary(CB, I, (*Summary)[I], Result);
+    else if (Summary)
+      escapeAll(ptsOf(CB.getArgOperand(I)),
+                Reason{"passed to variadic @", Callee}, &CB, true);
+    else
+      visitArgByAttributes(CB, I, Result);
+  }
+  // Operand bundles (deopt, funclet, ...) are opaque uses.
+  for (unsigned I = 0, E = CB.getNumOperandBundles(); I != E; ++I) {
+    if (isa<AssumeInst>(CB))
+      break;
+    for (const Use &U : CB.getOperandBundleAt(I).Inputs)
+      escapeAll(ptsOf(U.get()), Reason{"used by an operand bundle"}, &CB,
+                true);
+  }
+
+  if (!ptrLike(CB.getType()))
+    return;
+  if (auto It = ObjOf.find(&CB); It != ObjOf.end()) {
+    addPts(&CB, one(It->second));
+    return;
+  }
+  Result.insert(0);
+  addPts(&CB, Result);
+}
+
+SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
+  SmallVector<unsigned, 4> S(F.arg_size(), ParamNoEscape);
+  for (Argument &A : F.args()) {
+    if (!A.getType()->isPointerTy())
+      continue;
+    const Obj &P = Objs[PointeeOf[A.getArgNo()]];
+    const Obj &C = Objs[ContentOf[A.getArgNo()]];
+    unsigned Flags = 0;
+    if (P.Escaped)
+      Flags |= ParamLeaks;
+    if (P.Returned)
+      Flags |= ParamToResult;
+    if (P.Freed)
+      Flags |= ParamFreed;
+    if (C.Escaped || C.Returned || P.ContentsEscape)
+      Flags |= ParamContentLeaks;
+    S[A.getArgNo()] = Flags;
+  }
+  return S;
+}
+
+//===----------------------------------------------------------------------===//
+// Site decisions
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct SiteDecider {
+  Function &F;
+  FunctionAnalyzer &FA;
+  const TargetLibraryInfo &TLI;
+  LoopInfo &LI;
+  CycleInfo &CI;
+  LazyValueInfo &LVI;
+  FunctionEscapeInfo &Out;
+  uint64_t CalleePath; // deepest promoted bytes below this function
+
+  void decide(unsigned Id);
+  bool sizeAndAlign(AllocSite &S);
+  bool loopSafe(unsigned Id, AllocSite &S);
+  void explain(unsigned Id, AllocSite &S);
+};
+} // namespace
+
+void SiteDecider::explain(unsigned Id, AllocSite &S) {
+  SmallDenseSet<int, 8> Seen;
+  for (int X = Id; X >= 0 && Seen.insert(X).second; X = FA.Objs[X].Via) {
+    const Obj &O = FA.Objs[X];
+    if (!O.Escaped)
+      break;
+    S.Flow.push_back(
+        {O.At ? O.At : S.Call, FA.objLabel(X) + " escapes: " + O.Why.str()});
+  }
+}
+
+bool SiteDecider::sizeAndAlign(AllocSite &S) {
+  CallBase &CB = *S.Call;
+  const Function *Callee = CB.getCalledFunction();
+  std::optional<LibFunc> LF = libFuncOf(CB, TLI);
+  if (!LF) {
+    S.Why = Reason{"not a C library allocation"};
+    return false;
+  }
+  // Which operands hold the size and the alignment.
+  int SizeArg = 0, CountArg = -1, AlignArg = -1;
+  uint64_t Align = 16;
+  switch (*LF) {
+  case LibFunc_malloc:
+    break;
+  case LibFunc_valloc:
+    Align = 4096;
+    break;
+  case LibFunc_aligned_alloc:
+  case LibFunc_memalign:
+    AlignArg = 0;
+    SizeArg = 1;
+    break;
+  case LibFunc_calloc:
+    CountArg = 0;
+    SizeArg = 1;
+    S.Zeroed = true;
+    break;
+  case LibFunc_strdup:
+    SizeArg = -1;
+    S.CopiesString = true;
+    break;
+  default:
+    S.Why = Reason{"", Callee, " is not moved to the stack"};
+    return false;
+  }
+  if (!isa<CallInst>(CB)) {
+    S.Why = Reason{"allocated by an invoke"};
+    return false;
+  }
+  if (AlignArg >= 0) {
+    auto *C = dyn_cast<ConstantInt>(CB.getArgOperand(AlignArg));
+    if (!C) {
+      S.Why = Reason{"non-constant alignment"};
+      return false;
+    }
+    uint64_t A = C->getZExtValue();
+    if (!isPowerOf2_64(A)) {
+      // The library call fails with EINVAL; keep that behaviour.
+      S.Why = Reason{"invalid alignment " + std::to_string(A)};
+      return false;
+    }
+    if (A > 4096) {
+      S.Why = Reason{"alignment too large for the stack (" +
+                     std::to_string(A) + " > 4096)"};
+      return false;
+    }
+    Align = std::max<uint64_t>(Align, A);
+  }
+  S.Alignment = llvm::Align(Align);
+
+  if (S.CopiesString) {
+    StringRef Str;
+    if (!getConstantStringInfo(CB.getArgOperand(0), Str)) {
+      S.Why = Reason{"non-constant size"};
+      return false;
+    }
+    S.Size = Str.size() + 1;
+    return true;
+  }
+  auto *N = dyn_cast<ConstantInt>(CB.getArgOperand(SizeArg));
+  if (CountArg >= 0) {
+    auto *Count = dyn_cast<ConstantInt>(CB.getArgOperand(CountArg));
+    if (!N || !Count) {
+      S.Why = Reason{"non-constant size"};
+      return false;
+    }
+    bool Overflow = false;
+    APInt Total = Count->getValue().umul_ov(N->getValue(), Overflow);
+    if (Overflow) {
+      // calloc returns NULL here; keep that behaviour.
+      S.Why = Reason{"size overflows"};
+      return false;
+    }
+    S.Size = std::max<uint64_t>(1, Total.getLimitedValue());
+    return true;
+  }
+  if (N) {
+    S.Size = std::max<uint64_t>(1, N->getValue().getLimitedValue());
+    return true;
+  }
+  // A non-constant size: a proven bound, else the run-time fallback.
+  Value *V = CB.getArgOperand(SizeArg);
+  ConstantRange R = LVI.getConstantRange(V, &CB, /*UndefAllowed=*/false);
+  if (!R.isFullSet() && R.getUnsignedMax().ule(MaxStackSize)) {
+    S.Size = std::max<uint64_t>(1, R.getUnsignedMax().getZExtValue());
+    return true;
+  }
+  if (FallbackSize == 0) {
+    S.Why = Reason{"non-constant size"};
+    return false;
+  }
+  S.RuntimeFallback = true;
+  S.DynSize = V;
+  S.Size = FallbackSize;
+  return true;
+}
+
+bool SiteDecider::loopSafe(unsigned Id, AllocSite &S) {
+  BasicBlock *BB = S.Call->getParent();
+  for (const auto *C = CI.getCycle(BB); C; C = C->getParentCycle())
+    if (!C->isReducible()) {
+      S.Why = Reason{"in an irreducible loop"};
+      return false;
+    }
+  Loop *L = LI.getLoopFor(BB);
+  if (!L)
+    return true;
+  S.InLoop = true;
+  // Memory: an object stored anywhere may be read in a later iteration.
+  for (unsigned X = 0; X < FA.Objs.size(); ++X)
+    if (FA.Objs[X].Contents.contains(Id)) {
+      S.Why = Reason{"reachable from the next loop iteration (stored into " +
+                     FA.objLabel(X) + ")"};
+      return false;
+    }
+  // Registers: values cross iterations only through loop-header phis.
+  for (Loop *Outer = L; Outer; Outer = Outer->getParentLoop())
+    for (PHINode &Phi : Outer->getHeader()->phis())
+      if (FA.ptsOf(&Phi).contains(Id)) {
+        S.Why = Reason{"reachable from the next loop iteration"};
+        return false;
+      }
+  return true;
+}
+
+void SiteDecider::decide(unsigned Id) {
+  Obj &O = FA.Objs[Id];
+  AllocSite S;
+  S.Call = cast<CallBase>(O.Def);
+  S.Label = allocLabel(*S.Call);
+  auto Keep = [&](Reason R) {
+    if (S.Why.empty())
+      S.Why = std::move(R);
+    Out.Sites.push_back(std::move(S));
+  };
+  if (O.Escaped) {
+    S.Why = O.Why;
+    if (Explain)
+      explain(Id, S);
+    return Keep(O.Why);
+  }
+  if (!sizeAndAlign(S))
+    return Keep(S.Why);
+  if (FA.CallsSetjmp)
+    return Keep(FA.SetjmpCallee
+                    ? Reason{"function calls @", FA.SetjmpCallee,
+                             " (returns twice)"}
+                    : Reason{"function calls setjmp"});
+  if (FA.HasMustTail)
+    return Keep(Reason{"function contains a musttail call"});
+  if (Out.Recursive && !AllowRecursion)
+    return Keep(Reason{"in a recursive function"});
+  if (!loopSafe(Id, S))
+    return Keep(S.Why);
+  if (S.Size > MaxStackSize)
+    return Keep(Reason{"too large for stack (" + std::to_string(S.Size) +
+                       " > " + std::to_string(MaxStackSize) + ")"});
+  if (Out.PromotedBytes + S.Size > Out.FrameBudget)
+    return Keep(Reason{"stack frame budget exhausted (" +
+                       std::to_string(Out.PromotedBytes) + " + " +
+                       std::to_string(S.Size) + " > " +
+                       std::to_string(Out.FrameBudget) + ")"});
+  if (CalleePath + Out.PromotedBytes + S.Size > MaxPath)
+    return Keep(Reason{"call-path stack budget exhausted (" +
+                       std::to_string(CalleePath + Out.PromotedBytes) +
+                       " + " + std::to_string(S.Size) + " > " +
+                       std::to_string(MaxPath) + ")"});
+  S.Promote = true;
+  S.Frees = O.Frees;
+  Out.PromotedBytes += S.Size;
+  Out.Sites.push_back(std::move(S));
+}
+
+//===----------------------------------------------------------------------===//
+// The module walk
+//===----------------------------------------------------------------------===//
+
+EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
+  auto &FAM = MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  EscapeInfo Info;
+  CallGraph CG(M);
+
+  for (scc_iterator<CallGraph *> SCCI = scc_begin(&CG); !SCCI.isAtEnd();
+       ++SCCI) {
+    SmallVector<Function *, 4> Fns;
+    for (CallGraphNode *N : *SCCI)
+      if (Function *F = N->getFunction())
+        if (!F->isDeclaration() && !F->hasOptNone())
+          Fns.push_back(F);
+    if (Fns.empty())
+      continue;
+    bool Recursive = SCCI.hasCycle();
+    for (Function *F : Fns) {
+      FunctionEscapeInfo &FI = Info.Functions[F];
+      FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
+      FI.Recursive = Recursive;
+    }
+    auto Lookup = [&](const Function &G) -> const SmallVectorImpl<unsigned> * {
+      auto It = Info.Functions.find(&G);
+      return It == Info.Functions.end() ? nullptr : &It->second.ParamSummary;
+    };
+
+    // Summaries within an SCC rise from the optimistic bottom to a fixed
+    // point; a single function without a cycle needs one round.
+    std::vector<std::unique_ptr<FunctionAnalyzer>> Analyzers;
+    for (unsigned Round = 0;; ++Round) {
+      bool SummaryChanged = false;
+      Analyzers.clear();
+      for (Function *F : Fns) {
+        auto FA = std::make_unique<FunctionAnalyzer>(
+            *F, FAM.getResult<TargetLibraryAnalysis>(*F), Lookup);
+        FA->solve();
+        SmallVector<unsigned, 4> S = FA->paramSummary();
+        auto &Old = Info.Functions[F].ParamSummary;
+        for (unsigned I = 0; I < S.size(); ++I)
+          S[I] |= Old[I]; // monotone
+        if (S != Old) {
+          Old = S;
+          SummaryChanged = true;
+        }
+        Analyzers.push_back(std::move(FA));
+      }
+      if (!Recursive || !SummaryChanged)
+        break;
+      if (Round == 32) { // cannot happen for a monotone lattice; stay sound
+        for (Function *F : Fns)
+          for (unsigned &Fl : Info.Functions[F].ParamSummary)
+            Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks;
+        break;
+      }
+    }
+
+    for (unsigned K = 0; K < Fns.size(); ++K) {
+      Function &F = *Fns[K];
+      FunctionAnalyzer &FA = *Analyzers[K];
+      FunctionEscapeInfo &FI = Info.Functions[&F];
+      FI.HasOpaqueCall = FA.HasOpaqueCall;
+      FI.OpaqueCallee = FA.OpaqueCallee;
+      FI.FrameBudget = FA.HasOpaqueCall
+                           ? std::min<uint64_t>(MaxFrame, OpaqueFrame)
+                           : uint64_t(MaxFrame);
+      uint64_t CalleePath = 0;
+      for (BasicBlock &BB : F)
+        for (Instruction &I : BB)
+          if (auto *CB = dyn_cast<CallBase>(&I))
+            if (Function *G = CB->getCalledFunction())
+              if (const FunctionEscapeInfo *GI = Info.lookup(*G))
+                if (G != &F)
+                  CalleePath = std::max(CalleePath, GI->PathBytes);
+      SiteDecider D{F,
+                    FA,
+                    FAM.getResult<TargetLibraryAnalysis>(F),
+                    FAM.getResult<LoopAnalysis>(F),
+                    FAM.getResult<CycleAnalysis>(F),
+                    FAM.getResult<LazyValueAnalysis>(F),
+                    FI,
+                    CalleePath};
+      for (unsigned Id : FA.SiteIds)
+        D.decide(Id);
+      FI.PathBytes = CalleePath + FI.PromotedBytes;
+    }
+  }
+  return Info;
+}
+
+//===----------------------------------------------------------------------===//
+// Printing
+//===----------------------------------------------------------------------===//
+
+static unsigned lineOf(const Instruction *I) {
+  if (const DebugLoc &DL = I->getDebugLoc())
+    return DL.getLine();
+  return 0;
+}
+
+void EscapeInfo::print(raw_ostream &OS) const {
+  for (const auto &[F, FI] : Functions) {
+    OS << "escalloc: function @" << F->getName();
+    if (FI.Recursive)
+      OS << " (recursive)";
+    if (FI.HasOpaqueCall)
+      OS << " (calls outside the module)";
+    OS << " frame " << FI.PromotedBytes << "/" << FI.FrameBudget << " path "
+       << FI.PathBytes << "\n";
+    for (const Argument &A : F->args())
+      if (A.getType()->isPointerTy())
+        OS << "  param " << describeParam(A, FI.ParamSummary[A.getArgNo()])
+           << "\n";
+    for (const AllocSite &S : FI.Sites) {
+      OS << "  site " << S.Label;
+      if (unsigned L = lineOf(S.Call))
+        OS << " line " << L;
+      if (S.Promote) {
+        OS << ": stack " << S.Size << " bytes align " << S.Alignment.value()
+           << ", " << S.Frees.size() << " free(s)";
+        if (S.InLoop)
+          OS << ", in loop";
+        if (S.Zeroed)
+          OS << ", zeroed";
+        if (S.RuntimeFallback)
+          OS << ", run-time fallback";
+      } else {
+        OS << ": heap: " << S.Why.str();
+      }
+      OS << "\n";
+      for (const FlowStep &St : S.Flow)
+        OS << "    flow: " << St.What << "\n";
+    }
+  }
+}
+
+PreservedAnalyses EscapePrinterPass::run(Module &M, ModuleAnalysisManager &AM) {
+  AM.getResult<EscapeAnalysis>(M).print(OS);
+  return PreservedAnalyses::all();
+}
+
+} // namespace escalloc

@@ -1,0 +1,166 @@
+//===- EscapeAnalysis.h - Go-style escape analysis for C heap objects -*- C++ -*-===//
+//
+// The analysis half of escalloc: for every allocation call in a module it
+// decides whether the object may live in its allocating function's frame, and
+// for every defined function it summarises what the function does with each
+// pointer parameter (Go's "leaking param" facts).  HeapToStack.h consumes the
+// result; nothing here changes the IR.
+//
+// Model (Go's location graph, adapted to LLVM IR):
+//  - Abstract objects: each allocation call ("site"), each alloca, the memory
+//    a pointer parameter points to (its "pointee"), the memory reached by
+//    loading pointers out of that pointee (its "content", all deeper levels
+//    collapsed into one), and one External object standing for globals and
+//    everything the function cannot see.
+//  - Points-to sets for SSA pointer values, and a contents set per object
+//    (what pointers may be stored into it: one dereference level).  Loading a
+//    pointer from an object yields its contents; storing a pointer into an
+//    object adds to them.
+//  - An object escapes when a pointer to it may be published: stored into
+//    external or escaping memory, returned, passed to a callee whose summary
+//    (or, for declarations, whose attributes) does not rule it out, turned
+//    into an integer, used atomically, by inline asm, or by anything the
+//    analysis does not understand.  Escape propagates to contents.
+//  - Functions are visited bottom-up over call-graph SCCs so callees'
+//    parameter summaries are known at their call sites; within an SCC the
+//    summaries are iterated to a fixed point from the optimistic bottom.
+//
+// Soundness rule: every case the analysis does not positively understand
+// keeps the object on the heap, with a reason a user can read.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ESCALLOC_PASS_ESCAPEANALYSIS_H
+#define ESCALLOC_PASS_ESCAPEANALYSIS_H
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/DebugLoc.h"
+#include "llvm/IR/InstrTypes.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Support/Alignment.h"
+#include <optional>
+#include <string>
+
+namespace llvm {
+class AllocaInst;
+class TargetLibraryInfo;
+class raw_ostream;
+} // namespace llvm
+
+namespace escalloc {
+
+/// What a function may do with the object a pointer parameter points to.
+/// A bit set: several facts can hold at once.
+enum ParamFlags : unsigned {
+  ParamNoEscape = 0,
+  ParamLeaks = 1u << 0,        ///< stored where it outlives the call
+  ParamToResult = 1u << 1,     ///< may be returned
+  ParamFreed = 1u << 2,        ///< freed or reallocated by the callee
+  ParamContentLeaks = 1u << 3, ///< pointers loaded out of it escape
+};
+
+/// One human-readable reason, kept in parts so remarks carry the subject as
+/// a structured argument (ore::NV) and print as one sentence.
+struct Reason {
+  Reason() = default;
+  Reason(std::string Text, const llvm::Value *Subject = nullptr,
+         std::string Tail = "")
+      : Text(std::move(Text)), Subject(Subject), Tail(std::move(Tail)) {}
+  std::string Text;                       ///< e.g. "returned from @"
+  const llvm::Value *Subject = nullptr;   ///< e.g. the function
+  std::string Tail;                       ///< e.g. " argument 2 which leaks it"
+  std::string str() const;
+  bool empty() const { return Text.empty() && !Subject && Tail.empty(); }
+};
+
+/// One step of the flow from an allocation to where it escapes
+/// (-escalloc-explain, Go's -m=2).
+struct FlowStep {
+  const llvm::Instruction *At = nullptr;
+  std::string What;
+};
+
+/// The decision for one allocation call.
+struct AllocSite {
+  llvm::CallBase *Call = nullptr;
+  std::string Label;                ///< "malloc(48)", "calloc(4, 12)"
+  bool Promote = false;
+  Reason Why;                       ///< why it stays on the heap
+  uint64_t Size = 0;                ///< bytes reserved on the stack
+  bool RuntimeFallback = false;     ///< stack only when the size fits
+  llvm::Value *DynSize = nullptr;   ///< the run-time size for the fallback
+  llvm::Align Alignment = llvm::Align(16);
+  bool Zeroed = false;              ///< calloc: zero at the site
+  bool CopiesString = false;        ///< strdup: copy Size bytes from arg 0
+  bool InLoop = false;
+  llvm::SmallVector<llvm::CallBase *, 2> Frees; ///< frees to delete
+  llvm::SmallVector<FlowStep, 4> Flow;
+};
+
+/// The analysis of one defined function.
+struct FunctionEscapeInfo {
+  llvm::SmallVector<AllocSite, 4> Sites;
+  llvm::SmallVector<unsigned, 4> ParamSummary; ///< ParamFlags per argument
+  uint64_t PromotedBytes = 0;   ///< stack this function gains
+  uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
+  uint64_t FrameBudget = 0;     ///< the per-frame budget that applied
+  bool Recursive = false;
+  const llvm::Value *OpaqueCallee = nullptr; ///< first external/indirect call
+  bool HasOpaqueCall = false;
+};
+
+/// The result of EscapeAnalysis: one entry per analysed function, in
+/// bottom-up call-graph order.
+class EscapeInfo {
+public:
+  llvm::MapVector<const llvm::Function *, FunctionEscapeInfo> Functions;
+
+  const FunctionEscapeInfo *lookup(const llvm::Function &F) const {
+    auto It = Functions.find(&F);
+    return It == Functions.end() ? nullptr : &It->second;
+  }
+  void print(llvm::raw_ostream &OS) const;
+  bool invalidate(llvm::Module &, const llvm::PreservedAnalyses &PA,
+                  llvm::ModuleAnalysisManager::Invalidator &);
+};
+
+/// Module analysis: bottom-up over call-graph SCCs.
+class EscapeAnalysis : public llvm::AnalysisInfoMixin<EscapeAnalysis> {
+  friend llvm::AnalysisInfoMixin<EscapeAnalysis>;
+  static llvm::AnalysisKey Key;
+
+public:
+  using Result = EscapeInfo;
+  Result run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
+};
+
+/// print<escalloc>: the analysis as text, for FileCheck.
+class EscapePrinterPass : public llvm::PassInfoMixin<EscapePrinterPass> {
+  llvm::raw_ostream &OS;
+
+public:
+  explicit EscapePrinterPass(llvm::raw_ostream &OS) : OS(OS) {}
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
+  static bool isRequired() { return true; }
+};
+
+/// Whether a call allocates (malloc, calloc, realloc, strdup, ...).
+bool isAllocationCall(const llvm::CallBase &CB,
+                      const llvm::TargetLibraryInfo &TLI);
+
+/// "malloc(48)": the callee and its constant integer arguments.
+std::string allocLabel(const llvm::CallBase &CB);
+
+/// Go's words for a parameter summary: "leaking param: p", ...
+std::string describeParam(const llvm::Argument &A, unsigned Flags);
+
+/// The source name of an argument (debug info, then IR name, then "#N").
+std::string paramName(const llvm::Argument &A);
+
+/// The -escalloc-explain knob.
+bool explainEnabled();
+
+} // namespace escalloc
+
+#endif

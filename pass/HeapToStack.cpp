@@ -1,0 +1,221 @@
+//===- HeapToStack.cpp - Move non-escaping heap objects to the stack ------===//
+//
+// Rewrite of one promoted site:
+//   entry:   %obj = alloca [N x i8], align A        (static: one slot)
+//   site:    llvm.lifetime.start(N, %obj)           (every execution)
+//            memset(%obj, 0, N)                     (calloc only)
+//            memcpy(%obj, %s, N)                    (strdup only)
+//   frees:   llvm.lifetime.end(N, %obj)             (instead of free)
+// The analysis guarantees that no pointer to the object survives into the
+// next execution of the site, which is what makes one slot enough inside a
+// loop.  A run-time fallback site keeps its heap call behind a size check and
+// guards its frees so that the stack buffer is never passed to free.
+//
+// Afterwards: `tail` is cleared on calls that may receive a pointer (the
+// marker promises the callee touches no caller alloca), and a function that
+// gained more than a page of stack gets inline stack probes.
+//
+//===----------------------------------------------------------------------===//
+#include "HeapToStack.h"
+#include "EscapeAnalysis.h"
+#include "Inventory.h"
+
+#include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+#define DEBUG_TYPE "escalloc"
+
+using namespace llvm;
+
+namespace escalloc {
+
+/// Stack a function may gain before it needs probes: one guard page.
+static constexpr uint64_t ProbeThreshold = 4096;
+
+static void appendInlined(DiagnosticInfoOptimizationBase &R,
+                          const Instruction &I) {
+  if (const DILocation *L = I.getDebugLoc().get())
+    if (L->getInlinedAt())
+      R << " (inlined into " << ore::NV("Caller", I.getFunction()) << ")";
+}
+
+static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
+  R << ore::NV("Reason", W.Text);
+  if (W.Subject)
+    R << ore::NV("Subject", W.Subject);
+  if (!W.Tail.empty())
+    R << ore::NV("Detail", W.Tail);
+}
+
+static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S) {
+  if (S.Promote) {
+    ORE.emit([&] {
+      OptimizationRemark R(DEBUG_TYPE, "MovedToStack", S.Call);
+      R << ore::NV("Allocation", S.Label) << " moved to stack";
+      if (S.RuntimeFallback)
+        R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
+      if (!S.Frees.empty())
+        R << "; " << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
+          << (S.Frees.size() == 1 ? " free" : " frees")
+          << (S.RuntimeFallback ? " guarded" : " removed");
+      appendInlined(R, *S.Call);
+      return R;
+    });
+    return;
+  }
+  ORE.emit([&] {
+    OptimizationRemarkMissed R(DEBUG_TYPE, "EscapesToHeap", S.Call);
+    R << ore::NV("Allocation", S.Label) << " escapes to heap: ";
+    appendReason(R, S.Why);
+    appendInlined(R, *S.Call);
+    return R;
+  });
+  for (const FlowStep &St : S.Flow)
+    ORE.emit([&] {
+      OptimizationRemarkAnalysis R(DEBUG_TYPE, "Flow", St.At);
+      R << "flow: " << ore::NV("Step", St.What);
+      return R;
+    });
+}
+
+static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
+                          const FunctionEscapeInfo &FI) {
+  for (Argument &A : F.args()) {
+    if (!A.getType()->isPointerTy())
+      continue;
+    ORE.emit([&] {
+      DiagnosticLocation Loc(F.getSubprogram());
+      OptimizationRemarkAnalysis R(DEBUG_TYPE, "ParamSummary", Loc,
+                                   &F.getEntryBlock());
+      // Go's words, with the parameter and its flags as structured
+      // arguments: "leaking param: p to result".
+      unsigned Flags = FI.ParamSummary[A.getArgNo()];
+      std::string Text = describeParam(A, Flags);
+      std::string Name = paramName(A);
+      size_t At = Text.find(Name);
+      R << Text.substr(0, At) << ore::NV("Param", Name)
+        << Text.substr(At + Name.size());
+      R << DiagnosticInfoOptimizationBase::setExtraArgs()
+        << ore::NV("Flags", Flags);
+      return R;
+    });
+  }
+  if (FI.HasOpaqueCall && !FI.Sites.empty())
+    ORE.emit([&] {
+      DiagnosticLocation Loc(F.getSubprogram());
+      OptimizationRemarkAnalysis R(DEBUG_TYPE, "StackBudget", Loc,
+                                   &F.getEntryBlock());
+      R << ore::NV("Function", &F) << " calls code outside the module";
+      if (FI.OpaqueCallee)
+        R << " (" << ore::NV("Callee", FI.OpaqueCallee) << ")";
+      else
+        R << " (an indirect call)";
+      R << ": frame budget " << ore::NV("Budget", FI.FrameBudget) << " bytes";
+      return R;
+    });
+}
+
+static void promote(const AllocSite &S) {
+  CallBase *CB = S.Call;
+  Function &F = *CB->getFunction();
+  LLVMContext &Ctx = F.getContext();
+  IRBuilder<> Entry(&F.getEntryBlock(), F.getEntryBlock().begin());
+  AllocaInst *AI = Entry.CreateAlloca(
+      ArrayType::get(Type::getInt8Ty(Ctx), S.Size), nullptr, "escalloc.obj");
+  AI->setAlignment(S.Alignment);
+
+  IRBuilder<> B(CB);
+  B.SetCurrentDebugLocation(CB->getDebugLoc());
+  Value *Size = B.getInt64(S.Size);
+  B.CreateLifetimeStart(AI, cast<ConstantInt>(Size));
+  if (S.Zeroed)
+    B.CreateMemSet(AI, B.getInt8(0), S.Size, S.Alignment);
+  if (S.CopiesString)
+    B.CreateMemCpy(AI, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
+                   S.Size);
+
+  if (S.RuntimeFallback) {
+    // if (n > N) p = malloc(n); else p = %obj
+    Value *N = S.DynSize;
+    Value *TooBig =
+        B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size), "escalloc.big");
+    BasicBlock *Head = CB->getParent();
+    Instruction *Term = SplitBlockAndInsertIfThen(TooBig, CB, false);
+    BasicBlock *Tail = CB->getParent();
+    CB->moveBefore(Term);
+    PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
+    Phi->insertBefore(Tail->begin());
+    CB->replaceAllUsesWith(Phi);
+    Phi->addIncoming(AI, Head);
+    Phi->addIncoming(CB, Term->getParent());
+    Phi->setDebugLoc(CB->getDebugLoc());
+    for (CallBase *Free : S.Frees) {
+      IRBuilder<> FB(Free);
+      Value *P = Free->getArgOperand(0);
+      Value *OnStack = FB.CreateICmpEQ(P, AI);
+      Free->setArgOperand(
+          0, FB.CreateSelect(OnStack,
+                             ConstantPointerNull::get(
+                                 cast<PointerType>(P->getType())),
+                             P));
+    }
+    return;
+  }
+
+  CB->replaceAllUsesWith(AI);
+  CB->eraseFromParent();
+  for (CallBase *Free : S.Frees) {
+    IRBuilder<> FB(Free);
+    FB.CreateLifetimeEnd(AI, cast<ConstantInt>(Size));
+    Free->eraseFromParent();
+  }
+}
+
+/// `tail` promises the callee does not access the caller's allocas.
+static void clearTailMarkers(Function &F) {
+  for (Instruction &I : instructions(F))
+    if (auto *CI = dyn_cast<CallInst>(&I))
+      if (CI->isTailCall() && !CI->isMustTailCall() &&
+          any_of(CI->args(), [](const Use &U) {
+            return U->getType()->isPointerTy();
+          }))
+        CI->setTailCallKind(CallInst::TCK_None);
+}
+
+PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
+  auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
+  reportVanishedSites(M, FAM);
+
+  bool Changed = false;
+  for (const auto &[CF, FI] : Info.Functions) {
+    Function &F = *const_cast<Function *>(CF);
+    auto &ORE = FAM.getResult<OptimizationRemarkEmitterAnalysis>(F);
+    emitSummaries(ORE, F, FI);
+    bool Promoted = false;
+    for (const AllocSite &S : FI.Sites) {
+      emitDecision(ORE, S);
+      Promoted |= S.Promote;
+    }
+    if (!Promoted)
+      continue;
+    for (const AllocSite &S : FI.Sites)
+      if (S.Promote)
+        promote(S);
+    clearTailMarkers(F);
+    if (FI.PromotedBytes > ProbeThreshold && !F.hasFnAttribute("probe-stack"))
+      F.addFnAttr("probe-stack", "inline-asm");
+    Changed = true;
+  }
+  Changed |= stripInventory(M);
+  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+}
+
+} // namespace escalloc

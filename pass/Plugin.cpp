@@ -1,0 +1,113 @@
+//===- Plugin.cpp - Registration of the escalloc passes -------------------===//
+//
+// Where escalloc runs:
+//  - the inventory at PipelineStart and PipelineEarlySimplification (it is
+//    idempotent; the earlier point sees allocations that EarlyCSE deletes);
+//  - decision + rewrite (then the lowering when enabled, then SROA) at
+//    OptimizerEarly, after all inlining.  Under -flto the pre-link compile
+//    defers the decision to link time: full LTO decides at
+//    FullLinkTimeOptimizationLast over the merged module, ThinLTO in each
+//    backend's OptimizerEarly;
+//  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower and
+//    print<escalloc>.
+// Functions marked optnone (-O0) are left alone.
+//
+//===----------------------------------------------------------------------===//
+#include "EscapeAnalysis.h"
+#include "HeapToStack.h"
+#include "Inventory.h"
+#include "Lowering.h"
+
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/PassPlugin.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Scalar/SROA.h"
+
+using namespace llvm;
+using namespace escalloc;
+
+namespace {
+
+/// Marks a module whose pre-link compile deferred the decision.
+constexpr const char *DeferredFlag = "escalloc.deferred";
+
+/// True in the pre-link half of an LTO compile: clang tags LTO modules with
+/// EnableSplitLTOUnit, and the first visit leaves DeferredFlag behind for
+/// the ThinLTO backend to find.
+bool deferToLinkTime(Module &M) {
+  if (!M.getModuleFlag("EnableSplitLTOUnit") || M.getModuleFlag(DeferredFlag))
+    return false;
+  M.addModuleFlag(Module::Max, DeferredFlag, 1);
+  return true;
+}
+
+/// Decision, rewrite, lowering and cleanup as one step of the pipeline.
+class EscallocPipelinePass : public PassInfoMixin<EscallocPipelinePass> {
+  bool AtLinkTime;
+
+public:
+  explicit EscallocPipelinePass(bool AtLinkTime) : AtLinkTime(AtLinkTime) {}
+  PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
+    if (!AtLinkTime && deferToLinkTime(M))
+      return PreservedAnalyses::all();
+    ModulePassManager MPM;
+    MPM.addPass(HeapToStackPass());
+    if (isLoweringEnabled())
+      MPM.addPass(EscallocLowerPass());
+    // Promoted objects are plain allocas now: let SROA turn them into
+    // registers before the loop optimizers look at them.
+    MPM.addPass(
+        createModuleToFunctionPassAdaptor(SROAPass(SROAOptions::PreserveCFG)));
+    return MPM.run(M, AM);
+  }
+};
+
+void registerCallbacks(PassBuilder &PB) {
+  PB.registerAnalysisRegistrationCallback([](ModuleAnalysisManager &MAM) {
+    MAM.registerPass([] { return EscapeAnalysis(); });
+  });
+  PB.registerPipelineParsingCallback(
+      [](StringRef Name, ModulePassManager &MPM,
+         ArrayRef<PassBuilder::PipelineElement>) {
+        if (Name == "escalloc") {
+          MPM.addPass(HeapToStackPass());
+          return true;
+        }
+        if (Name == "escalloc-inventory") {
+          MPM.addPass(InventoryPass());
+          return true;
+        }
+        if (Name == "escalloc-lower") {
+          MPM.addPass(EscallocLowerPass());
+          return true;
+        }
+        if (Name == "print<escalloc>") {
+          MPM.addPass(EscapePrinterPass(outs()));
+          return true;
+        }
+        return false;
+      });
+  auto Inventory = [](ModulePassManager &MPM, OptimizationLevel Level) {
+    if (Level != OptimizationLevel::O0)
+      MPM.addPass(InventoryPass());
+  };
+  PB.registerPipelineStartEPCallback(Inventory);
+  PB.registerPipelineEarlySimplificationEPCallback(Inventory);
+  PB.registerOptimizerEarlyEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel Level) {
+        if (Level != OptimizationLevel::O0)
+          MPM.addPass(EscallocPipelinePass(/*AtLinkTime=*/false));
+      });
+  PB.registerFullLinkTimeOptimizationLastEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel Level) {
+        if (Level != OptimizationLevel::O0)
+          MPM.addPass(EscallocPipelinePass(/*AtLinkTime=*/true));
+      });
+}
+
+} // namespace
+
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo() {
+  return {LLVM_PLUGIN_API_VERSION, "escalloc", "0.1.0", registerCallbacks};
+}
