@@ -32,6 +32,6 @@ config.substitutions += [
     ("%python", config.python),
     # Run a test program under the default 8 MiB main-thread stack, so a
     # promotion that overflows the stack fails the test.
-    ("%run", "ulimit -s 8192 &&"),
+    ("%run", "prlimit --stack=8388608 --"),
 ]
 config.available_features.add("llvm-%s" % config.llvm_major)
