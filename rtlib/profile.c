@@ -308,15 +308,21 @@ static int live_grow(void) {
   return 0;
 }
 
-static int live_insert(uintptr_t a, struct esc_prof_bucket *b) {
+/* Records a as sampled in b.  *old is the bucket of a record the address
+ * already had (an object freed without esc_prof_free, which should not
+ * happen), now replaced. */
+static int live_insert(uintptr_t a, struct esc_prof_bucket *b, struct esc_prof_bucket **old) {
+  *old = NULL;
   if ((live_count + 1) * 2 > live_cap && live_grow() != 0)
     return -1;
   size_t i = live_index(a);
   while (live[i].addr && live[i].addr != a)
     i = (i + 1) & (live_cap - 1);
-  if (!live[i].addr)
+  if (live[i].addr)
+    *old = live[i].b;
+  else
     live_count++;
-  live[i].addr = a; /* an address reused without a free overwrites its record */
+  live[i].addr = a;
   live[i].b = b;
   return 0;
 }
@@ -365,10 +371,13 @@ static __attribute__((noinline)) void record_sample(void *p, size_t size, uintpt
   uintptr_t pcs[ESC_PROF_MAX_STACK];
   int n = capture_stack(pcs, hook_ret);
   pthread_mutex_lock(&prof_lock);
-  struct esc_prof_bucket *b = bucket_for(pcs, n, size);
-  if (b && live_insert((uintptr_t)p, b) == 0) {
+  struct esc_prof_bucket *b = bucket_for(pcs, n, size), *old;
+  if (b && live_insert((uintptr_t)p, b, &old) == 0) {
     b->allocs++;
-    pagemap_add(p, +1);
+    if (old)
+      old->frees++; /* the earlier object at p is gone */
+    else
+      pagemap_add(p, +1);
   }
   pthread_mutex_unlock(&prof_lock);
 }

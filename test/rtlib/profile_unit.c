@@ -131,6 +131,23 @@ static void test_unsampled_free_is_ignored(void **state) {
   assert_int_equal(f, 1);
 }
 
+/* An address sampled again without a free in between (an object the
+ * allocator reused without esc_prof_free): the old record counts as freed,
+ * and one free clears the page map. */
+static void test_address_sampled_twice(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1);
+  esc_prof_malloc(fake(6000), 555);
+  esc_prof_malloc(fake(6000), 556);
+  uint64_t a, f;
+  counts_for(555, &a, &f);
+  assert_true(a == 1 && f == 1);
+  esc_prof_free(fake(6000));
+  counts_for(556, &a, &f);
+  assert_true(a == 1 && f == 1);
+  assert_int_equal(esc_prof_pagemap[esc_prof_page_slot(fake(6000))], 0);
+}
+
 static void test_rate_zero_samples_nothing(void **state) {
   (void)state;
   escalloc_set_memprofile_rate(0);
@@ -232,6 +249,7 @@ int main(void) {
       cmocka_unit_test(test_scale_like_go),
       cmocka_unit_test(test_rate_one_samples_every_allocation),
       cmocka_unit_test(test_unsampled_free_is_ignored),
+      cmocka_unit_test(test_address_sampled_twice),
       cmocka_unit_test(test_rate_zero_samples_nothing),
       cmocka_unit_test(test_sampling_probability),
       cmocka_unit_test(test_set_rate),
