@@ -29,6 +29,8 @@ config.substitutions += [
     ("%escc", os.path.join(config.escalloc_obj_root, "bin", "escc")),
     ("%include", os.path.join(config.escalloc_src_root, "include")),
     ("%srcroot", config.escalloc_src_root),
+    ("%objroot", config.escalloc_obj_root),
+    ("%cmake", config.cmake),
     ("%python", config.python),
     # Run a test program under the default 8 MiB main-thread stack, so a
     # promotion that overflows the stack fails the test.

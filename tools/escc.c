@@ -216,10 +216,20 @@ int main(int argc, char **argv) {
 
   char dir[PATH_MAX];
   self_dir(dir, sizeof dir);
-  char *plugin = join(dir, ESCC_LIBDIR_REL, "EscallocPass.so");
-  char *rt_static = join(dir, ESCC_LIBDIR_REL, "libescalloc_rt.a");
-  char *rt_shared = join(dir, ESCC_LIBDIR_REL, "libescalloc_rt.so");
-  char *libdir = join(dir, ESCC_LIBDIR_REL, "");
+  /* The install's lib directory (lib, or lib/<multiarch> for a /usr prefix);
+   * the build tree always uses ../lib. */
+  const char *librel = ESCC_LIBDIR_REL;
+  char *plugin = join(dir, librel, "EscallocPass.so");
+  if (!is_file(plugin) && strcmp(librel, "../lib") != 0) {
+    char *build_tree_plugin = join(dir, "../lib", "EscallocPass.so");
+    if (is_file(build_tree_plugin)) {
+      librel = "../lib";
+      plugin = build_tree_plugin;
+    }
+  }
+  char *rt_static = join(dir, librel, "libescalloc_rt.a");
+  char *rt_shared = join(dir, librel, "libescalloc_rt.so");
+  char *libdir = join(dir, librel, "");
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
 
   /* Worst case: every argument plus the ones escc adds. */
