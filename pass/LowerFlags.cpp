@@ -337,11 +337,15 @@ bool ObjectWalker::isReallocOf(const CallBase &CB, const Use &U) {
 }
 
 void ObjectWalker::copiedInto(const Value *Dest, const Instruction &At) {
-  const Value *Root = getUnderlyingObject(Dest);
-  if (isFreshObject(Root))
+  // Through phis and selects too: a duplicated allocation merged by a phi is
+  // followed as two containers.  A root the lookup could not resolve is not
+  // fresh.
+  SmallVector<const Value *, 4> Roots;
+  getUnderlyingObjects(Dest, Roots);
+  if (!all_of(Roots, [&](const Value *Root) { return isFreshObject(Root); }))
+    return escape("its address is stored into memory the pass cannot follow", At);
+  for (const Value *Root : Roots)
     push(Root, Role::Container);
-  else
-    escape("its address is stored into memory the pass cannot follow", At);
 }
 
 void ObjectWalker::visitObjectUse(const Use &U) {

@@ -158,6 +158,28 @@ define void @alloca_container() {
   ret void
 }
 
+; A container duplicated by jump threading and merged by a phi: both copies
+; are followed.
+; CHECK-LABEL: @phi_of_containers(
+; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+define void @phi_of_containers(i1 %c) {
+entry:
+  br i1 %c, label %left, label %right
+left:
+  %arr1 = call ptr @malloc(i64 80)
+  br label %join
+right:
+  %arr2 = call ptr @malloc(i64 80)
+  br label %join
+join:
+  %arr = phi ptr [ %arr1, %left ], [ %arr2, %right ]
+  %p = call ptr @malloc(i64 32)
+  store ptr %p, ptr %arr, align 8
+  %q = load ptr, ptr %arr, align 8
+  store i64 1, ptr %q, align 8
+  ret void
+}
+
 ; --- not noscan -------------------------------------------------------------
 
 ; CHECK-LABEL: @direct_pointer(
@@ -300,6 +322,22 @@ define void @container_alias_gets_pointer(ptr %x) {
   store ptr %p, ptr %arr, align 8
   %q = load ptr, ptr %arr, align 8
   store ptr %x, ptr %q, align 8
+  ret void
+}
+
+; One of the memories a phi may point to is not a fresh object.
+; CHECK-LABEL: @phi_with_foreign_memory(
+; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+define void @phi_with_foreign_memory(i1 %c, ptr %foreign) {
+entry:
+  br i1 %c, label %left, label %join
+left:
+  %arr1 = call ptr @malloc(i64 80)
+  br label %join
+join:
+  %arr = phi ptr [ %arr1, %left ], [ %foreign, %entry ]
+  %p = call ptr @malloc(i64 32)
+  store ptr %p, ptr %arr, align 8
   ret void
 }
 
