@@ -22,6 +22,11 @@
  * the block itself is freed by whoever leaves the word with no start bit and
  * no active bit (one atomic fetch-and decides, so exactly one thread does).
  * usable_size of a tiny object is start..end: its own size.
+ *
+ * Heap profiling (profile.h): every allocation reports its slot (a tiny
+ * object its own size) to esc_prof_malloc, every free calls esc_prof_free
+ * first; both run with no allocator lock held.  A realloc in place keeps the
+ * object, and so its sample.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,6 +36,7 @@
 
 #include "escalloc/abi.h"
 #include "mcache.h"
+#include "profile.h"
 
 const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
 
@@ -128,10 +134,13 @@ static inline void *alloc_small(struct mcache *c, uint32_t cls, size_t size, uin
     errno = ENOMEM;
     return NULL;
   }
-  if (flags & ESCALLOC_NEEDZERO)
-    memset(p, 0, size);
-  else if (ESC_UNLIKELY(esc_settings.debug))
-    memset(p, DEBUG_ALLOC_BYTE, escalloc_class_to_size[cls]);
+  if (ESC_UNLIKELY((flags & ESCALLOC_NEEDZERO) | esc_settings.debug)) {
+    if (flags & ESCALLOC_NEEDZERO)
+      memset(p, 0, size);
+    else
+      memset(p, DEBUG_ALLOC_BYTE, escalloc_class_to_size[cls]);
+  }
+  esc_prof_malloc(p, escalloc_class_to_size[cls]);
   return p;
 }
 
@@ -191,6 +200,7 @@ static void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
   esc_count(&c->stats.tiny_allocs, 1);
   if (flags & ESCALLOC_NEEDZERO)
     memset(p, 0, n);
+  esc_prof_malloc(p, n);
   return p;
 }
 
@@ -242,6 +252,7 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
   count_free(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
   count_free(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
+  esc_prof_malloc(p, npages << ESC_PAGE_SHIFT);
   return p;
 }
 
@@ -339,6 +350,7 @@ static uintptr_t checked_index(struct mspan *s, const void *p) {
 void esc_free(void *p) {
   if (!p)
     return;
+  esc_prof_free(p);
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {

@@ -1,0 +1,206 @@
+/*
+ * test_death.c — misuse is reported, never silently absorbed: each case runs
+ * in a forked child, which must die of SIGABRT after printing a message that
+ * names the problem and the address on stderr.
+ */
+#include <malloc.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "escalloc/abi.h"
+
+/* Runs fn in a child with stderr captured; checks it aborted and that the
+ * message contains `want` and the address *addr_out set by fn. */
+static void expect_abort(void (*fn)(void *), void *arg, const char *want) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 2);
+    fn(arg);
+    _exit(0); /* not reached if the runtime caught it */
+  }
+  close(fds[1]);
+  char buf[4096] = {0};
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
+    n += (size_t)r;
+  close(fds[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || !strstr(buf, want) ||
+      !strstr(buf, "escalloc: fatal error:"))
+    fail_msg("wanted SIGABRT and \"%s\"; status %#x, stderr: %s", want, status, buf);
+  /* The message names an address. */
+  assert_non_null(strstr(buf, "(address 0x"));
+}
+
+static char addr_text[64];
+static void note_addr(const void *p) { snprintf(addr_text, sizeof addr_text, "%p", p); }
+
+static void double_free_small(void *arg) {
+  (void)arg;
+  void *p = malloc(100);
+  free(p);
+  free(p);
+}
+
+static void double_free_large(void *arg) {
+  (void)arg;
+  void *p = malloc(1 << 20);
+  free(p);
+  free(p);
+}
+
+static void double_free_tiny(void *arg) {
+  (void)arg;
+  void *keep = escalloc_mallocgc(3, ESCALLOC_NOSCAN); /* keeps the block alive */
+  void *p = escalloc_mallocgc(3, ESCALLOC_NOSCAN);
+  escalloc_free(p);
+  escalloc_free(p);
+  escalloc_free(keep);
+}
+
+static void *alloc_in_thread(void *arg) {
+  (void)arg;
+  return malloc(200);
+}
+static void *free_in_thread(void *p) {
+  free(p);
+  return NULL;
+}
+
+/* The owner exited; two other threads free the object. */
+static void double_free_cross_thread(void *arg) {
+  (void)arg;
+  pthread_t t;
+  void *p;
+  pthread_create(&t, NULL, alloc_in_thread, NULL);
+  pthread_join(t, &p);
+  pthread_create(&t, NULL, free_in_thread, p);
+  pthread_join(t, NULL);
+  pthread_create(&t, NULL, free_in_thread, p);
+  pthread_join(t, NULL);
+}
+
+/* The owner is alive: the second remote free is caught when it collects. */
+static void double_free_remote_while_owned(void *arg) {
+  (void)arg;
+  void *p = malloc(48);
+  pthread_t t;
+  pthread_create(&t, NULL, free_in_thread, p);
+  pthread_join(t, NULL);
+  pthread_create(&t, NULL, free_in_thread, p);
+  pthread_join(t, NULL);
+  for (int i = 0; i < 100000; i++) /* the owner refills and finds it */
+    malloc(48);
+}
+
+static void free_stack_pointer(void *arg) {
+  (void)arg;
+  int x;
+  free(&x);
+}
+
+static void free_interior_pointer(void *arg) {
+  (void)arg;
+  char *p = malloc(64);
+  free(p + 16);
+}
+
+static void free_interior_large(void *arg) {
+  (void)arg;
+  char *p = malloc(100000);
+  free(p + 8192);
+}
+
+static void free_static_pointer(void *arg) {
+  (void)arg;
+  static char buf[64];
+  free(buf);
+}
+
+static void realloc_freed_pointer(void *arg) {
+  (void)arg;
+  void *p = malloc(5000);
+  free(p);
+  p = realloc(p, 10000);
+  (void)p;
+}
+
+static void usable_size_of_freed_large(void *arg) {
+  (void)arg;
+  void *p = malloc(200000);
+  free(p);
+  malloc_usable_size(p);
+}
+
+static void free_never_allocated_slot(void *arg) {
+  (void)arg;
+  char *p = malloc(32);
+  free(p + 32 * 5); /* a slot of the same span nobody allocated */
+}
+
+static void test_double_free_small(void **s) { (void)s; expect_abort(double_free_small, NULL, "double free"); }
+static void test_double_free_large(void **s) { (void)s; expect_abort(double_free_large, NULL, "double free"); }
+static void test_double_free_tiny(void **s) { (void)s; expect_abort(double_free_tiny, NULL, "double free"); }
+static void test_double_free_cross_thread(void **s) { (void)s; expect_abort(double_free_cross_thread, NULL, "double free"); }
+static void test_double_free_remote_owned(void **s) { (void)s; expect_abort(double_free_remote_while_owned, NULL, "double free"); }
+static void test_free_stack(void **s) { (void)s; expect_abort(free_stack_pointer, NULL, "did not allocate"); }
+static void test_free_static(void **s) { (void)s; expect_abort(free_static_pointer, NULL, "did not allocate"); }
+static void test_free_interior(void **s) { (void)s; expect_abort(free_interior_pointer, NULL, "middle of an object"); }
+static void test_free_interior_large(void **s) { (void)s; expect_abort(free_interior_large, NULL, "middle of an object"); }
+static void test_realloc_freed(void **s) { (void)s; expect_abort(realloc_freed_pointer, NULL, "double free"); }
+static void test_usable_freed(void **s) { (void)s; expect_abort(usable_size_of_freed_large, NULL, "did not allocate"); }
+static void test_free_unallocated_slot(void **s) { (void)s; expect_abort(free_never_allocated_slot, NULL, "double free"); }
+
+/* The message carries the exact address. */
+static void exact_address(void *arg) {
+  (void)arg;
+  char *p = malloc(64);
+  note_addr(p + 16);
+  free(p + 16);
+}
+static void test_message_names_address(void **s) {
+  (void)s;
+  /* The child's address is the parent's: same layout after fork. */
+  char *p = malloc(64);
+  free(p);
+  snprintf(addr_text, sizeof addr_text, "(address %p)", (void *)(p + 16));
+  char want[64];
+  strcpy(want, addr_text);
+  expect_abort(exact_address, NULL, want);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_double_free_small),
+      cmocka_unit_test(test_double_free_large),
+      cmocka_unit_test(test_double_free_tiny),
+      cmocka_unit_test(test_double_free_cross_thread),
+      cmocka_unit_test(test_double_free_remote_owned),
+      cmocka_unit_test(test_free_stack),
+      cmocka_unit_test(test_free_static),
+      cmocka_unit_test(test_free_interior),
+      cmocka_unit_test(test_free_interior_large),
+      cmocka_unit_test(test_realloc_freed),
+      cmocka_unit_test(test_usable_freed),
+      cmocka_unit_test(test_free_unallocated_slot),
+      cmocka_unit_test(test_message_names_address),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,199 @@
+/*
+ * test_layers.c — unit tests of the runtime's layers through their internal
+ * interfaces (the headers in rtlib/): the page heap (coalescing, alignment, lookup,
+ * release accounting), the mcentral ownership protocol (remote frees pushed
+ * while owned, applied under the lock when not), and the mcache (thread exit
+ * hands everything back).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "escalloc/escalloc.h"
+#include "mcache.h"
+#include "mheap.h"
+
+static uintptr_t heap_free_pages(void) {
+  pthread_mutex_lock(&esc_heap.lock);
+  uintptr_t n = esc_heap.pages_free;
+  pthread_mutex_unlock(&esc_heap.lock);
+  return n;
+}
+
+static void heap_spans_coalesce(void **state) {
+  (void)state;
+  /* Three neighbours from one fresh run. */
+  struct mspan *a = mheap_alloc(3, 1, SPAN_LARGE);
+  struct mspan *b = mheap_alloc(5, 1, SPAN_LARGE);
+  struct mspan *c = mheap_alloc(7, 1, SPAN_LARGE);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  assert_int_equal(b->base, a->base + 3 * ESC_PAGE_SIZE);
+  assert_int_equal(c->base, b->base + 5 * ESC_PAGE_SIZE);
+  uintptr_t base = a->base;
+  uintptr_t free_before = heap_free_pages();
+  mheap_free(a);
+  mheap_free(c);
+  mheap_free(b); /* joins both neighbours */
+  assert_int_equal(heap_free_pages(), free_before + 15);
+  /* The merged run starts at a's base and holds all 15 pages in one span. */
+  struct mspan *m = span_of((void *)base);
+  assert_non_null(m);
+  assert_int_equal(m->state, SPAN_FREE);
+  assert_int_equal(m->base, base);
+  assert_true(m->npages >= 15);
+  struct mspan *d = mheap_alloc(15, 1, SPAN_LARGE);
+  assert_int_equal(d->base, base);
+  mheap_free(d);
+}
+
+static void heap_lookup_from_interior_pointers(void **state) {
+  (void)state;
+  struct mspan *s = mheap_alloc(9, 1, SPAN_LARGE);
+  for (uintptr_t off = 0; off < 9 * ESC_PAGE_SIZE; off += 4097)
+    assert_ptr_equal(span_of((void *)(s->base + off)), s);
+  int local;
+  assert_null(span_of(&local));
+  assert_null(span_of((void *)(uintptr_t)-1));
+  mheap_free(s);
+}
+
+static void heap_aligned_spans(void **state) {
+  (void)state;
+  for (uintptr_t align = 2; align <= 512; align *= 2) {
+    struct mspan *s = mheap_alloc(3, align, SPAN_LARGE);
+    assert_non_null(s);
+    assert_int_equal(s->base % (align * ESC_PAGE_SIZE), 0);
+    assert_int_equal(s->npages, 3);
+    mheap_free(s);
+  }
+}
+
+static void heap_release_accounting(void **state) {
+  (void)state;
+  struct mspan *s = mheap_alloc(4096, 1, SPAN_LARGE); /* 32 MiB */
+  memset((void *)s->base, 1, 4096 * ESC_PAGE_SIZE);
+  mheap_free(s);
+  escalloc_free_os_memory();
+  pthread_mutex_lock(&esc_heap.lock);
+  assert_int_equal(esc_heap.pages_released, esc_heap.pages_free);
+  assert_int_equal(esc_heap.pages_free + esc_heap.pages_inuse, esc_heap.pages_sys);
+  pthread_mutex_unlock(&esc_heap.lock);
+  /* Released pages come back zeroed and need no memset. */
+  struct mspan *t = mheap_alloc(4096, 1, SPAN_LARGE);
+  assert_int_equal(t->needzero, 0);
+  assert_int_equal(((unsigned char *)t->base)[12345], 0);
+  mheap_free(t);
+}
+
+struct remote {
+  void *p;
+};
+
+static void *free_it(void *arg) {
+  free(arg);
+  return NULL;
+}
+
+static void central_remote_free_is_pushed_while_owned(void **state) {
+  (void)state;
+  void *p = malloc(700);
+  void *q = malloc(700);
+  struct mspan *s = span_of(p);
+  assert_ptr_equal(atomic_load(&s->owner), esc_tls_cache);
+  pthread_t t;
+  pthread_create(&t, NULL, free_it, p);
+  pthread_join(t, NULL);
+  /* Owned: the free waits on the span's remote stack, bit still set. */
+  uintptr_t x = atomic_load(&s->xfree);
+  assert_true(x & ESC_XFREE_OWNED);
+  assert_ptr_equal((void *)(x & ~ESC_XFREE_OWNED), p);
+  uintptr_t idx = mspan_index(s, p);
+  assert_true(s->alloc_bits[idx / 64] & (1ull << (idx % 64)));
+  /* The owner picks it up when it runs out of room. */
+  void *ps[64];
+  int n = 0, reused = 0;
+  while (n < 64) {
+    ps[n] = malloc(700);
+    reused |= ps[n] == p;
+    n++;
+  }
+  assert_true(reused);
+  while (n)
+    free(ps[--n]);
+  free(q);
+}
+
+static void *alloc_and_exit(void *arg) {
+  (void)arg;
+  return malloc(3000);
+}
+
+static void thread_exit_hands_spans_back(void **state) {
+  (void)state;
+  pthread_t t;
+  void *p;
+  pthread_create(&t, NULL, alloc_and_exit, NULL);
+  pthread_join(t, &p);
+  struct mspan *s = span_of(p);
+  /* Nobody owns the span now; a free applies directly under the lock. */
+  assert_null(atomic_load(&s->owner));
+  assert_int_equal(atomic_load(&s->xfree), 0);
+  assert_int_equal(s->list, LIST_PARTIAL);
+  assert_int_equal(s->alloc_count, 1);
+  uintptr_t inuse = esc_heap.pages_inuse;
+  free(p); /* last object: the span returns to the heap */
+  assert_int_equal(s->state, SPAN_FREE);
+  assert_true(esc_heap.pages_inuse < inuse);
+}
+
+static void *churn(void *arg) {
+  (void)arg;
+  void *p[200];
+  for (int i = 0; i < 200; i++)
+    p[i] = malloc((size_t)(i * 37 % 4000));
+  for (int i = 0; i < 200; i++)
+    free(p[i]);
+  void *t = escalloc_mallocgc(5, ESCALLOC_NOSCAN);
+  escalloc_free(t);
+  return NULL;
+}
+
+static void thread_churn_does_not_leak(void **state) {
+  (void)state;
+  struct escalloc_memstats a, b;
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 200; i++) {
+      pthread_t t;
+      pthread_create(&t, NULL, churn, NULL);
+      pthread_join(t, NULL);
+    }
+    escalloc_read_memstats(round ? &b : &a);
+  }
+  /* Every cache record was given back: only the main thread's remains. */
+  assert_int_equal(esc_heap.cache_alloc.inuse, 1);
+  assert_int_equal(b.HeapAlloc, a.HeapAlloc);
+  assert_true(b.HeapInuse <= a.HeapInuse);
+  assert_int_equal(b.HeapSys, a.HeapSys);
+}
+
+int main(void) {
+  free(malloc(1)); /* the main thread's cache exists from here on */
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(heap_spans_coalesce),
+      cmocka_unit_test(heap_lookup_from_interior_pointers),
+      cmocka_unit_test(heap_aligned_spans),
+      cmocka_unit_test(heap_release_accounting),
+      cmocka_unit_test(central_remote_free_is_pushed_while_owned),
+      cmocka_unit_test(thread_exit_hands_spans_back),
+      cmocka_unit_test(thread_churn_does_not_leak),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
