@@ -233,6 +233,8 @@ struct Obj {
   SmallVector<std::pair<int64_t, uint64_t>, 2> PtrRanges;
   bool PtrAtUnknownOffset = false;
   bool Escaped = false;
+  /// Stays on the heap (freed elsewhere), but what it holds does not escape.
+  bool Pinned = false;
   bool ContentsEscape = false;
   Reason Why;
   const Instruction *At = nullptr;
@@ -243,7 +245,7 @@ struct Obj {
 };
 
 using SummaryLookup =
-    function_ref<const SmallVectorImpl<unsigned> *(const Function &)>;
+    function_ref<const FunctionEscapeInfo *(const Function &)>;
 
 class FunctionAnalyzer {
 public:
@@ -261,6 +263,8 @@ public:
   bool CallsSetjmp = false;
   const Function *SetjmpCallee = nullptr;
   bool HasMustTail = false;
+  /// Every returned pointer is one of the parameters.
+  bool ReturnsOnlyParams = true;
   const Value *OpaqueCallee = nullptr;
   bool HasOpaqueCall = false;
 
@@ -301,6 +305,7 @@ private:
       Changed |= D.insert(X);
   }
   void markEscaped(unsigned X, const Reason &R, const Instruction *At, int Via);
+  void pin(unsigned X, const Reason &R, const Instruction *At);
   void escapeContents(unsigned X, const Reason &R, const Instruction *At);
   void escapeAll(const PtsSet &S, const Reason &R, const Instruction *At,
                  bool SkipContent = false);
@@ -378,6 +383,17 @@ void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
   for (unsigned Y : C)
     markEscaped(Y, Reason{"stored into an escaping object"},
                 Objs[X].StoredAt.lookup(Y), X);
+}
+
+void FunctionAnalyzer::pin(unsigned X, const Reason &R,
+                           const Instruction *At) {
+  Obj &O = Objs[X];
+  if (O.Kind != ObjKind::Site || O.Escaped || O.Pinned)
+    return;
+  O.Pinned = true;
+  O.Why = R;
+  O.At = At;
+  Changed = true;
 }
 
 void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
@@ -526,7 +542,7 @@ void FunctionAnalyzer::solve() {
           SetjmpCallee = Callee;
         }
         LibFunc LF;
-        if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) &&
+        if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) && !CB->isInlineAsm() &&
             (!Callee || (Callee->isDeclaration() &&
                          !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))) {
           HasOpaqueCall = true;
@@ -683,6 +699,8 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   bool IsInt = !V->getType()->isPointerTy();
   for (unsigned X : ptsOf(V)) {
     Obj &O = Objs[X];
+    if (O.Kind != ObjKind::Pointee)
+      ReturnsOnlyParams = false;
     switch (O.Kind) {
     case ObjKind::Pointee:
       if (!IsInt && !O.Returned) {
@@ -711,10 +729,8 @@ void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
     switch (O.Kind) {
     case ObjKind::Site:
       if (Mixed)
-        markEscaped(X,
-                    Reason{"freed by a free that may also free another "
-                           "pointer"},
-                    &CB, -1);
+        pin(X, Reason{"freed by a free that may also free another pointer"},
+            &CB);
       else if (!is_contained(O.Frees, &CB)) {
         O.Frees.push_back(&CB);
         Changed = true;
@@ -777,7 +793,8 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
     for (unsigned X : S)
       Result.insert(X);
   bool NoCapture = CB.doesNotCapture(I);
-  bool NoFree = CB.hasFnAttr(Attribute::NoFree) || CB.onlyReadsMemory(I);
+  bool NoFree = CB.hasFnAttr(Attribute::NoFree) || CB.onlyReadsMemory(I) ||
+                CB.onlyReadsMemory();
   if (!NoCapture || !NoFree) {
     Reason R;
     if (!Callee)
@@ -847,6 +864,8 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
         if (!O.Freed)
           Changed = true;
         O.Freed = true;
+      } else if (O.Kind == ObjKind::Site) {
+        pin(X, Reason{"freed by @", Callee, ArgText}, &CB);
       } else {
         markEscaped(X, Reason{"freed by @", Callee, ArgText}, &CB, -1);
       }
@@ -928,8 +947,10 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   }
 
   const Function *Callee = CB.getCalledFunction();
-  const SmallVectorImpl<unsigned> *Summary =
+  const FunctionEscapeInfo *CalleeInfo =
       Callee && Callee->hasExactDefinition() ? Summaries(*Callee) : nullptr;
+  const SmallVectorImpl<unsigned> *Summary =
+      CalleeInfo ? &CalleeInfo->ParamSummary : nullptr;
   for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
     if (CB.getArgOperand(I) == Old)
       continue;
@@ -958,7 +979,9 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     addPts(&CB, one(It->second));
     return;
   }
-  Result.insert(0);
+  // A defined callee that returns only its parameters returns nothing else.
+  if (!CalleeInfo || !CalleeInfo->ReturnsOnlyParams)
+    Result.insert(0);
   addPts(&CB, Result);
 }
 
@@ -1161,7 +1184,7 @@ void SiteDecider::decide(unsigned Id) {
       S.Why = std::move(R);
     Out.Sites.push_back(std::move(S));
   };
-  if (O.Escaped) {
+  if (O.Escaped || O.Pinned) {
     S.Why = O.Why;
     if (Explain)
       explain(Id, S);
@@ -1221,11 +1244,12 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
     for (Function *F : Fns) {
       FunctionEscapeInfo &FI = Info.Functions[F];
       FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
+      FI.ReturnsOnlyParams = true;
       FI.Recursive = Recursive;
     }
-    auto Lookup = [&](const Function &G) -> const SmallVectorImpl<unsigned> * {
+    auto Lookup = [&](const Function &G) -> const FunctionEscapeInfo * {
       auto It = Info.Functions.find(&G);
-      return It == Info.Functions.end() ? nullptr : &It->second.ParamSummary;
+      return It == Info.Functions.end() ? nullptr : &It->second;
     };
 
     // Summaries within an SCC rise from the optimistic bottom to a fixed
@@ -1239,11 +1263,16 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
             *F, FAM.getResult<TargetLibraryAnalysis>(*F), Lookup);
         FA->solve();
         SmallVector<unsigned, 4> S = FA->paramSummary();
-        auto &Old = Info.Functions[F].ParamSummary;
+        FunctionEscapeInfo &FI = Info.Functions[F];
+        auto &Old = FI.ParamSummary;
         for (unsigned I = 0; I < S.size(); ++I)
           S[I] |= Old[I]; // monotone
         if (S != Old) {
           Old = S;
+          SummaryChanged = true;
+        }
+        if (FI.ReturnsOnlyParams && !FA->ReturnsOnlyParams) {
+          FI.ReturnsOnlyParams = false;
           SummaryChanged = true;
         }
         Analyzers.push_back(std::move(FA));
@@ -1251,9 +1280,11 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       if (!Recursive || !SummaryChanged)
         break;
       if (Round == 32) { // cannot happen for a monotone lattice; stay sound
-        for (Function *F : Fns)
+        for (Function *F : Fns) {
           for (unsigned &Fl : Info.Functions[F].ParamSummary)
             Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks;
+          Info.Functions[F].ReturnsOnlyParams = false;
+        }
         break;
       }
     }

@@ -102,6 +102,7 @@ struct AllocSite {
 struct FunctionEscapeInfo {
   llvm::SmallVector<AllocSite, 4> Sites;
   llvm::SmallVector<unsigned, 4> ParamSummary; ///< ParamFlags per argument
+  bool ReturnsOnlyParams = true; ///< no returned pointer but a parameter
   uint64_t PromotedBytes = 0;   ///< stack this function gains
   uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
   uint64_t FrameBudget = 0;     ///< the per-frame budget that applied

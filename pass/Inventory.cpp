@@ -1,8 +1,10 @@
 //===- Inventory.cpp - Early inventory of allocation sites ----------------===//
 //
-// See Inventory.h.  A site node is distinct !{!"label", !"function",
-// DILocation-or-null}; the label ("malloc(16)") is computed when the call is
-// still in its source shape, before constant propagation changes it.
+// See Inventory.h.  A site node is distinct !{!"label", !"function", scope,
+// i32 line, i32 column}, the scope being the call's DILocalScope (or null).
+// The verifier allows a DILocation only in !dbg and loop metadata, so the
+// location is kept in parts and rebuilt for the remark.  The label
+// ("malloc(16)") is computed while the call still has its source shape.
 //
 //===----------------------------------------------------------------------===//
 #include "Inventory.h"
@@ -14,6 +16,7 @@
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/Constants.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
@@ -39,9 +42,14 @@ PreservedAnalyses InventoryPass::run(Module &M, ModuleAnalysisManager &AM) {
       auto *CB = dyn_cast<CallBase>(&I);
       if (!CB || CB->getMetadata(SiteTag) || !isAllocationCall(*CB, TLI))
         continue;
-      Metadata *Ops[] = {MDString::get(Ctx, allocLabel(*CB)),
-                         MDString::get(Ctx, F.getName()),
-                         CB->getDebugLoc().get()};
+      const DILocation *L = CB->getDebugLoc().get();
+      Type *I32 = Type::getInt32Ty(Ctx);
+      Metadata *Ops[] = {
+          MDString::get(Ctx, allocLabel(*CB)), MDString::get(Ctx, F.getName()),
+          L ? L->getScope() : nullptr,
+          ConstantAsMetadata::get(ConstantInt::get(I32, L ? L->getLine() : 0)),
+          ConstantAsMetadata::get(
+              ConstantInt::get(I32, L ? L->getColumn() : 0))};
       MDNode *Site = MDNode::getDistinct(Ctx, Ops);
       CB->setMetadata(SiteTag, Site);
       M.getOrInsertNamedMetadata(SiteList)->addOperand(Site);
@@ -78,13 +86,19 @@ void reportVanishedSites(Module &M, FunctionAnalysisManager &FAM) {
     }
   }
   for (const MDNode *N : List->operands()) {
-    if (Live.contains(N) || N->getNumOperands() != 3)
+    if (Live.contains(N) || N->getNumOperands() != 5)
       continue;
     auto *Label = dyn_cast_or_null<MDString>(N->getOperand(0));
     auto *FnName = dyn_cast_or_null<MDString>(N->getOperand(1));
-    auto *Loc = dyn_cast_or_null<DILocation>(N->getOperand(2));
-    if (!Label || !FnName)
+    auto *Scope = dyn_cast_or_null<DILocalScope>(N->getOperand(2));
+    auto *Line = mdconst::dyn_extract_or_null<ConstantInt>(N->getOperand(3));
+    auto *Col = mdconst::dyn_extract_or_null<ConstantInt>(N->getOperand(4));
+    if (!Label || !FnName || !Line || !Col)
       continue;
+    DILocation *Loc =
+        Scope ? DILocation::get(M.getContext(), Line->getZExtValue(),
+                                Col->getZExtValue(), Scope)
+              : nullptr;
     if (Loc && LiveLines.contains({Loc->getScope(), Loc->getLine()}))
       continue;
     Function *F = M.getFunction(FnName->getString());
