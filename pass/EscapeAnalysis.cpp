@@ -542,7 +542,11 @@ void FunctionAnalyzer::solve() {
           SetjmpCallee = Callee;
         }
         LibFunc LF;
+        // Code outside the module may call back into it: an indirect call,
+        // or a declaration that is neither a C library function nor marked
+        // nocallback.
         if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) && !CB->isInlineAsm() &&
+            !CB->hasFnAttr(Attribute::NoCallback) &&
             (!Callee || (Callee->isDeclaration() &&
                          !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))) {
           HasOpaqueCall = true;

@@ -1,0 +1,175 @@
+; Allocation functions through TargetLibraryInfo: calloc zeroes at the site,
+; aligned_alloc keeps its alignment (at least 16), strdup of a constant string
+; copies it; realloc/strndup and invalid requests stay on the heap.
+; Non-constant sizes: a proven bound, or the run-time fallback.
+; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
+; RUN: %opt -passes=escalloc -escalloc-fallback-size=0 -pass-remarks-missed=escalloc \
+; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=NOFALLBACK
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-unknown-linux-gnu"
+
+@str = private constant [6 x i8] c"hello\00"
+
+declare noalias ptr @malloc(i64) allocsize(0)
+declare noalias ptr @calloc(i64, i64) allocsize(0, 1)
+declare noalias ptr @aligned_alloc(i64 allocalign, i64) allocsize(1)
+declare noalias ptr @realloc(ptr allocptr, i64) allocsize(1)
+declare noalias ptr @strdup(ptr nocapture readonly)
+declare noalias ptr @strndup(ptr nocapture readonly, i64)
+declare void @free(ptr nocapture) allockind("free")
+declare void @reader(ptr nocapture readonly) nofree nocallback
+
+; CHECK-LABEL: define i32 @calloc_zeroes(
+; CHECK: %escalloc.obj = alloca [40 x i8], align 16
+; CHECK: call void @llvm.lifetime.start.p0(i64 40, ptr %escalloc.obj)
+; CHECK-NEXT: call void @llvm.memset.p0.i64(ptr align 16 %escalloc.obj, i8 0, i64 40, i1 false)
+; REMARK: remark: <unknown>:0:0: calloc(10, 4) moved to stack; 1 free removed
+define i32 @calloc_zeroes() {
+  %p = call ptr @calloc(i64 10, i64 4)
+  %v = load i32, ptr %p
+  call void @free(ptr %p)
+  ret i32 %v
+}
+
+; The product overflows: calloc returns NULL, which must stay observable.
+; CHECK-LABEL: define ptr @calloc_overflow(
+; CHECK: call ptr @calloc(i64 -1, i64 16)
+; REMARK: remark: <unknown>:0:0: calloc(18446744073709551615, 16) escapes to heap: size overflows
+define ptr @calloc_overflow() {
+  %p = call ptr @calloc(i64 -1, i64 16)
+  %c = icmp eq ptr %p, null
+  call void @free(ptr %p)
+  ret ptr null
+}
+
+; CHECK-LABEL: define void @aligned_64(
+; CHECK: %escalloc.obj = alloca [256 x i8], align 64
+; REMARK: remark: <unknown>:0:0: aligned_alloc(64, 256) moved to stack; 1 free removed
+define void @aligned_64() {
+  %p = call ptr @aligned_alloc(i64 64, i64 256)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; A small alignment still gets malloc's 16.
+; CHECK-LABEL: define void @aligned_8(
+; CHECK: %escalloc.obj = alloca [24 x i8], align 16
+define void @aligned_8() {
+  %p = call ptr @aligned_alloc(i64 8, i64 24)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; Not a power of two: aligned_alloc fails with EINVAL; keep that.
+; CHECK-LABEL: define void @aligned_invalid(
+; CHECK: call ptr @aligned_alloc(i64 24, i64 48)
+; REMARK: remark: <unknown>:0:0: aligned_alloc(24, 48) escapes to heap: invalid alignment 24
+define void @aligned_invalid() {
+  %p = call ptr @aligned_alloc(i64 24, i64 48)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK-LABEL: define void @aligned_huge(
+; CHECK: call ptr @aligned_alloc(i64 8192, i64 64)
+; REMARK: remark: <unknown>:0:0: aligned_alloc(8192, 64) escapes to heap: alignment too large for the stack (8192 > 4096)
+define void @aligned_huge() {
+  %p = call ptr @aligned_alloc(i64 8192, i64 64)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK-LABEL: define void @strdup_constant(
+; CHECK: %escalloc.obj = alloca [6 x i8], align 16
+; CHECK: call void @llvm.memcpy.p0.p0.i64(ptr align 16 %escalloc.obj, ptr align 1 @str, i64 6, i1 false)
+; REMARK: remark: <unknown>:0:0: strdup(...) moved to stack; 1 free removed
+define void @strdup_constant() {
+  %p = call ptr @strdup(ptr @str)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK-LABEL: define void @strdup_unknown(
+; CHECK: call ptr @strdup(ptr %s)
+; REMARK: remark: <unknown>:0:0: strdup(...) escapes to heap: non-constant size
+define void @strdup_unknown(ptr %s) {
+  %p = call ptr @strdup(ptr %s)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK-LABEL: define void @strndup_kept(
+; CHECK: call ptr @strndup(ptr @str, i64 3)
+; REMARK: remark: <unknown>:0:0: strndup(..., 3) escapes to heap: strndup is not moved to the stack
+define void @strndup_kept() {
+  %p = call ptr @strndup(ptr @str, i64 3)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; realloc of a candidate: the candidate stays on the heap (realloc needs a
+; heap pointer), and so does the result.
+; CHECK-LABEL: define void @realloc_of_candidate(
+; CHECK: %p = call ptr @malloc(i64 16)
+; CHECK: %q = call ptr @realloc(ptr %p, i64 32)
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
+; REMARK: remark: <unknown>:0:0: realloc(..., 32) escapes to heap: realloc is not moved to the stack
+define void @realloc_of_candidate() {
+  %p = call ptr @malloc(i64 16)
+  call void @reader(ptr %p)
+  %q = call ptr @realloc(ptr %p, i64 32)
+  call void @reader(ptr %q)
+  call void @free(ptr %q)
+  ret void
+}
+
+; A non-constant size with a proven bound (n <= 100 on this path): an alloca
+; of the bound.
+; CHECK-LABEL: define void @bounded_size(
+; CHECK: %escalloc.obj = alloca [100 x i8], align 16
+; CHECK-NOT: call ptr @malloc
+; REMARK: remark: <unknown>:0:0: malloc(n) moved to stack; 1 free removed
+define void @bounded_size(i64 %n) {
+entry:
+  %small = icmp ule i64 %n, 100
+  br i1 %small, label %then, label %exit
+then:
+  %p = call ptr @malloc(i64 %n)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  br label %exit
+exit:
+  ret void
+}
+
+; No bound: the stack buffer is used when the size fits at run time, malloc
+; otherwise, and the free skips the stack buffer.
+; CHECK-LABEL: define void @fallback_size(
+; CHECK: %escalloc.obj = alloca [64 x i8], align 16
+; CHECK: %escalloc.big = icmp ugt i64 %n, 64
+; CHECK-NEXT: br i1 %escalloc.big, label %[[HEAP:.*]], label %[[JOIN:.*]]
+; CHECK: [[HEAP]]:
+; CHECK-NEXT: %p = call ptr @malloc(i64 %n)
+; CHECK: [[JOIN]]:
+; CHECK-NEXT: %escalloc.ptr = phi ptr [ %escalloc.obj, %{{.*}} ], [ %p, %[[HEAP]] ]
+; CHECK: %[[ONSTACK:.*]] = icmp eq ptr %escalloc.ptr, %escalloc.obj
+; CHECK-NEXT: %[[ARG:.*]] = select i1 %[[ONSTACK]], ptr null, ptr %escalloc.ptr
+; CHECK-NEXT: call void @free(ptr %[[ARG]])
+; REMARK: remark: <unknown>:0:0: malloc(n) moved to stack when its size fits 64 bytes; 1 free guarded
+; NOFALLBACK: remark: <unknown>:0:0: malloc(n) escapes to heap: non-constant size
+define void @fallback_size(i64 %n) {
+  %p = call ptr @malloc(i64 %n)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
