@@ -1038,8 +1038,19 @@ void SiteDecider::explain(unsigned Id, AllocSite &S) {
     const Obj &O = FA.Objs[X];
     if (!O.Escaped)
       break;
-    S.Flow.push_back(
-        {O.At ? O.At : S.Call, FA.objLabel(X) + " escapes: " + O.Why.str()});
+    auto Named = [&](int Y) {
+      std::string L = FA.objLabel(Y);
+      if (const Instruction *D = FA.Objs[Y].Def)
+        if (const DebugLoc &DL = D->getDebugLoc())
+          L += " (line " + std::to_string(DL.getLine()) + ")";
+      return L;
+    };
+    std::string What = Named(X);
+    if (O.Via >= 0 && FA.Objs[O.Via].Kind != ObjKind::External)
+      What += " flows into " + Named(O.Via) + ": " + O.Why.str();
+    else
+      What += " escapes: " + O.Why.str();
+    S.Flow.push_back({O.At ? O.At : S.Call, What});
   }
 }
 

@@ -49,7 +49,7 @@ define i32 @nested_local() {
 ; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
 ; REMARK: remark: <unknown>:0:0: malloc(40) escapes to heap: stored into an escaping object
 ; EXPLAIN-LABEL: malloc(40) escapes to heap: stored into an escaping object
-; EXPLAIN-NEXT: flow: malloc(40) escapes: stored into an escaping object
+; EXPLAIN-NEXT: flow: malloc(40) flows into malloc(16): stored into an escaping object
 ; EXPLAIN-NEXT: flow: malloc(16) escapes: stored to global @g
 define void @outer_escapes() {
   %s = call ptr @malloc(i64 16)

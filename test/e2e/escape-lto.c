@@ -1,0 +1,53 @@
+// Across files: without LTO the analysis sees one translation unit, so a
+// pointer passed to a function defined in another file escapes.  With -flto
+// (full and thin) the decision runs at link time inside lld
+// (--load-pass-plugin), where the callee's summary is known.
+//
+// RUN: %clang -O2 -c -DPART_B %s -o %t.b.o
+// RUN: %clang -O2 -c -fpass-plugin=%plugin -fplugin=%plugin -Rpass=escalloc \
+// RUN:   -Rpass-missed=escalloc %s -o %t.a.o 2> %t.nolto.remarks
+// RUN: FileCheck %s --check-prefix=NOLTO < %t.nolto.remarks
+//
+// Full LTO, the pre-link compile defers the decision to the link.
+// RUN: %clang -O2 -flto=full -c -fpass-plugin=%plugin -fplugin=%plugin -Rpass=escalloc %s -o %t.fa.o 2> %t.prelink
+// RUN: count 0 < %t.prelink
+// RUN: %clang -O2 -flto=full -c -fpass-plugin=%plugin -fplugin=%plugin -Rpass=escalloc -DPART_B %s -o %t.fb.o
+// RUN: %clang -O2 -flto=full -fuse-ld=lld -Wl,--load-pass-plugin=%plugin \
+// RUN:   -Wl,-mllvm,-pass-remarks=escalloc -Wl,-mllvm,-pass-remarks-missed=escalloc \
+// RUN:   %t.fa.o %t.fb.o %rtlib -lpthread -o %t.full > %t.full.remarks 2>&1
+// RUN: FileCheck %s --check-prefix=FULL < %t.full.remarks
+// RUN: %run %t.full | FileCheck %s
+//
+// ThinLTO, each backend decides with the functions it imported.
+// RUN: %clang -O2 -flto=thin -c -fpass-plugin=%plugin -fplugin=%plugin -Rpass=escalloc %s -o %t.ta.o
+// RUN: %clang -O2 -flto=thin -c -fpass-plugin=%plugin -fplugin=%plugin -Rpass=escalloc -DPART_B %s -o %t.tb.o
+// RUN: %clang -O2 -flto=thin -fuse-ld=lld -Wl,--load-pass-plugin=%plugin \
+// RUN:   %t.ta.o %t.tb.o %rtlib -lpthread -o %t.thin
+// RUN: %run %t.thin | FileCheck %s
+// CHECK: sum=45
+#include <stdio.h>
+#include <stdlib.h>
+
+__attribute__((noinline)) void fill(long *v, int n);
+
+#ifdef PART_B
+__attribute__((noinline)) void fill(long *v, int n) {
+  for (int i = 0; i < n; i++)
+    v[i] = i;
+}
+#else
+int main(int argc, char **argv) {
+  (void)argv;
+  int n = 9 + argc;
+  // NOLTO: escape-lto.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to @fill argument 1 which may capture it
+  // FULL: escape-lto.c:[[@LINE+1]]:{{[0-9]+}}: malloc(80) moved to stack; 1 free removed
+  long *v = malloc(10 * sizeof(long));
+  fill(v, n);
+  long s = 0;
+  for (int i = 0; i < 10; i++)
+    s += v[i];
+  free(v);
+  printf("sum=%ld\n", s);
+  return 0;
+}
+#endif
