@@ -436,8 +436,11 @@ void ObjectWalker::visitObjectCall(const CallBase &CB, const Use &U) {
   const TargetLibraryInfo &TLI = tliFor(CB);
   LibFunc LF;
   bool IsLibFunc = Callee && TLI.getLibFunc(CB, LF) && TLI.has(LF);
-  if (IsLibFunc && writesOnlyBytes(LF, ArgNo))
+  if (IsLibFunc && writesOnlyBytes(LF, ArgNo)) {
+    if (CB.getType()->isPointerTy())
+      push(&CB, Role::Object); // strcpy and friends return their destination
     return;
+  }
   if (CB.doesNotCapture(ArgNo) && (CB.onlyReadsMemory(ArgNo) || CB.onlyReadsMemory())) {
     // A C library function accesses it through char/void pointers; any other
     // callee may have been compiled for a 16-byte-aligned type.

@@ -16,6 +16,8 @@ declare void @use(ptr)
 declare i64 @peek(ptr nocapture readonly)
 declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)
 declare void @llvm.memset.p0.i64(ptr, i8, i64, i1)
+declare ptr @strcpy(ptr, ptr)
+declare ptr @fgets(ptr, i32, ptr)
 
 @gp = global ptr null
 @text = private unnamed_addr constant [32 x i8] c"0123456789abcdef0123456789abcde\00"
@@ -177,6 +179,17 @@ join:
   store ptr %p, ptr %arr, align 8
   %q = load ptr, ptr %arr, align 8
   store i64 1, ptr %q, align 8
+  ret void
+}
+
+; Text read from a file or copied from a C string is data.
+; CHECK-LABEL: @text_from_libc(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+define void @text_from_libc(ptr %file) {
+  %p = call ptr @malloc(i64 32)
+  %r = call ptr @fgets(ptr %p, i32 32, ptr %file)
+  %s = call ptr @strcpy(ptr %p, ptr @text)
+  call void @free(ptr %p)
   ret void
 }
 
@@ -373,6 +386,18 @@ define void @realloc_result_gets_pointer(ptr %x) {
   %r = call ptr @realloc(ptr %p, i64 64)
   store ptr %x, ptr %r, align 8
   call void @free(ptr %r)
+  ret void
+}
+
+; strcpy returns its destination: a pointer stored through the result lands
+; in the object.
+; CHECK-LABEL: @strcpy_result_gets_pointer(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+define void @strcpy_result_gets_pointer(ptr %x) {
+  %p = call ptr @malloc(i64 32)
+  %s = call ptr @strcpy(ptr %p, ptr @text)
+  store ptr %x, ptr %s, align 8
+  call void @free(ptr %p)
   ret void
 }
 
