@@ -69,6 +69,11 @@ static cl::opt<uint64_t> FallbackSize(
     cl::desc("Stack buffer for a non-constant size without a proven bound: "
              "used when the size fits at run time, the heap otherwise; 0 "
              "keeps such objects on the heap (default 64)"));
+static cl::opt<unsigned> WrapperSize(
+    "escalloc-wrapper-size", cl::init(64),
+    cl::desc("Largest allocation wrapper (in instructions) inlined into a "
+             "caller where its result does not escape; 0 disables "
+             "(default 64)"));
 static cl::opt<bool> Explain(
     "escalloc-explain", cl::init(false),
     cl::desc("Explain each escape step by step, from the allocation to "
@@ -241,6 +246,7 @@ struct Obj {
   int Via = -1;
   bool Returned = false;
   bool Freed = false;
+  bool IsWrapperCall = false;
   SmallVector<CallBase *, 2> Frees;
 };
 
@@ -265,6 +271,9 @@ public:
   bool HasMustTail = false;
   /// Every returned pointer is one of the parameters.
   bool ReturnsOnlyParams = true;
+  /// False when checking for an allocation wrapper: a returned site is
+  /// flagged Returned instead of escaping.
+  bool ReturnIsEscape = true;
   const Value *OpaqueCallee = nullptr;
   bool HasOpaqueCall = false;
 
@@ -529,8 +538,12 @@ void FunctionAnalyzer::solve() {
       if (isa<AllocaInst>(I)) {
         ObjOf[&I] = newObj(ObjKind::Stack, &I);
       } else if (auto *CB = dyn_cast<CallBase>(&I)) {
-        if (isAllocationCall(*CB, TLI)) {
+        const FunctionEscapeInfo *CI =
+            CB->getCalledFunction() ? Summaries(*CB->getCalledFunction())
+                                    : nullptr;
+        if (isAllocationCall(*CB, TLI) || (CI && CI->IsAllocWrapper)) {
           ObjOf[&I] = newObj(ObjKind::Site, &I);
+          Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI);
           SiteIds.push_back(ObjOf[&I]);
         }
         if (CB->isMustTailCall())
@@ -719,6 +732,14 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
       break;
     case ObjKind::External:
       break;
+    case ObjKind::Site:
+      if (!ReturnIsEscape) {
+        if (!O.Returned)
+          Changed = true;
+        O.Returned = true;
+        break;
+      }
+      [[fallthrough]];
     default:
       markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
     }
@@ -1205,6 +1226,11 @@ void SiteDecider::decide(unsigned Id) {
       explain(Id, S);
     return Keep(O.Why);
   }
+  if (O.IsWrapperCall) {
+    S.InlineWrapper = true;
+    return Keep(Reason{"allocated by wrapper @", S.Call->getCalledFunction(),
+                       " (not inlined)"});
+  }
   if (!sizeAndAlign(S))
     return Keep(S.Why);
   if (FA.CallsSetjmp)
@@ -1240,6 +1266,34 @@ void SiteDecider::decide(unsigned Id) {
 //===----------------------------------------------------------------------===//
 // The module walk
 //===----------------------------------------------------------------------===//
+
+/// An allocation wrapper returns one fresh site (or null) that escapes in no
+/// other way.  Checked by solving again with returns not counted as escapes.
+static bool isAllocWrapper(Function &F, const FunctionAnalyzer &Solved,
+                           const TargetLibraryInfo &TLI,
+                           SummaryLookup Lookup) {
+  if (!F.getReturnType()->isPointerTy() || F.isVarArg() ||
+      !F.hasExactDefinition() || Solved.CallsSetjmp || Solved.HasMustTail ||
+      Solved.SiteIds.empty() || F.getInstructionCount() > WrapperSize)
+    return false;
+  FunctionAnalyzer W(F, TLI, Lookup);
+  W.ReturnIsEscape = false;
+  W.solve();
+  int Site = -1;
+  for (BasicBlock &BB : F)
+    if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator())) {
+      PtsSet S = W.ptsOf(RI->getReturnValue());
+      if (S.empty())
+        continue; // returns null
+      if (S.size() != 1 || (Site >= 0 && (int)S[0] != Site))
+        return false;
+      Site = S[0];
+    }
+  if (Site < 0)
+    return false;
+  const Obj &O = W.Objs[Site];
+  return O.Kind == ObjKind::Site && O.Returned && !O.Escaped && !O.Pinned;
+}
 
 EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
   auto &FAM = MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
@@ -1308,6 +1362,9 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       Function &F = *Fns[K];
       FunctionAnalyzer &FA = *Analyzers[K];
       FunctionEscapeInfo &FI = Info.Functions[&F];
+      FI.IsAllocWrapper =
+          !Recursive && WrapperSize &&
+          isAllocWrapper(F, FA, FAM.getResult<TargetLibraryAnalysis>(F), Lookup);
       FI.HasOpaqueCall = FA.HasOpaqueCall;
       FI.OpaqueCallee = FA.OpaqueCallee;
       FI.FrameBudget = FA.HasOpaqueCall
@@ -1350,6 +1407,8 @@ static unsigned lineOf(const Instruction *I) {
 void EscapeInfo::print(raw_ostream &OS) const {
   for (const auto &[F, FI] : Functions) {
     OS << "escalloc: function @" << F->getName();
+    if (FI.IsAllocWrapper)
+      OS << " (allocation wrapper)";
     if (FI.Recursive)
       OS << " (recursive)";
     if (FI.HasOpaqueCall)
@@ -1373,6 +1432,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
           OS << ", zeroed";
         if (S.RuntimeFallback)
           OS << ", run-time fallback";
+      } else if (S.InlineWrapper) {
+        OS << ": inline the wrapper, then decide";
       } else {
         OS << ": heap: " << S.Why.str();
       }

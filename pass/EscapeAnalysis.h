@@ -94,6 +94,9 @@ struct AllocSite {
   bool Zeroed = false;              ///< calloc: zero at the site
   bool CopiesString = false;        ///< strdup: copy Size bytes from arg 0
   bool InLoop = false;
+  /// A call to an allocation wrapper whose result does not escape here: the
+  /// transform inlines it and decides on the allocation inside.
+  bool InlineWrapper = false;
   llvm::SmallVector<llvm::CallBase *, 2> Frees; ///< frees to delete
   llvm::SmallVector<FlowStep, 4> Flow;
 };
@@ -103,6 +106,9 @@ struct FunctionEscapeInfo {
   llvm::SmallVector<AllocSite, 4> Sites;
   llvm::SmallVector<unsigned, 4> ParamSummary; ///< ParamFlags per argument
   bool ReturnsOnlyParams = true; ///< no returned pointer but a parameter
+  /// Returns a fresh allocation that escapes only by being returned (an
+  /// xmalloc): callers that keep the result local get it inlined.
+  bool IsAllocWrapper = false;
   uint64_t PromotedBytes = 0;   ///< stack this function gains
   uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
   uint64_t FrameBudget = 0;     ///< the per-frame budget that applied

@@ -29,6 +29,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #define DEBUG_TYPE "escalloc"
 
@@ -189,12 +190,35 @@ static void clearTailMarkers(Function &F) {
         CI->setTailCallKind(CallInst::TCK_None);
 }
 
+/// Inlines the wrapper calls whose result stays local, so that the
+/// allocation inside becomes a site of the caller.  Returns whether any was.
+static bool inlineWrappers(const EscapeInfo &Info) {
+  SmallVector<CallBase *, 4> Calls;
+  for (const auto &[F, FI] : Info.Functions)
+    for (const AllocSite &S : FI.Sites)
+      if (S.InlineWrapper)
+        Calls.push_back(S.Call);
+  bool Inlined = false;
+  for (CallBase *CB : Calls) {
+    InlineFunctionInfo IFI;
+    Inlined |= InlineFunction(*CB, IFI).isSuccess();
+  }
+  return Inlined;
+}
+
 PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  bool Changed = false;
+  // Wrappers of wrappers need a round each; a few are plenty.
+  for (unsigned Round = 0; Round < 4; ++Round) {
+    if (!inlineWrappers(AM.getResult<EscapeAnalysis>(M)))
+      break;
+    AM.invalidate(M, PreservedAnalyses::none());
+    Changed = true;
+  }
   const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
   reportVanishedSites(M, FAM);
 
-  bool Changed = false;
   for (const auto &[CF, FI] : Info.Functions) {
     Function &F = *const_cast<Function *>(CF);
     auto &ORE = FAM.getResult<OptimizationRemarkEmitterAnalysis>(F);
