@@ -20,7 +20,7 @@
 /* glibc's allocator hands out 4 KiB-aligned memory for valloc/pvalloc. */
 #define DROPIN_PAGE ((size_t)4096)
 
-void *malloc(size_t size) { return esc_mallocgc(size, 0); }
+void *malloc(size_t size) { return esc_malloc(size); }
 void free(void *p) { esc_free(p); }
 void cfree(void *p) { esc_free(p); }
 void *calloc(size_t count, size_t size) { return esc_calloc(count, size, 0); }
@@ -87,7 +87,7 @@ int malloc_trim(size_t pad) {
 
 /* glibc's internal names, which a few programs and libraries call directly;
  * memory from them must be ours too, or free() would reject it. */
-void *__libc_malloc(size_t size) { return esc_mallocgc(size, 0); }
+void *__libc_malloc(size_t size) { return esc_malloc(size); }
 void __libc_free(void *p) { esc_free(p); }
 void *__libc_calloc(size_t count, size_t size) { return esc_calloc(count, size, 0); }
 void *__libc_realloc(void *p, size_t size) { return esc_realloc(p, size); }

@@ -120,12 +120,10 @@ static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr
     if (ESC_UNLIKELY(!(*word & bit)))
       esc_fatal("double free", p);
     *word &= ~bit;
-    if ((idx >> 6) < s->cur_word)
-      s->cur_word = (uint16_t)(idx >> 6);
-    s->has_free = 1;
+    s->has_free = 1; /* found when the owner's scan wraps around */
     return;
   }
-  mcentral_free_remote(s, p, idx);
+  mcentral_free_remote(s, p, idx, c);
 }
 
 static inline void *alloc_small(struct mcache *c, uint32_t cls, size_t size, uint32_t flags) {
@@ -269,7 +267,9 @@ void escalloc_free(void *) ESC_PUBLIC(esc_free);
 size_t escalloc_usable_size(const void *) ESC_PUBLIC(esc_usable_size);
 void *escalloc_realloc(void *, size_t) ESC_PUBLIC(esc_realloc);
 
-void *esc_mallocgc(size_t size, uint32_t flags) {
+/* Everything but the common case: large, tiny, flags, no cache yet, an
+ * exhausted span, debugging. */
+static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
   if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE)) {
     struct mcache *c = mcache_get();
     if (ESC_UNLIKELY(!c)) {
@@ -281,6 +281,58 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
     return alloc_small(c, escalloc_size_class(size, flags), size, flags);
   }
   return large_alloc(size, flags, 1);
+}
+
+/* The current word of the span is full (plain malloc only). */
+static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
+  void *p = mcache_refill_alloc(c, spc);
+  if (ESC_UNLIKELY(!p)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  esc_prof_malloc(p, escalloc_class_to_size[spc >> 1]);
+  return p;
+}
+
+/* The fast path: a free bit in the current word of the class's span. */
+static inline void *small_fast(struct mcache *c, uint32_t spc) {
+  struct mspan *s = c->alloc[spc];
+  uint32_t w = s->cur_word;
+  uint64_t bits = s->alloc_bits[w];
+  if (ESC_LIKELY(~bits != 0)) {
+    uint32_t i = (uint32_t)__builtin_ctzll(~bits);
+    s->alloc_bits[w] = bits | (1ull << i);
+    esc_count(&c->stats.nmalloc[spc], 1);
+    void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
+    esc_prof_malloc(p, s->elemsize);
+    return p;
+  }
+  return refill(c, spc);
+}
+
+/* malloc(size): flags 0, so no tiny objects, no zeroing, and the 16-byte
+ * alignment contract (the 24-byte class is skipped). */
+void *esc_malloc(size_t size) {
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c)) {
+    uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
+    cls += cls == ESCALLOC_ALIGN8_CLASS;
+    return small_fast(c, cls << 1);
+  }
+  return mallocgc_slow(size, 0);
+}
+
+void *esc_mallocgc(size_t size, uint32_t flags) {
+  if (flags == 0)
+    return esc_malloc(size);
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c &&
+                 !(flags & (ESCALLOC_NOSCAN | ESCALLOC_NEEDZERO)))) {
+    uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
+    cls += cls == ESCALLOC_ALIGN8_CLASS && !(flags & ESCALLOC_ALIGN8);
+    return small_fast(c, cls << 1);
+  }
+  return mallocgc_slow(size, flags);
 }
 
 void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
@@ -347,10 +399,7 @@ static uintptr_t checked_index(struct mspan *s, const void *p) {
   return idx;
 }
 
-void esc_free(void *p) {
-  if (!p)
-    return;
-  esc_prof_free(p);
+static ESC_NOINLINE void free_slow(void *p) {
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
@@ -372,6 +421,35 @@ void esc_free(void *p) {
   count_free(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.large_frees, 1);
   count_free(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.large_free_bytes, bytes);
   mheap_free_large(s, p);
+}
+
+void esc_free(void *p) {
+  esc_prof_free(p);
+  /* Fast path: a small object of a span this thread owns.  owner == c
+   * implies an in-use small span, and the page map covers every page of
+   * one, so only the slot start and the alloc bit remain to check. */
+  uintptr_t a = (uintptr_t)p;
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c)) {
+    struct esc_arena *ar = atomic_load_explicit(&esc_arena_index[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
+    if (ESC_LIKELY(ar != NULL)) {
+      struct mspan *s = atomic_load_explicit(&ar->spans[(a - ar->base) >> ESC_PAGE_SHIFT], memory_order_relaxed);
+      if (ESC_LIKELY(s && atomic_load_explicit(&s->owner, memory_order_relaxed) == c &&
+                     s->spanclass != ESC_TINY_SPANCLASS)) {
+        uintptr_t off = a - s->base;
+        uintptr_t idx = (uintptr_t)(((uint64_t)off * s->divmagic) >> 32);
+        uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
+        if (ESC_LIKELY(idx * s->elemsize == off && idx < s->nelems && (*word & bit))) {
+          *word &= ~bit;
+          s->has_free = 1;
+          esc_count(&c->stats.nfree[s->spanclass], 1);
+          return;
+        }
+      }
+    }
+  }
+  if (p)
+    free_slow(p);
 }
 
 size_t esc_usable_size(const void *p) {

@@ -25,6 +25,7 @@ struct mspan esc_empty_span = {
 };
 
 _Thread_local struct mcache *esc_tls_cache __attribute__((tls_model("initial-exec")));
+_Thread_local struct mcache *esc_tls_fast __attribute__((tls_model("initial-exec")));
 struct esc_counters esc_exited_stats;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,7 +37,7 @@ static void mcache_release(struct mcache *c);
 
 static void thread_exit(void *arg) {
   struct mcache *c = arg;
-  esc_tls_cache = NULL;
+  esc_tls_cache = esc_tls_fast = NULL;
   mcache_release(c);
 }
 
@@ -57,6 +58,7 @@ struct mcache *mcache_create(void) {
   registry = c;
   pthread_mutex_unlock(&registry_lock);
   esc_tls_cache = c;
+  esc_tls_fast = esc_settings.debug ? NULL : c;
   pthread_setspecific(cache_key, c);
   return c;
 }
@@ -79,6 +81,7 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
 /* Hands every span, the tiny block and the counters back; unlinks c. */
 static void mcache_flush(struct mcache *c) {
   esc_tiny_retire(c);
+  mcentral_flush_deferred(c);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     if (c->alloc[spc] != &esc_empty_span)
       mcentral_uncache_span(c->alloc[spc]);
@@ -156,21 +159,15 @@ static void owned_remove(struct mcache *c, uint32_t spc, struct mspan *s) {
 void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   struct mspan *s = c->alloc[spc];
   if (s != &esc_empty_span) {
-    /* The rest of the current span, then what other threads freed into it. */
+    /* The scan goes up through the span; at its end it wraps around once to
+     * pick up what this thread and others freed behind it. */
     for (uint16_t w = s->cur_word + 1; w < s->nwords; w++)
       if (s->alloc_bits[w] != ~0ull) {
         s->cur_word = w;
         return mcache_alloc(c, spc);
       }
-    uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
-                     ~ESC_XFREE_OWNED;
-    if (list) {
-      mspan_apply_frees(s, list);
-      if (s->alloc_bits[s->cur_word] == ~0ull && !revive(s))
-        goto park;
+    if (revive(s))
       return mcache_alloc(c, spc);
-    }
-  park:
     owned_push(c, spc, s);
     c->alloc[spc] = &esc_empty_span;
   }
@@ -192,6 +189,9 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     owned_remove(c, spc, t);
     mcentral_uncache_span(t);
   }
+  /* Queued frees may have made room in this class's partial spans. */
+  if (c->ndeferred)
+    mcentral_flush_deferred(c);
   struct mspan *n = mcentral_cache_span(spc, c);
   if (!n)
     return NULL;

@@ -11,6 +11,9 @@
  *     bits are all set, so the fast path needs no extra test.
  *   - At most ESC_OWNED_MAX spans per class wait in owned[] besides the current
  *     one; beyond that the oldest goes back to its mcentral.
+ *   - deferred[] holds at most ESC_DEFER_MAX frees into unowned spans; it is
+ *     flushed when full, before a refill takes a span from an mcentral, and
+ *     when the thread exits.
  *   - Counters are written by the owner only (relaxed stores) and read by
  *     escalloc_read_memstats under the registry lock; a thread that exits adds
  *     them to esc_exited_stats.
@@ -23,6 +26,12 @@
 #include "mcentral.h"
 
 #define ESC_OWNED_MAX 4
+#define ESC_DEFER_MAX 64 /* frees into unowned spans batched per lock round */
+
+struct esc_deferred {
+  struct mspan *s;
+  void *p;
+};
 
 struct esc_counters {
   _Atomic uint64_t nmalloc[ESC_NUM_SPANCLASSES]; /* slots handed out per span class */
@@ -39,11 +48,20 @@ struct mcache {
   _Atomic uint32_t *tiny_word; /* its start/end/active word */
   uint32_t tiny_offset;
   struct esc_counters stats;
+  /* Frees into spans no mcache owns, still allocated in their bitmaps
+   * until mcentral_flush_deferred applies them. */
+  uint32_t ndeferred;
+  struct esc_deferred deferred[ESC_DEFER_MAX];
   struct mcache *next, *prev; /* registry, under its lock */
 };
 
 ESC_HIDDEN extern struct mspan esc_empty_span;
 ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_cache
+    __attribute__((tls_model("initial-exec")));
+/* What the inlined fast paths use: the same cache, or NULL under
+ * ESCALLOC_DEBUG=1 so that every operation takes the checked slow path and
+ * the fast paths carry no test for debugging. */
+ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_fast
     __attribute__((tls_model("initial-exec")));
 /* Counters of exited threads and of frees by threads without a cache. */
 ESC_HIDDEN extern struct esc_counters esc_exited_stats;

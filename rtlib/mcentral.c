@@ -69,7 +69,6 @@ static int init_span(struct mspan *s, uint32_t spc) {
 
 uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list) {
   uint32_t n = 0;
-  uint16_t lowest = s->cur_word;
   while (list) {
     uintptr_t p = list;
     list = *(uintptr_t *)p;
@@ -78,11 +77,8 @@ uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list) {
     if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
       esc_fatal("double free", (void *)p);
     s->alloc_bits[idx >> 6] &= ~bit;
-    if ((idx >> 6) < lowest)
-      lowest = (uint16_t)(idx >> 6);
     n++;
   }
-  s->cur_word = lowest;
   return n;
 }
 
@@ -146,33 +142,76 @@ void mcentral_uncache_span(struct mspan *s) {
   pthread_mutex_unlock(&m->lock);
 }
 
-void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx) {
+/* Pushes p onto s's remote stack if an mcache owns s; 0 if nobody does. */
+static int push_remote(struct mspan *s, void *p) {
   uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+  while (old & ESC_XFREE_OWNED) {
+    *(uintptr_t *)p = old & ~ESC_XFREE_OWNED;
+    if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, (uintptr_t)p | ESC_XFREE_OWNED,
+                                              memory_order_release, memory_order_relaxed))
+      return 1;
+  }
+  return 0;
+}
+
+/* Frees object idx of the unowned span s; m->lock held. */
+static void free_unowned_locked(struct mcentral *m, struct mspan *s, void *p, uintptr_t idx) {
+  if (ESC_UNLIKELY(s->state != SPAN_SMALL))
+    esc_fatal("free of a pointer escalloc did not allocate (or a double free)", p);
+  uint64_t bit = 1ull << (idx & 63);
+  if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
+    esc_fatal("double free", p);
+  s->alloc_bits[idx >> 6] &= ~bit;
+  list_remove(m, s);
+  s->alloc_count--;
+  file_unowned(m, s);
+}
+
+void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c) {
   for (;;) {
-    while (old & ESC_XFREE_OWNED) {
-      *(uintptr_t *)p = old & ~ESC_XFREE_OWNED;
-      if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, (uintptr_t)p | ESC_XFREE_OWNED,
-                                                memory_order_release, memory_order_relaxed))
-        return;
+    if (push_remote(s, p))
+      return;
+    if (c) { /* batch it: one lock round per ESC_DEFER_MAX frees */
+      c->deferred[c->ndeferred].s = s;
+      c->deferred[c->ndeferred].p = p;
+      if (++c->ndeferred == ESC_DEFER_MAX)
+        mcentral_flush_deferred(c);
+      return;
     }
     struct mcentral *m = central(s->spanclass);
     pthread_mutex_lock(&m->lock);
-    old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
-    if (old & ESC_XFREE_OWNED) { /* an mcache took it meanwhile: push */
+    /* Ownership changes only under this lock: decide again. */
+    if (!(atomic_load_explicit(&s->xfree, memory_order_relaxed) & ESC_XFREE_OWNED)) {
+      free_unowned_locked(m, s, p, idx);
       pthread_mutex_unlock(&m->lock);
-      continue;
+      return;
     }
-    if (ESC_UNLIKELY(s->state != SPAN_SMALL))
-      esc_fatal("free of a pointer escalloc did not allocate (or a double free)", p);
-    uint64_t bit = 1ull << (idx & 63);
-    if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
-      esc_fatal("double free", p);
-    s->alloc_bits[idx >> 6] &= ~bit;
-    list_remove(m, s);
-    s->alloc_count--;
-    file_unowned(m, s);
     pthread_mutex_unlock(&m->lock);
-    return;
+  }
+}
+
+void mcentral_flush_deferred(struct mcache *c) {
+  struct esc_deferred *d = c->deferred;
+  uint32_t n = c->ndeferred;
+  c->ndeferred = 0;
+  /* Group by span class so each class's lock is taken once. */
+  for (uint32_t i = 1; i < n; i++) {
+    struct esc_deferred x = d[i];
+    uint32_t j = i;
+    for (; j > 0 && d[j - 1].s->spanclass > x.s->spanclass; j--)
+      d[j] = d[j - 1];
+    d[j] = x;
+  }
+  for (uint32_t i = 0; i < n;) {
+    struct mcentral *m = central(d[i].s->spanclass);
+    pthread_mutex_lock(&m->lock);
+    uint8_t spc = d[i].s->spanclass;
+    for (; i < n && d[i].s->spanclass == spc; i++) {
+      struct mspan *s = d[i].s;
+      if (!push_remote(s, d[i].p))
+        free_unowned_locked(m, s, d[i].p, mspan_index(s, d[i].p));
+    }
+    pthread_mutex_unlock(&m->lock);
   }
 }
 

@@ -36,9 +36,12 @@ ESC_HIDDEN struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c);
  * full, or returns it to the heap when empty. */
 ESC_HIDDEN void mcentral_uncache_span(struct mspan *s);
 /* Frees object `idx` of s from a thread that does not own s.  Pushes onto
- * the remote stack while some mcache owns s, else clears the bit under the
- * lock. */
-ESC_HIDDEN void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx);
+ * the remote stack while some mcache owns s; else, for a thread with a cache
+ * (c), queues it in c->deferred, applied under the lock a batch at a time;
+ * without one, clears the bit under the lock now. */
+ESC_HIDDEN void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c);
+/* Applies c's queued frees of unowned spans (a lock round per class). */
+ESC_HIDDEN void mcentral_flush_deferred(struct mcache *c);
 /* Applies the remote frees in stack `list` to s (owner or lock held); returns
  * how many objects were freed.  Aborts on a double free. */
 ESC_HIDDEN uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list);

@@ -207,6 +207,7 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
       return NULL;
     }
     l->needzero = needzero;
+    l->free_epoch = f->free_epoch;
     free_insert(l);
   }
   if (rest) {
@@ -222,6 +223,7 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
       return NULL;
     }
     r->needzero = needzero;
+    r->free_epoch = f->free_epoch;
     free_insert(r);
   }
   f->base += lead << ESC_PAGE_SHIFT;
@@ -290,6 +292,7 @@ static int grow(uintptr_t npages) {
 
 struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state) {
   pthread_mutex_lock(&esc_heap.lock);
+  esc_heap.epoch++;
   struct mspan *f = find_free(npages, align_pages);
   if (!f && grow(npages + (align_pages > 1 ? align_pages : 0)))
     f = find_free(npages, align_pages);
@@ -315,6 +318,10 @@ struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state
 /* Merges the free span t into s (its neighbour) and recycles t's record. */
 static void absorb(struct mspan *s, struct mspan *t) {
   free_remove(t);
+  /* The merged run is as old as its larger part: a small block freed next
+   * to a long idle run does not keep the run from being released. */
+  if (t->npages > s->npages)
+    s->free_epoch = t->free_epoch;
   if (t->base < s->base)
     s->base = t->base;
   s->npages += t->npages;
@@ -342,6 +349,8 @@ void mheap_free_large(struct mspan *s, void *p) {
 }
 
 static void free_locked(struct mspan *s) {
+  esc_heap.epoch++;
+  s->free_epoch = esc_heap.epoch;
   struct esc_arena *ar = s->arena;
   esc_heap.pages_inuse -= s->npages;
   if (s->tiny) {

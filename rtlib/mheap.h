@@ -51,11 +51,12 @@ struct mspan {
   uint8_t has_free;  /* owner freed into it since it stopped being current */
   uint16_t nelems;
   uint16_t nwords;   /* alloc_bits words in use */
-  uint16_t cur_word; /* owner's scan position: words below it are full */
+  uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
   uint32_t elemsize;
   uint32_t divmagic;
   uint32_t alloc_count; /* live objects; kept while unowned */
   uintptr_t released_pages; /* free spans: pages with their released bit set */
+  uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
   /* 1 = allocated.  Bits past nelems are set so they are never handed out.
    * Written only by the owner, or under the mcentral lock while unowned. */
   uint64_t alloc_bits[ESC_SPAN_WORDS];
@@ -98,6 +99,7 @@ struct mheap {
   uintptr_t pages_released; /* free pages returned to the OS */
   uint64_t bytes_meta;      /* metadata mapped from the OS */
   uint64_t scavenge_ops;    /* madvise calls, for the summary */
+  uint64_t epoch;           /* page-heap operations so far (the scavenger's clock) */
   struct esc_fixalloc span_alloc, arena_alloc, cache_alloc, tiny_alloc;
 };
 
@@ -116,7 +118,7 @@ ESC_HIDDEN void mheap_free_meta(struct esc_fixalloc *f, void *p); /* locks */
 
 /* Scavenging (scavenge.c), mheap.lock held. */
 ESC_HIDDEN void mheap_scavenge_paced_locked(void);
-ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages);
+ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages, uint64_t min_age);
 ESC_HIDDEN void mheap_mark_released_locked(struct mspan *s);
 
 /* 64 MiB chunk of the address space -> its arena (16 MiB of zero-fill BSS,

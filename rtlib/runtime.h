@@ -54,6 +54,7 @@ ESC_HIDDEN char *esc_utoa(uint64_t v, int hex, char buf[24]);
 /* The abi.h entry points under hidden names (malloc.c defines them; the
  * escalloc_* symbols are aliases). */
 ESC_HIDDEN void *esc_mallocgc(size_t size, uint32_t flags);
+ESC_HIDDEN void *esc_malloc(size_t size); /* esc_mallocgc(size, 0) */
 ESC_HIDDEN void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags);
 ESC_HIDDEN void *esc_calloc(size_t count, size_t size, uint32_t flags);
 ESC_HIDDEN void *esc_aligned_alloc(size_t alignment, size_t size, uint32_t flags);

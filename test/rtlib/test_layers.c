@@ -149,7 +149,13 @@ static void thread_exit_hands_spans_back(void **state) {
   assert_int_equal(s->list, LIST_PARTIAL);
   assert_int_equal(s->alloc_count, 1);
   uintptr_t inuse = esc_heap.pages_inuse;
-  free(p); /* last object: the span returns to the heap */
+  free(p); /* queued: frees into unowned spans are applied a batch at a time */
+  struct mcache *c = esc_tls_cache;
+  assert_true(c->ndeferred >= 1);
+  assert_ptr_equal(c->deferred[c->ndeferred - 1].p, p);
+  assert_int_equal(s->state, SPAN_SMALL);
+  mcentral_flush_deferred(c); /* last object: the span returns to the heap */
+  assert_int_equal(c->ndeferred, 0);
   assert_int_equal(s->state, SPAN_FREE);
   assert_true(esc_heap.pages_inuse < inuse);
 }

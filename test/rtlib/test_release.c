@@ -95,10 +95,15 @@ static void pacing_releases_without_the_call(void **state) {
   size_t n;
   void **objs = fill_working_set(&n);
   free_working_set(objs, n);
-  /* Freeing returned every span to the heap, and each heap operation
-   * released what exceeded the retained margin. */
+  /* Freeing returned every span to the heap; the runs are released once
+   * they have sat unused for ESC_SCAVENGE_AGE (64) page-heap operations,
+   * up to 64 MiB per operation (scavenge.c).  Drive 2 * 100 operations. */
+  size_t just_freed = rss();
+  for (int i = 0; i < 100; i++)
+    free(malloc(40000));
   size_t end = rss();
-  print_message("rss start %zu MiB, after frees %zu MiB\n", start / MiB, end / MiB);
+  print_message("rss start %zu MiB, after frees %zu MiB, after 200 heap operations %zu MiB\n",
+                start / MiB, just_freed / MiB, end / MiB);
   assert_true(end < start + SLACK);
   struct escalloc_memstats st;
   escalloc_read_memstats(&st);
@@ -122,11 +127,31 @@ static void retained_margin_is_kept(void **state) {
   assert_int_equal(b.HeapReleased, a.HeapReleased);
 }
 
+static void young_free_runs_wait_for_age(void **state) {
+  (void)state;
+  /* 64 MiB freed is above the retained margin, but it is released only once
+   * it has been idle for 64 page-heap operations. */
+  escalloc_free_os_memory();
+  size_t start = rss();
+  char *p = malloc(64 * MiB);
+  memset(p, 1, 64 * MiB);
+  free(p);
+  size_t young = rss();
+  assert_true(young > start + 60 * MiB);
+  for (int i = 0; i < 40; i++) /* 80 operations */
+    free(malloc(40000));
+  size_t old = rss();
+  print_message("rss start %zu MiB, freed %zu MiB, after 80 operations %zu MiB\n", start / MiB,
+                young / MiB, old / MiB);
+  assert_true(old < start + SLACK);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(free_os_memory_releases_everything),
       cmocka_unit_test(pacing_releases_without_the_call),
       cmocka_unit_test(retained_margin_is_kept),
+      cmocka_unit_test(young_free_runs_wait_for_age),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
