@@ -252,7 +252,8 @@ private:
   CallInst *lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
   CallInst *lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
   CallInst *callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args);
-  void describeFacts(const Site &S, uint64_t ConstSize, OptimizationRemarkAnalysis &R);
+  void describeFacts(const Site &S, std::optional<uint64_t> ConstSize,
+                     OptimizationRemarkAnalysis &R);
 
   Module &M;
   FunctionAnalysisManager &FAM;
@@ -310,7 +311,8 @@ CallInst *Lowering::callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args) {
 
 /// Appends ", noscan" or why not, and ", 8-byte aligned" or, where it would
 /// have changed the size class, why not.
-void Lowering::describeFacts(const Site &S, uint64_t ConstSize, OptimizationRemarkAnalysis &R) {
+void Lowering::describeFacts(const Site &S, std::optional<uint64_t> ConstSize,
+                             OptimizationRemarkAnalysis &R) {
   const ObjectFacts &Facts = S.Facts;
   if (Facts.NoScan)
     R << ", " << ore::NV("NoScan", "noscan");
@@ -319,8 +321,8 @@ void Lowering::describeFacts(const Site &S, uint64_t ConstSize, OptimizationRema
   if (Facts.Align8) {
     R << ", " << ore::NV("Align8", "8-byte aligned");
   } else if (ConstSize) {
-    std::optional<uint32_t> With = constantSizeClass(ConstSize, ESCALLOC_ALIGN8);
-    if (With && With != constantSizeClass(ConstSize, 0))
+    std::optional<uint32_t> With = constantSizeClass(*ConstSize, ESCALLOC_ALIGN8);
+    if (With && With != constantSizeClass(*ConstSize, 0))
       R << ", 16-byte aligned (" << ore::NV("Align8Blocker", Facts.Align8Blocker) << ")";
   }
 }
@@ -328,21 +330,21 @@ void Lowering::describeFacts(const Site &S, uint64_t ConstSize, OptimizationRema
 CallInst *Lowering::lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R) {
   CallInst &CI = *S.Call;
   Value *Size = CI.getArgOperand(0);
-  uint64_t ConstSize = 0;
+  std::optional<uint64_t> ConstSize;
   if (auto *C = dyn_cast<ConstantInt>(Size); C && C->getValue().getActiveBits() <= 64) {
     ConstSize = C->getZExtValue();
-    R << "(" << ore::NV("Size", ConstSize) << ")";
+    R << "(" << ore::NV("Size", *ConstSize) << ")";
   }
   R << " lowered to mallocgc: ";
   CallInst *New;
-  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize, Flags)) {
+  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize.value_or(0), Flags)) {
     R << "size class " << ore::NV("SizeClass", *Class);
     New = callEntry(Entry::MallocgcClass, CI,
                     {Size, ConstantInt::get(Entries.flagsType(), *Class),
                      ConstantInt::get(Entries.flagsType(), Flags)});
     ++NumLoweredClass;
   } else {
-    R << (ConstSize ? "large object" : "variable size");
+    R << (!ConstSize ? "variable size" : *ConstSize ? "large object" : "zero size");
     New = callEntry(Entry::Mallocgc, CI, {Size, ConstantInt::get(Entries.flagsType(), Flags)});
     ++NumLoweredVariable;
   }
@@ -356,7 +358,7 @@ CallInst *Lowering::lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnaly
   Value *Count = CI.getArgOperand(0), *Size = CI.getArgOperand(1);
   auto *CC = dyn_cast<ConstantInt>(Count);
   auto *CS = dyn_cast<ConstantInt>(Size);
-  uint64_t ConstSize = 0;
+  std::optional<uint64_t> ConstSize;
   if (CC && CS) {
     R << "(" << ore::NV("Count", CC->getValue().getLimitedValue()) << ", "
       << ore::NV("Size", CS->getValue().getLimitedValue()) << ")";
@@ -367,16 +369,19 @@ CallInst *Lowering::lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnaly
   }
   R << " lowered to mallocgc: ";
   CallInst *New;
-  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize, Flags)) {
+  if (std::optional<uint32_t> Class = constantSizeClass(ConstSize.value_or(0), Flags)) {
     // The product is known not to overflow: the class entry needs no check.
     R << "size class " << ore::NV("SizeClass", *Class);
     New = callEntry(Entry::MallocgcClass, CI,
-                    {ConstantInt::get(Entries.sizeType(), ConstSize),
+                    {ConstantInt::get(Entries.sizeType(), *ConstSize),
                      ConstantInt::get(Entries.flagsType(), *Class),
                      ConstantInt::get(Entries.flagsType(), Flags)});
     ++NumLoweredClass;
   } else {
-    R << (ConstSize ? "large object" : "variable size");
+    if (CC && CS && !ConstSize)
+      R << "count * size overflows (NULL at run time)";
+    else
+      R << (!ConstSize ? "variable size" : *ConstSize ? "large object" : "zero size");
     New = callEntry(Entry::Calloc, CI, {Count, Size, ConstantInt::get(Entries.flagsType(), Flags)});
     ++NumLoweredVariable;
   }
@@ -420,7 +425,7 @@ bool Lowering::lower(Site &S) {
     New = callEntry(Entry::AlignedAlloc, CI,
                     {CI.getArgOperand(0), CI.getArgOperand(1),
                      ConstantInt::get(Entries.flagsType(), Flags)});
-    describeFacts(S, 0, R);
+    describeFacts(S, std::nullopt, R);
     ++NumLoweredVariable;
     break;
   default:

@@ -25,6 +25,7 @@ define i64 @constant() {
 ; The product overflows: escalloc_calloc must see it and return NULL.
 ; CHECK-LABEL: @constant_overflow(
 ; CHECK: call ptr @escalloc_calloc(i64 -1, i64 16, i32 2)
+; REMARK: calloc(18446744073709551615, 16) lowered to mallocgc: count * size overflows (NULL at run time), zeroed
 define void @constant_overflow() {
   %p = call ptr @calloc(i64 -1, i64 16)
   call void @use(ptr %p)

@@ -59,6 +59,7 @@ define void @const_24_escapes() {
 ; CHECK: call ptr @escalloc_mallocgc(i64 32769, i32 0)
 ; CHECK: call ptr @escalloc_mallocgc(i64 0, i32 0)
 ; REMARK: malloc(32769) lowered to mallocgc: large object
+; REMARK: malloc(0) lowered to mallocgc: zero size
 define void @const_sizes() {
   %a = call ptr @malloc(i64 1)
   call void @use(ptr %a)

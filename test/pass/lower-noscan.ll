@@ -5,6 +5,9 @@
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
+; A walk over its budget of uses assumes the worst.
+; RUN: %opt -passes=escalloc-lower -escalloc-lower-max-uses=2 -S %s -o - \
+; RUN:   | FileCheck %s --check-prefix=BUDGET
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
@@ -27,6 +30,8 @@ declare ptr @fgets(ptr, i32, ptr)
 
 ; CHECK-LABEL: @ints(
 ; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; BUDGET-LABEL: @ints(
+; BUDGET: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
 define void @ints(i64 %x, i32 %y) {
   %p = call ptr @malloc(i64 32)
   store i64 %x, ptr %p, align 8
