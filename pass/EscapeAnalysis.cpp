@@ -121,6 +121,10 @@ std::string paramName(const Argument &A) {
 
 std::string describeParam(const Argument &A, unsigned Flags) {
   std::string P = paramName(A);
+  // Content returned as a pointer-width integer is tracked for soundness but
+  // is not what a reader of "leaking param" means.
+  if (!A.getParent()->getReturnType()->isPointerTy())
+    Flags &= ~ParamContentToResult;
   if (Flags == ParamNoEscape)
     return P + " does not escape";
   SmallVector<std::string, 3> Parts;
@@ -132,6 +136,8 @@ std::string describeParam(const Argument &A, unsigned Flags) {
     Parts.push_back("param " + P + " is freed");
   if ((Flags & ParamContentLeaks) && !(Flags & ParamLeaks))
     Parts.push_back("leaking param content: " + P);
+  else if ((Flags & ParamContentToResult) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param content: " + P + " to result");
   std::string S;
   for (const std::string &Part : Parts)
     S += (S.empty() ? "" : "; ") + Part;
@@ -357,7 +363,7 @@ std::string FunctionAnalyzer::objLabel(unsigned Id) const {
 PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
   PtsSet S;
   if (const auto *A = dyn_cast<Argument>(V)) {
-    if (A->getType()->isPointerTy())
+    if (ptrLike(A->getType()))
       S.insert(PointeeOf[A->getArgNo()]);
     return S;
   }
@@ -523,8 +529,10 @@ void FunctionAnalyzer::solve() {
   Objs[0].Contents.insert(0);
   PointeeOf.assign(F.arg_size(), 0);
   ContentOf.assign(F.arg_size(), 0);
+  // Pointer-width integer parameters get objects too: the caller may pass
+  // a pointer's bits.
   for (Argument &A : F.args()) {
-    if (!A.getType()->isPointerTy())
+    if (!ptrLike(A.getType()))
       continue;
     unsigned P = newObj(ObjKind::Pointee, nullptr, A.getArgNo());
     unsigned C = newObj(ObjKind::Content, nullptr, A.getArgNo());
@@ -713,22 +721,18 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   Value *V = RI.getReturnValue();
   if (!V || !ptrLike(V->getType()))
     return;
-  bool IsInt = !V->getType()->isPointerTy();
   for (unsigned X : ptsOf(V)) {
     Obj &O = Objs[X];
     if (O.Kind != ObjKind::Pointee)
       ReturnsOnlyParams = false;
     switch (O.Kind) {
     case ObjKind::Pointee:
-      if (!IsInt && !O.Returned) {
+    case ObjKind::Content:
+      // The caller sees it again through the call's result.
+      if (!O.Returned) {
         O.Returned = true;
         Changed = true;
       }
-      break;
-    case ObjKind::Content:
-      // Integers loaded from a parameter are not followed across calls.
-      if (!IsInt)
-        markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
       break;
     case ObjKind::External:
       break;
@@ -807,11 +811,14 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
       isFormattedIO(LF))
     return;
   if (!A->getType()->isPointerTy()) {
-    // A pointer-width integer: the callee could turn it back into a pointer.
+    // A pointer-width integer: an unknown callee could turn it back into a
+    // pointer; the C library does not.
+    if (Callee && TLI.getLibFunc(*Callee, LF) && TLI.has(LF))
+      return;
     escapeAll(S,
               Callee ? Reason{"passed as an integer to @", Callee}
                      : Reason{"passed as an integer to an indirect call"},
-              &CB, /*SkipContent=*/true);
+              &CB);
     return;
   }
   if (CB.paramHasAttr(I, Attribute::Returned))
@@ -867,16 +874,16 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
     return;
   const Function *Callee = CB.getCalledFunction();
   std::string ArgText = " argument " + std::to_string(I + 1);
-  if (!A->getType()->isPointerTy()) {
-    escapeAll(S, Reason{"passed as an integer to @", Callee}, &CB, true);
-    return;
-  }
   if (Flags & ParamLeaks)
     escapeAll(S, Reason{"passed to @", Callee, ArgText + " which leaks it"},
               &CB);
   if (Flags & ParamToResult)
     for (unsigned X : S)
       Result.insert(X);
+  if (Flags & ParamContentToResult)
+    for (unsigned X : S)
+      for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+        Result.insert(Y);
   if (Flags & ParamContentLeaks)
     for (unsigned X : S)
       escapeContents(X,
@@ -1013,7 +1020,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
 SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
   SmallVector<unsigned, 4> S(F.arg_size(), ParamNoEscape);
   for (Argument &A : F.args()) {
-    if (!A.getType()->isPointerTy())
+    if (!ptrLike(A.getType()))
       continue;
     const Obj &P = Objs[PointeeOf[A.getArgNo()]];
     const Obj &C = Objs[ContentOf[A.getArgNo()]];
@@ -1024,8 +1031,10 @@ SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
       Flags |= ParamToResult;
     if (P.Freed)
       Flags |= ParamFreed;
-    if (C.Escaped || C.Returned || P.ContentsEscape)
+    if (C.Escaped || P.ContentsEscape)
       Flags |= ParamContentLeaks;
+    if (C.Returned)
+      Flags |= ParamContentToResult;
     S[A.getArgNo()] = Flags;
   }
   return S;
@@ -1351,7 +1360,8 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       if (Round == 32) { // cannot happen for a monotone lattice; stay sound
         for (Function *F : Fns) {
           for (unsigned &Fl : Info.Functions[F].ParamSummary)
-            Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks;
+            Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks |
+                 ParamContentToResult;
           Info.Functions[F].ReturnsOnlyParams = false;
         }
         break;

@@ -58,6 +58,7 @@ enum ParamFlags : unsigned {
   ParamToResult = 1u << 1,     ///< may be returned
   ParamFreed = 1u << 2,        ///< freed or reallocated by the callee
   ParamContentLeaks = 1u << 3, ///< pointers loaded out of it escape
+  ParamContentToResult = 1u << 4, ///< pointers loaded out of it returned
 };
 
 /// One human-readable reason, kept in parts so remarks carry the subject as

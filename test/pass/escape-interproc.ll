@@ -210,3 +210,59 @@ define i1 @caller_recursive_callee(i64 %n) {
   ret i1 %r
 }
 
+
+; Content returned: as a pointer (next_of) or as its integer bits (get_bits).
+; PRINT-LABEL: escalloc: function @next_of
+; PRINT-NEXT: param leaking param content: n to result
+define ptr @next_of(ptr %n) noinline {
+  %next = load ptr, ptr %n
+  ret ptr %next
+}
+define i64 @get_bits(ptr %p) noinline {
+  %bits = load i64, ptr %p
+  ret i64 %bits
+}
+
+; The returned content is the inner object: used locally, both stay local.
+; CHECK-LABEL: define i64 @caller_next_local(
+; CHECK-COUNT-2: alloca [16 x i8], align 16
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+define i64 @caller_next_local() {
+  %holder = call ptr @malloc(i64 16)
+  %inner = call ptr @malloc(i64 16)
+  store ptr %inner, ptr %holder
+  %r = call ptr @next_of(ptr %holder)
+  store i64 1, ptr %r
+  %v = load i64, ptr %inner
+  ret i64 %v
+}
+
+; The pointer's bits come back as an integer and are turned into a pointer
+; that is published: the inner object escapes, the holder does not.
+; CHECK-LABEL: define void @caller_bits_published(
+; CHECK: alloca [16 x i8], align 16
+; CHECK: %inner = call ptr @malloc(i64 16)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+define void @caller_bits_published() {
+  %holder = call ptr @malloc(i64 16)
+  %inner = call ptr @malloc(i64 16)
+  store ptr %inner, ptr %holder
+  %b = call i64 @get_bits(ptr %holder)
+  %q = inttoptr i64 %b to ptr
+  store ptr %q, ptr @g
+  ret void
+}
+
+; The same bits only compared: nothing escapes.
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+define i1 @caller_bits_compared() {
+  %holder = call ptr @malloc(i64 16)
+  %inner = call ptr @malloc(i64 16)
+  store ptr %inner, ptr %holder
+  %b = call i64 @get_bits(ptr %holder)
+  %z = icmp eq i64 %b, 0
+  ret i1 %z
+}
