@@ -78,8 +78,8 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
 #undef ADD
 }
 
-/* Hands every span, the tiny block and the counters back; unlinks c. */
-static void mcache_flush(struct mcache *c) {
+/* Hands every span and the tiny block back to the mcentrals. */
+static void mcache_return_spans(struct mcache *c) {
   esc_tiny_retire(c);
   mcentral_flush_deferred(c);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
@@ -94,6 +94,17 @@ static void mcache_flush(struct mcache *c) {
     }
     c->nowned[spc] = 0;
   }
+}
+
+void mcache_release_spans(void) {
+  struct mcache *c = esc_tls_cache;
+  if (c)
+    mcache_return_spans(c);
+}
+
+/* Hands everything back and unlinks c; registry_lock held. */
+static void mcache_flush(struct mcache *c) {
+  mcache_return_spans(c);
   counters_add(&esc_exited_stats, &c->stats);
   if (c->prev)
     c->prev->next = c->next;

@@ -25,7 +25,7 @@
 
 #include "mcentral.h"
 
-#define ESC_OWNED_MAX 4
+#define ESC_OWNED_MAX 16
 #define ESC_DEFER_MAX 64 /* frees into unowned spans batched per lock round */
 
 struct esc_deferred {
@@ -72,6 +72,9 @@ ESC_HIDDEN struct mcache *mcache_create(void);
 ESC_HIDDEN void *mcache_refill_alloc(struct mcache *c, uint32_t spc);
 /* Adds all counters (exited threads included) into *sum. */
 ESC_HIDDEN void mcache_fold_stats(struct esc_counters *sum);
+/* Gives the calling thread's spans back to the mcentrals (empty ones go to
+ * the heap), as Go's FreeOSMemory flushes the mcaches. */
+ESC_HIDDEN void mcache_release_spans(void);
 /* Retires the current tiny block (tiny allocator, malloc.c). */
 ESC_HIDDEN void esc_tiny_retire(struct mcache *c);
 

@@ -23,13 +23,15 @@
  *     program drops X bytes, they are back with the OS after
  *     ESC_SCAVENGE_AGE + ceil(X / ESC_SCAVENGE_STEP) further page-heap
  *     operations.
- *   - escalloc_free_os_memory() releases every free page at once.
+ *   - escalloc_free_os_memory() gives the calling thread's cached spans back
+ *     (as Go's FreeOSMemory flushes mcaches), then releases every free page.
  *
  * Everything here runs under esc_heap.lock.
  */
 #include <pthread.h>
 
 #include "escalloc/escalloc.h"
+#include "mcache.h"
 #include "mheap.h"
 
 #define ESC_RETAIN_MIN ((uintptr_t)8 << 20) /* 8 MiB */
@@ -71,6 +73,7 @@ void mheap_scavenge_paced_locked(void) {
 }
 
 void esc_free_os_memory(void) {
+  mcache_release_spans();
   pthread_mutex_lock(&esc_heap.lock);
   mheap_scavenge_locked(UINTPTR_MAX, 0);
   pthread_mutex_unlock(&esc_heap.lock);
