@@ -22,13 +22,14 @@
 // That is what lets `points[i] = p` keep p's facts (examples/points.c).
 //
 // Pointer-free data.  A stored value is data when its type holds no pointer
-// and it is not computed from a pointer: ptrtoint anywhere in its inputs makes
-// it unsure, and so does a 64-bit load unless its TBAA tag names a scalar C type
-// that is not a pointer (InstCombine turns small memcpys of pointers into i64
-// loads and stores, and -fno-strict-aliasing code has no tags at all).  Values
-// narrower than a pointer cannot hold one.  Integer arguments and call results
-// are data: their C types say so, as Go treats uintptr.
-//
+// and no pointer bits can flow into it: ptrtoint anywhere in its inputs makes
+// it unsure (even truncated: two halves make a pointer again), and so does a
+// load, of any width, unless its TBAA tag names a scalar C type that is
+// neither a pointer nor char, or it reads constant pointer-free memory.
+// (InstCombine turns small memcpys of pointers into i64 loads and stores, a
+// byte loop copies a pointer through char, and -fno-strict-aliasing code has
+// no tags at all.)  Integer arguments and call results are data: their C
+// types say so, as Go treats uintptr.
 //===----------------------------------------------------------------------===//
 #include "LowerFlags.h"
 
@@ -98,6 +99,7 @@ bool hasNonPointerScalarTBAA(const Instruction &I) {
   const auto *Name = dyn_cast<MDString>(Access->getOperand(0));
   if (!Name)
     return false;
+  // Not "omnipotent char": char accesses may copy any object's bytes.
   return StringSwitch<bool>(Name->getString())
       .Cases("int", "long", "long long", "short", "_Bool", true)
       .Cases("float", "double", "long double", "__int128", true)
@@ -148,7 +150,7 @@ namespace {
 class ObjectWalker {
 public:
   ObjectWalker(const CallBase &Alloc, GetTLIFn GetTLI)
-      : Alloc(Alloc), GetTLI(GetTLI), DL(Alloc.getModule()->getDataLayout()) {}
+      : Alloc(Alloc), GetTLI(GetTLI) {}
 
   ObjectFacts run();
 
@@ -183,7 +185,6 @@ private:
 
   const CallBase &Alloc;
   GetTLIFn GetTLI;
-  const DataLayout &DL;
   SmallVector<std::pair<const Value *, Role>, 32> Work;
   SmallPtrSet<const Value *, 32> SeenObject, SeenContainer;
   /// Values assumed pointer-free while one isPointerFree query is in progress
@@ -270,14 +271,8 @@ void ObjectWalker::checkStored(const Value *V, const Instruction &At) {
 bool ObjectWalker::isPointerFree(const Value *V, unsigned Depth) {
   if (const auto *C = dyn_cast<Constant>(V))
     return constantIsPointerFree(C);
-  Type *Ty = V->getType();
-  if (typeHasPointer(Ty) || !Ty->isSized())
+  if (typeHasPointer(V->getType()))
     return false;
-  TypeSize Bits = DL.getTypeSizeInBits(Ty);
-  if (Bits.isScalable())
-    return false;
-  if (Bits.getFixedValue() < DL.getPointerSizeInBits())
-    return true; // too narrow to hold an address
   if (isa<Argument>(V))
     return true;
   const auto *I = dyn_cast<Instruction>(V);
@@ -288,7 +283,7 @@ bool ObjectWalker::isPointerFree(const Value *V, unsigned Depth) {
   if (isa<PtrToIntInst>(I))
     return false;
   if (const auto *LI = dyn_cast<LoadInst>(I))
-    return hasNonPointerScalarTBAA(*LI);
+    return hasNonPointerScalarTBAA(*LI) || isPointerFreeMemory(LI->getPointerOperand());
   if (isa<CallBase>(I))
     return true;
   if (isa<CastInst, BinaryOperator, UnaryOperator, CmpInst, SelectInst, PHINode, FreezeInst,
@@ -463,9 +458,8 @@ void ObjectWalker::visitContainerUse(const Use &U) {
       return push(LI, Role::Object); // may be the object
     if (typeHasPointer(Ty))
       return escape("its address is reloaded inside an aggregate", *LI);
-    TypeSize Bits = DL.getTypeSizeInBits(Ty);
-    if ((Bits.isScalable() || Bits.getKnownMinValue() >= DL.getPointerSizeInBits()) &&
-        !hasNonPointerScalarTBAA(*LI))
+    // Read as integers (or bytes), its address could be put together again.
+    if (!hasNonPointerScalarTBAA(*LI))
       return escape("its address may be reloaded as an integer", *LI);
     return;
   }

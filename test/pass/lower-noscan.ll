@@ -71,14 +71,26 @@ exit:
   ret void
 }
 
-; A pointer truncated to 32 bits cannot be an address any more.
-; CHECK-LABEL: @narrow_value(
+; Bytes loaded from a constant string are data.
+; CHECK-LABEL: @byte_from_literal(
 ; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
-define void @narrow_value(ptr %q) {
+define void @byte_from_literal(i64 %i) {
   %p = call ptr @malloc(i64 32)
-  %i = ptrtoint ptr %q to i64
-  %t = trunc i64 %i to i32
-  store i32 %t, ptr %p, align 4
+  %src = getelementptr inbounds i8, ptr @text, i64 %i
+  %c = load i8, ptr %src, align 1
+  %dst = getelementptr inbounds i8, ptr %p, i64 %i
+  store i8 %c, ptr %dst, align 1
+  call void @free(ptr %p)
+  ret void
+}
+
+; An int typed so by TBAA.
+; CHECK-LABEL: @load_int_tbaa(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+define void @load_int_tbaa(ptr %src) {
+  %p = call ptr @malloc(i64 32)
+  %v = load i32, ptr %src, align 4, !tbaa !6
+  store i32 %v, ptr %p, align 4
   call void @free(ptr %p)
   ret void
 }
@@ -245,6 +257,40 @@ define void @ptrtoint_value(ptr %q) {
   ret void
 }
 
+; Half a pointer is still half a pointer: two truncated halves make one again.
+; CHECK-LABEL: @truncated_pointer(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+define void @truncated_pointer(ptr %q) {
+  %p = call ptr @malloc(i64 32)
+  %i = ptrtoint ptr %q to i64
+  %t = trunc i64 %i to i32
+  store i32 %t, ptr %p, align 4
+  call void @free(ptr %p)
+  ret void
+}
+
+; A byte loop copying unknown memory (a pointer's bytes go through char).
+; CHECK-LABEL: @byte_copy_loop(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a value that may hold a pointer is stored into it)
+define void @byte_copy_loop(ptr %src) {
+entry:
+  %p = call ptr @malloc(i64 32)
+  br label %loop
+loop:
+  %i = phi i64 [ 0, %entry ], [ %next, %loop ]
+  %s = getelementptr inbounds i8, ptr %src, i64 %i
+  %c = load i8, ptr %s, align 1, !tbaa !7
+  %d = getelementptr inbounds i8, ptr %p, i64 %i
+  store i8 %c, ptr %d, align 1, !tbaa !7
+  %next = add i64 %i, 1
+  %done = icmp eq i64 %next, 32
+  br i1 %done, label %exit, label %loop
+exit:
+  call void @free(ptr %p)
+  ret void
+}
+
 ; A 64-bit load without a TBAA type: InstCombine makes these from memcpys
 ; of pointers, so it may carry one.
 ; CHECK-LABEL: @load_i64_untyped(
@@ -370,6 +416,17 @@ define void @container_escapes() {
   ret void
 }
 
+; The container read byte by byte: the address could be put together again.
+; CHECK-LABEL: @container_read_as_bytes(
+; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+define i8 @container_read_as_bytes() {
+  %arr = call ptr @malloc(i64 80)
+  %p = call ptr @malloc(i64 32)
+  store ptr %p, ptr %arr, align 8
+  %b = load i8, ptr %arr, align 1, !tbaa !7
+  ret i8 %b
+}
+
 ; The address may come back out of the container as an integer.
 ; CHECK-LABEL: @container_reloaded_as_int(
 ; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
@@ -422,3 +479,6 @@ define void @pointer_vector(<2 x ptr> %v) {
 !3 = !{!"Simple C/C++ TBAA"}
 !4 = !{!5, !5, i64 0}
 !5 = !{!"any pointer", !2, i64 0}
+!6 = !{!8, !8, i64 0}
+!7 = !{!2, !2, i64 0}
+!8 = !{!"int", !2, i64 0}
