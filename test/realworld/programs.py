@@ -1,0 +1,213 @@
+"""programs.py — the real C programs that realworld.py builds and tests.
+
+Each program is a Debian source package whose source ships its own test
+suite.  A recipe is two shell scripts run in a fresh copy of the unpacked
+source with the build's CC, CXX, CFLAGS, CXXFLAGS, LDFLAGS and JOBS in the
+environment, and a parser that turns the test run's output (and the logs the
+suite leaves in the tree) into (passed, total).
+
+Rules every recipe keeps, so that the four builds differ only in the compiler:
+  - static libraries only where the program has a choice (one heap per
+    process, and the runtime linked once, into the executable);
+  - configure and compile with exactly the environment's CC/CFLAGS/LDFLAGS;
+  - the test script runs the suite only (nothing that rebuilds), so its time
+    is the suite's time.
+"""
+
+import glob
+import os
+import re
+
+
+class Program:
+    def __init__(self, name, srcpkg, build, test, parse, unit, about, packages=()):
+        self.name = name          # our name (--programs)
+        self.srcpkg = srcpkg      # Debian source package
+        self.build = build        # shell, run in the tree
+        self.test = test          # shell, run in the tree; its output is parsed
+        self.parse = parse        # (output, tree) -> (passed, total)
+        self.unit = unit          # what one "test" is, for the report
+        self.about = about        # one line for the report
+        self.packages = packages  # Debian packages the build or tests need
+
+
+def _automake_counts(text):
+    """PASS/FAIL/ERROR/XPASS/XFAIL/SKIP lines of automake's test harness."""
+    counts = {}
+    for kind in ("PASS", "FAIL", "ERROR", "XPASS", "XFAIL", "SKIP"):
+        counts[kind] = len(re.findall(r"^%s: " % kind, text, re.M))
+    return counts
+
+
+def _read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# zlib: `make test` runs example and example64 (each a chain of API checks that
+# stops at the first failure); we add a minigzip round trip of 16 MiB so the
+# run time is more than process start-up.
+def _parse_zlib(out, tree):
+    passed = len(re.findall(r"\*\*\* zlib (?:64-bit )?test OK \*\*\*", out))
+    passed += out.count("*** minigzip round trip OK ***")
+    return passed, 3
+
+
+ZLIB = Program(
+    "zlib", "zlib",
+    build="""
+./configure --static
+make -j"$JOBS"
+# The round trip's input: the sources, repeated to 16 MiB (compressible text).
+for i in $(seq 200); do cat ./*.c ./*.h; done | head -c 16777216 > rw-input
+""",
+    test="""
+make test
+./minigzip -9 < rw-input > rw-input.gz
+./minigzip -d < rw-input.gz > rw-output
+cmp rw-input rw-output && echo "*** minigzip round trip OK ***"
+""",
+    parse=_parse_zlib,
+    unit="test programs (example, example64, minigzip round trip)",
+    about="zlib 1.2.13: `make test` (example, example64) and a 16 MiB minigzip round trip")
+
+
+# cJSON: its unity-based tests under CMake/ctest.
+def _parse_ctest(out, tree):
+    m = re.search(r"(\d+)% tests passed, (\d+) tests? failed out of (\d+)", out)
+    if not m:
+        return 0, None
+    total = int(m.group(3))
+    return total - int(m.group(2)), total
+
+
+CJSON = Program(
+    "cjson", "cjson",
+    build="""
+mkdir -p rw-build && cd rw-build
+cmake .. -G "Unix Makefiles" -DCMAKE_BUILD_TYPE= -DCMAKE_C_COMPILER="$CC" \
+  -DENABLE_CJSON_TEST=ON -DENABLE_CJSON_UTILS=ON -DBUILD_SHARED_LIBS=OFF \
+  -DENABLE_VALGRIND=OFF -DENABLE_SANITIZERS=OFF
+make -j"$JOBS"
+""",
+    test="""
+cd rw-build && ctest --output-on-failure
+""",
+    parse=_parse_ctest,
+    unit="ctest tests (unity suites)",
+    about="cJSON 1.7.15: 22 unity test programs (parser, printer, utils, misc) under ctest")
+
+
+# expat: runtests (C) and runtestspp (the same suite compiled as C++), each
+# printing "Checks: N, Failed: F" into its automake log.
+def _parse_expat(out, tree):
+    passed = total = 0
+    found = 0
+    for log in ("runtests.log", "runtestspp.log"):
+        m = re.search(r"Checks: (\d+), Failed: (\d+)", _read(os.path.join(tree, "expat", "tests", log)))
+        if m:
+            found += 1
+            total += int(m.group(1))
+            passed += int(m.group(1)) - int(m.group(2))
+    return passed, (total if found == 2 else None)
+
+
+EXPAT = Program(
+    "expat", "expat",
+    build="""
+cd expat
+autoreconf -fi
+./configure --disable-shared --without-docbook --without-examples
+make -j"$JOBS"
+make -j"$JOBS" -C tests runtests runtestspp
+""",
+    test="""
+cd expat && make check
+""",
+    parse=_parse_expat,
+    unit="minicheck checks (runtests + runtestspp)",
+    about="Expat 2.5.0: runtests and runtestspp (the same minicheck suite built as C and C++)")
+
+
+# jq: tests/jqtest, onigtest, mantest ("N of M tests passed") and shtest (one
+# shell script of CLI checks, pass or fail).
+def _parse_jq(out, tree):
+    passed = total = 0
+    for log in sorted(glob.glob(os.path.join(tree, "tests", "*.log"))):
+        if log.endswith("test-suite.log"):
+            continue
+        text = _read(log)
+        m = re.search(r"(\d+) of (\d+) tests passed", text)
+        if m:
+            passed += int(m.group(1))
+            total += int(m.group(2))
+        else:
+            total += 1
+            passed += 1 if re.search(r"^PASS ", text, re.M) else 0
+    counts = _automake_counts(out)
+    if counts["FAIL"] + counts["ERROR"] and passed == total:
+        passed -= 1  # a suite failed without saying which case
+    return passed, (total or None)
+
+
+JQ = Program(
+    "jq", "jq",
+    build="""
+autoreconf -fi
+./configure --disable-shared --with-oniguruma=yes --disable-docs \
+  --disable-maintainer-mode --disable-valgrind
+make -j"$JOBS"
+""",
+    test="""
+make check
+""",
+    parse=_parse_jq,
+    unit="jq test cases (jqtest, onigtest, mantest) + shtest",
+    about="jq 1.6: tests/jqtest, onigtest, mantest (jq programs with expected output) and shtest (CLI)",
+    packages=("libonig-dev", "autoconf", "automake", "libtool", "bison", "flex"))
+
+
+# gawk: test/Makefile prints each test's name, then "ALL TESTS PASSED" or
+# "N TESTS FAILED".  The Debian source has no manual, so we build only the
+# program and its extensions, not doc/.
+def _parse_gawk(out, tree):
+    names = 0
+    inside = False
+    for line in out.splitlines():
+        if line.startswith("======== Starting"):
+            inside = True
+        elif line.startswith("======== Done"):
+            inside = False
+        elif inside and re.fullmatch(r"[A-Za-z0-9_+.-]+", line):
+            names += 1
+    if "ALL TESTS PASSED" in out:
+        return names, names
+    m = re.search(r"^(\d+) TESTS? FAILED", out, re.M)
+    if m:
+        return names - int(m.group(1)), names
+    return 0, None
+
+
+GAWK = Program(
+    "gawk", "gawk",
+    build="""
+./configure --disable-nls
+# SUBDIRS on the command line would reach the sub-makes too: build the
+# extensions with a make of their own.
+make -j"$JOBS" SUBDIRS='support .'
+make -j"$JOBS" -C extension
+""",
+    test="""
+make -C test check
+""",
+    parse=_parse_gawk,
+    unit="gawk tests (test/Makefile)",
+    about="GNU awk 5.2.1: `make -C test check` (basic, Unix, extension, shared library, MPFR tests)",
+    packages=("locales",))
+
+
+PROGRAMS = [ZLIB, CJSON, EXPAT, JQ, GAWK]
+BY_NAME = {p.name: p for p in PROGRAMS}
