@@ -28,8 +28,9 @@
 // neither a pointer nor char, or it reads constant pointer-free memory.
 // (InstCombine turns small memcpys of pointers into i64 loads and stores, a
 // byte loop copies a pointer through char, and -fno-strict-aliasing code has
-// no tags at all.)  Integer arguments and call results are data: their C
-// types say so, as Go treats uintptr.
+// no tags at all.)  Integer call results and parameters of interface
+// functions are data: their C types say so, as Go treats uintptr; an
+// internal function's parameter is as pointer-free as what its callers pass.
 //===----------------------------------------------------------------------===//
 #include "LowerFlags.h"
 
@@ -167,6 +168,7 @@ private:
   void checkStored(const Value *V, const Instruction &At);
   bool isPointerFree(const Value *V, unsigned Depth);
   bool isPointerFreeMemory(const Value *Src);
+  bool isPointerFreeArgument(const Argument &A, unsigned Depth);
   bool isFreshObject(const Value *Root);
   bool isReallocOf(const CallBase &CB, const Use &U);
   bool isFreeOf(const CallBase &CB, const Use &U);
@@ -273,8 +275,8 @@ bool ObjectWalker::isPointerFree(const Value *V, unsigned Depth) {
     return constantIsPointerFree(C);
   if (typeHasPointer(V->getType()))
     return false;
-  if (isa<Argument>(V))
-    return true;
+  if (const auto *A = dyn_cast<Argument>(V))
+    return isPointerFreeArgument(*A, Depth);
   const auto *I = dyn_cast<Instruction>(V);
   if (!I || Depth > 16)
     return false;
@@ -292,6 +294,22 @@ bool ObjectWalker::isPointerFree(const Value *V, unsigned Depth) {
     return all_of(I->operands(),
                   [&](const Use &Op) { return isPointerFree(Op.get(), Depth + 1); });
   return false;
+}
+
+bool ObjectWalker::isPointerFreeArgument(const Argument &A, unsigned Depth) {
+  // An interface function keeps its C signature: an integer parameter is
+  // data.  An internal one may have had a pointer parameter promoted to the
+  // value loaded through it (ArgumentPromotion), so its callers tell.
+  const Function &F = *A.getParent();
+  if (!F.hasLocalLinkage() || F.hasAddressTaken())
+    return true;
+  if (Depth > 16 || !Assumed.insert(&A).second)
+    return Depth <= 16;
+  return all_of(F.users(), [&](const User *U) {
+    const auto *CB = dyn_cast<CallBase>(U);
+    return CB && CB->getCalledFunction() == &F && A.getArgNo() < CB->arg_size() &&
+           isPointerFree(CB->getArgOperand(A.getArgNo()), Depth + 1);
+  });
 }
 
 bool ObjectWalker::isPointerFreeMemory(const Value *Src) {

@@ -349,6 +349,23 @@ define void @callee_writes_pointer(ptr %q) {
   ret void
 }
 
+; An internal function's integer parameter is what its callers pass: here an
+; untyped 64-bit load (ArgumentPromotion makes such parameters from pointers).
+; CHECK-LABEL: @internal_param_from_untyped_load(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a value that may hold a pointer is stored into it in store_param)
+define internal void @store_param(ptr %o, i64 %v) {
+  store i64 %v, ptr %o, align 8
+  ret void
+}
+define void @internal_param_from_untyped_load(ptr %src) {
+  %p = call ptr @malloc(i64 32)
+  %v = load i64, ptr %src, align 8
+  call void @store_param(ptr %p, i64 %v)
+  call void @free(ptr %p)
+  ret void
+}
+
 ; Unknown code may store anything.
 ; CHECK-LABEL: @unknown_callee(
 ; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
