@@ -20,6 +20,7 @@
  * Invariants: see profile.h.  In addition, buckets are never freed, so a
  * snapshot can read a bucket's stack after dropping the lock.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -167,37 +168,42 @@ static int64_t next_sample_distance(int64_t rate) {
   return d > cap ? (int64_t)cap : (int64_t)d;
 }
 
-/* Allocator entry points a sampled allocation may pass through between the
- * program and the function holding the hook.  Weak, so that the profiler
- * links (and is unit-tested) without the allocator. */
-#pragma weak escalloc_mallocgc
-#pragma weak escalloc_mallocgc_class
-#pragma weak escalloc_calloc
-#pragma weak escalloc_aligned_alloc
-#pragma weak escalloc_realloc
-static uintptr_t entry_points[16];
-static int n_entry_points;
+/* Unwinding.  libunwind's unw_backtrace, when libunwind.so.8 can be opened,
+ * caches each return address's frame layout and walks ten frames in about
+ * 100 ns; libgcc's _Unwind_Backtrace interprets every frame's DWARF CFI on
+ * every call, several microseconds for the same stack, which the default rate
+ * pays on nearly every large allocation.  libunwind is opened with dlopen
+ * (programs need no -lunwind) from the constructor or from
+ * escalloc_set_memprofile_rate, never from inside malloc, where the loader
+ * may be half-way through a dlopen of its own.  Until then, or without it
+ * (or with ESCALLOC_MEMPROFILE_UNWIND=libgcc), libgcc's unwinder is used.
+ * Neither calls malloc: libunwind takes its memory from mmap, for exactly this
+ * use (gperftools' heap profiler relies on it), and libgcc's needs none. */
+static int (*_Atomic unw_backtrace_fn)(void **, int);
+static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
-static void init_entry_points(void) {
-  void *fns[] = {(void *)escalloc_mallocgc, (void *)escalloc_mallocgc_class, (void *)escalloc_calloc,
-                 (void *)escalloc_aligned_alloc, (void *)escalloc_realloc, (void *)malloc,
-                 (void *)calloc, (void *)realloc, (void *)reallocarray, (void *)aligned_alloc,
-                 (void *)posix_memalign};
-  for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
-    entry_points[n_entry_points++] = (uintptr_t)fns[i];
+static void open_unwinder_once(void) {
+  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
+  if (want && strcmp(want, "libgcc") == 0)
+    return;
+  void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+  if (h)
+    unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
 }
 
-static int is_entry_point(uintptr_t fn) {
-  for (int i = 0; i < n_entry_points; i++)
-    if (entry_points[i] == fn)
-      return 1;
-  return 0;
+/* Opens libunwind once; only from contexts where dlopen is safe. */
+static void open_unwinder(void) {
+  prof_busy++; /* the loader's allocations are not the program's */
+  pthread_once(&unwinder_once, open_unwinder_once);
+  prof_busy--;
 }
+
+const char *esc_prof_unwinder(void) { return unw_backtrace_fn ? "libunwind" : "libgcc"; }
 
 #define RAW_FRAMES (ESC_PROF_MAX_STACK + 16) /* room for the profiler's and allocator's frames */
 
 struct unwind_state {
-  uintptr_t pc[RAW_FRAMES], fn[RAW_FRAMES];
+  void **pc;
   int n;
 };
 
@@ -206,36 +212,35 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) 
   uintptr_t pc = _Unwind_GetIP(ctx);
   if (pc == 0)
     return _URC_END_OF_STACK;
-  s->pc[s->n] = pc;
-  s->fn[s->n] = _Unwind_GetRegionStart(ctx);
+  s->pc[s->n] = (void *)pc;
   return ++s->n == RAW_FRAMES ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
 /* Return addresses of the program's frames above the allocation, leaf first.
  * `hook_ret` is where esc_prof_malloc_slow returns to: inside the allocator
- * function that inlines esc_prof_malloc.  Everything up to that function, the
- * function itself and the allocator entry points above it are dropped, so the
- * leaf is the program's call site even when the entry points tail-call into
- * the allocator (then they have no frame at all).  _Unwind_Backtrace reads
- * .eh_frame, so this works without frame pointers, and it does not allocate
- * (unlike glibc's backtrace). */
-static __attribute__((noinline)) int capture_stack(uintptr_t *pcs, uintptr_t hook_ret) {
-  struct unwind_state s;
-  s.n = 0;
-  _Unwind_Backtrace(unwind_frame, &s);
+ * function that inlines esc_prof_malloc.  That function and everything it
+ * called are dropped, so the leaf is the program's call into the allocator
+ * (the entry points tail-call into it, so they usually have no frame; when
+ * one does, say realloc's, the profile's drop_frames names it). */
+static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, uintptr_t hook_ret) {
+  void *raw[RAW_FRAMES];
+  int (*unw)(void **, int) = unw_backtrace_fn;
+  int n;
+  if (unw) {
+    n = unw(raw, RAW_FRAMES);
+  } else {
+    struct unwind_state s = {raw, 0};
+    _Unwind_Backtrace(unwind_frame, &s);
+    n = s.n;
+  }
   int i = 0;
-  while (i < s.n && s.pc[i] != hook_ret)
+  while (i < n && (uintptr_t)raw[i] != hook_ret)
     i++;
-  if (i == s.n)
-    i = 0; /* not found (no unwind info?): keep everything */
-  else
-    i++;
-  while (i < s.n && is_entry_point(s.fn[i]))
-    i++;
-  int n = 0;
-  for (; i < s.n && n < ESC_PROF_MAX_STACK; i++)
-    pcs[n++] = s.pc[i];
-  return n;
+  i = i < n ? i + 1 : 0; /* not found (no unwind info?): keep everything */
+  int k = 0;
+  for (; i < n && k < ESC_PROF_MAX_STACK; i++)
+    pcs[k++] = (uintptr_t)raw[i];
+  return k;
 }
 
 /* The bucket hash table: heads from sysalloc on first use. */
@@ -367,7 +372,8 @@ static void pagemap_add(const void *p, int delta) {
 static void prof_init(void);
 
 /* Records one sampled allocation. */
-static __attribute__((noinline)) void record_sample(void *p, size_t size, uintptr_t hook_ret) {
+static inline __attribute__((always_inline)) void record_sample(void *p, size_t size,
+                                                                uintptr_t hook_ret) {
   uintptr_t pcs[ESC_PROF_MAX_STACK];
   int n = capture_stack(pcs, hook_ret);
   pthread_mutex_lock(&prof_lock);
@@ -523,7 +529,6 @@ static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
 
 static void prof_init_once(void) {
   prof_busy++; /* atexit and pthread_atfork may allocate */
-  init_entry_points();
   read_settings();
   pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
   prof_inited = 1;
@@ -537,7 +542,11 @@ static void prof_init(void) {
 
 /* Before main, so the rate holds from the first allocation the program makes
  * and the exit handler runs after the program's own. */
-__attribute__((constructor)) static void prof_constructor(void) { prof_init(); }
+__attribute__((constructor)) static void prof_constructor(void) {
+  prof_init();
+  if (prof_rate > 0)
+    open_unwinder();
+}
 
 /* --- Public API ------------------------------------------------------------------- */
 
@@ -547,6 +556,8 @@ int64_t escalloc_set_memprofile_rate(int64_t rate) {
     return -1;
   }
   prof_init();
+  if (rate > 0)
+    open_unwinder();
   int64_t old = prof_rate;
   prof_rate = rate;
   /* This thread starts over at once; others within ESC_PROF_IDLE_RECHECK

@@ -32,7 +32,8 @@
  *     counter in esc_prof_free proves p was not sampled.
  *   - The profiler never allocates through the runtime: its bookkeeping lives
  *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound with
- *     libgcc's _Unwind_Backtrace, which does not call malloc.
+ *     libunwind (dlopen'ed) or libgcc's _Unwind_Backtrace, neither of which
+ *     calls malloc.
  */
 #ifndef ESCALLOC_PROFILE_H
 #define ESCALLOC_PROFILE_H
@@ -110,6 +111,9 @@ struct esc_prof_record {
  * into memory from esc_prof_sysalloc (*bytes says how much); returns the
  * number of records, or -1 when out of memory. */
 ESC_PROF_HIDDEN long esc_prof_snapshot(struct esc_prof_record **out, size_t *bytes);
+
+/* "libunwind" or "libgcc": the unwinder that samples use now. */
+ESC_PROF_HIDDEN const char *esc_prof_unwinder(void);
 
 /* The sampling rate now in force (bytes; 0 = off). */
 ESC_PROF_HIDDEN int64_t esc_prof_rate(void);

@@ -132,7 +132,7 @@ static void pb_packed(struct pbuf *b, int field, const uint64_t *v, size_t n) {
 enum {
   PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
   PROFILE_STRING_TABLE = 6, PROFILE_DROP_FRAMES = 7, PROFILE_TIME_NANOS = 9,
-  PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+  PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12, PROFILE_COMMENT = 13, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
   VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2,
   SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
   LABEL_KEY = 1, LABEL_NUM = 3, LABEL_NUM_UNIT = 4,
@@ -141,12 +141,14 @@ enum {
 };
 
 /* The frames pprof removes from every sample, with everything they call.
- * profile.c already cuts each stack at the program's call into the allocator;
- * this names the standard entry points again for a frame it could not
- * recognise (a C++ operator new, a wrapper of malloc in libc). */
+ * profile.c cuts each stack at the allocator function that holds the hook;
+ * the entry points above it (usually tail calls, without a frame) are named
+ * here, with their internal names (esc_*, what the symbolizer reports for the
+ * escalloc_* aliases) and C++'s operator new. */
 static const char drop_frames[] =
     "(malloc|calloc|realloc|reallocarray|free|aligned_alloc|memalign|posix_memalign|valloc|"
-    "pvalloc|escalloc_[a-z_]*|operator new.*|_Zn[wa]m.*)";
+    "pvalloc|escalloc_[a-z_]*|esc_mallocgc|esc_mallocgc_class|esc_calloc|esc_aligned_alloc|"
+    "esc_realloc|operator new.*|_Zn[wa]m.*)";
 
 /* --- String table: interned by linear search (a profile has a few dozen). --- */
 
@@ -406,6 +408,9 @@ static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc
   value_type(out, &msg, PROFILE_PERIOD_TYPE, intern(st, "space"), bytes);
   pb_int(out, PROFILE_PERIOD, (uint64_t)rate);
   pb_int(out, PROFILE_DEFAULT_SAMPLE_TYPE, inuse_space);
+  pb_int(out, PROFILE_COMMENT,
+         intern(st, esc_prof_unwinder()[3] == 'u' ? "escalloc heap profile; stacks unwound by libunwind"
+                                                  : "escalloc heap profile; stacks unwound by libgcc"));
   for (size_t i = 0; i < st->n; i++)
     pb_bytes(out, PROFILE_STRING_TABLE, st->s[i], strlen(st->s[i]));
 

@@ -51,21 +51,26 @@ for v in prof noprof; do
     -Wl,--whole-archive "$tmp/$v/libescalloc_rt.a" -Wl,--no-whole-archive -lpthread
 done
 
-run_variant() { # variant -> "workload seconds" lines
+run_variant() { # variant workload -> "workload seconds"
   case $1 in
-    none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" -n "$scale" ;;
-    off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" -n "$scale" ;;
-    default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" -n "$scale" ;;
+    none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" "$2" -n "$scale" ;;
+    off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" "$2" -n "$scale" ;;
+    default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" "$2" -n "$scale" ;;
   esac
 }
 
+# Each workload runs in its own process, the three variants back to back in
+# an order that rotates every round, so slow drifts of a shared machine hit
+# all variants alike.
 variants=(none off default)
 : >"$tmp/times"
 for ((r = 0; r < rounds; r++)); do
   echo "round $((r + 1))/$rounds" >&2
-  for ((i = 0; i < 3; i++)); do
-    v=${variants[$(((i + r) % 3))]}
-    run_variant "$v" | sed "s/^/$v /" >>"$tmp/times"
+  for w in churn held threads large; do
+    for ((i = 0; i < 3; i++)); do
+      v=${variants[$(((i + r) % 3))]}
+      run_variant "$v" "$w" | sed "s/^/$v /" >>"$tmp/times"
+    done
   done
 done
 
@@ -92,7 +97,7 @@ for r in rows:
     else:
         times.setdefault((r[1], r[0]), []).append(float(r[2]))
 workloads = ["churn", "held", "threads", "large"]
-print("Median of %s rounds (scale %s), seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
+print("Median of %s rounds (scale %s), CPU seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
 print()
 print("| workload | none (s) | off (s) | default (s) | off / none | default / none |")
 print("|---|---:|---:|---:|---:|---:|")

@@ -126,13 +126,32 @@ def check_sampled(prof, truth, rate, where):
                 fail(msg)
 
 
+def unwinder_of(args, prog, profile):
+    """The unwinder the profile's comment names."""
+    p = subprocess.run([args.go, "tool", "pprof", "-raw", prog, profile], capture_output=True,
+                       text=True, timeout=300)
+    m = re.search(r"stacks unwound by (\w+)", p.stdout)
+    return m.group(1) if m else None
+
+
 def mode_exact(args, work):
-    path = os.path.join(work, "exact.prof")
-    truth, _ = run_prog(args, args.prog, {"ESCALLOC_MEMPROFILE_RATE": "1", "ESCALLOC_MEMPROFILE": path},
-                        ["sites"])
-    prof = read_profile(args, args.prog, path)
-    if prof:
-        check_exact(prof, truth, "exact")
+    # libunwind (dlopen'ed) when installed, and libgcc's unwinder, forced.
+    have_libunwind = any(os.path.exists(os.path.join(d, "libunwind.so.8"))
+                         for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"))
+    for unwinder in ("libunwind", "libgcc"):
+        path = os.path.join(work, "exact-%s.prof" % unwinder)
+        env = {"ESCALLOC_MEMPROFILE_RATE": "1", "ESCALLOC_MEMPROFILE": path}
+        if unwinder == "libgcc":
+            env["ESCALLOC_MEMPROFILE_UNWIND"] = "libgcc"
+        truth, _ = run_prog(args, args.prog, env, ["sites"])
+        prof = read_profile(args, args.prog, path)
+        if not prof:
+            continue
+        used = unwinder_of(args, args.prog, path)
+        want = unwinder if have_libunwind else "libgcc"
+        if used != want:
+            fail("exact: stacks unwound by %s, expected %s" % (used, want))
+        check_exact(prof, truth, "exact, unwound by %s" % used)
 
 
 def mode_sampled(args, work):
