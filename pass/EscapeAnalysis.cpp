@@ -760,6 +760,8 @@ void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
       if (Mixed)
         pin(X, Reason{"freed by a free that may also free another pointer"},
             &CB);
+      else if (!isa<CallInst>(CB))
+        pin(X, Reason{"freed by an invoke"}, &CB); // cannot be deleted
       else if (!is_contained(O.Frees, &CB)) {
         O.Frees.push_back(&CB);
         Changed = true;
@@ -812,8 +814,9 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
     return;
   if (!A->getType()->isPointerTy()) {
     // A pointer-width integer: an unknown callee could turn it back into a
-    // pointer; the C library does not.
-    if (Callee && TLI.getLibFunc(*Callee, LF) && TLI.has(LF))
+    // pointer; the C library and integer intrinsics (llvm.abs, ...) do not.
+    if (Callee && (Callee->isIntrinsic() ||
+                   (TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))
       return;
     escapeAll(S,
               Callee ? Reason{"passed as an integer to @", Callee}

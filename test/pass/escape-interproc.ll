@@ -266,3 +266,13 @@ define i1 @caller_bits_compared() {
   %z = icmp eq i64 %b, 0
   ret i1 %z
 }
+
+; Integer intrinsics do not turn their operands into pointers.
+; PRINT-LABEL: escalloc: function @abs_field
+; PRINT-NEXT: param p does not escape
+declare i64 @llvm.abs.i64(i64, i1)
+define i64 @abs_field(ptr %p) noinline {
+  %x = load i64, ptr %p
+  %a = call i64 @llvm.abs.i64(i64 %x, i1 false)
+  ret i64 %a
+}
