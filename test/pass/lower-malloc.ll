@@ -5,6 +5,9 @@
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
+; The remark's YAML record carries each fact as its own argument.
+; RUN: %opt -passes=escalloc-lower -pass-remarks-output=%t.yaml -disable-output %s
+; RUN: FileCheck %s --check-prefix=YAML < %t.yaml
 ; The knob turns lowering off: plain malloc stays, no ABI reference.
 ; RUN: %opt -passes=escalloc-lower -escalloc-lower=false -S %s -o - | FileCheck %s --check-prefix=OFF
 
@@ -26,6 +29,23 @@ declare void @use(ptr)
 ; CHECK-NOT: @malloc
 ; CHECK: call void @escalloc_free(ptr %p)
 ; REMARK: remark: <unknown>:0:0: malloc(24) lowered to mallocgc: size class 3, noscan, 8-byte aligned
+; YAML: --- !Analysis
+; YAML-NEXT: Pass: escalloc
+; YAML-NEXT: Name: LoweredToMallocgc
+; YAML-NEXT: Function: const_24_noscan_align8
+; YAML-NEXT: Args:
+; YAML-NEXT:   - Callee: malloc
+; YAML-NEXT:   - String: '('
+; YAML-NEXT:   - Size: '24'
+; YAML-NEXT:   - String: ')'
+; YAML-NEXT:   - String: ' lowered to mallocgc: '
+; YAML-NEXT:   - String: 'size class '
+; YAML-NEXT:   - SizeClass: '3'
+; YAML-NEXT:   - String: ', '
+; YAML-NEXT:   - NoScan: noscan
+; YAML-NEXT:   - String: ', '
+; YAML-NEXT:   - Align8: 8-byte aligned
+; YAML-NEXT: ...
 define i64 @const_24_noscan_align8(i64 %x) {
   %p = call ptr @malloc(i64 24)
   store i64 %x, ptr %p, align 8
