@@ -28,6 +28,7 @@
 #include "Lowering.h"
 #include "LowerFlags.h"
 
+#include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/MemoryBuiltins.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
@@ -101,6 +102,8 @@ private:
   Module &M;
   LLVMContext &Ctx;
   Type *SizeTy, *FlagsTy, *PtrTy;
+  /// Entries already reported as clashing, so each error is given once.
+  SmallSet<unsigned, 2> Clashed;
 };
 
 const char *entryName(Entry E) {
@@ -179,8 +182,9 @@ Function *EntryPoints::get(Entry E) {
   StringRef Name = entryName(E);
   Function *F = M.getFunction(Name);
   if (F && F->getFunctionType() != FTy) {
-    Ctx.emitError("escalloc: " + Name + " is declared with a type other than "
-                  "escalloc/abi.h's; allocations not lowered");
+    if (Clashed.insert(static_cast<unsigned>(E)).second)
+      Ctx.emitError("escalloc: " + Name + " is declared with a type other than "
+                    "escalloc/abi.h's; allocations not lowered");
     return nullptr;
   }
   if (!F)

@@ -50,11 +50,14 @@ define ptr @escalloc_mallocgc(i64 %size, i32 %flags) {
 ;--- clash.ll
 target triple = "x86_64-unknown-linux-gnu"
 ; CLASH: error: escalloc: escalloc_mallocgc_class is declared with a type other than escalloc/abi.h's; allocations not lowered
+; CLASH-NOT: error
 declare ptr @malloc(i64)
 declare void @use(ptr)
 declare ptr @escalloc_mallocgc_class(i64)
 define void @f() {
   %p = call ptr @malloc(i64 16)
   call void @use(ptr %p)
+  %q = call ptr @malloc(i64 32)
+  call void @use(ptr %q)
   ret void
 }
