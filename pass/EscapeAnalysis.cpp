@@ -799,6 +799,35 @@ static bool isFormattedIO(LibFunc LF) {
   }
 }
 
+/// C library functions whose only capture of their first argument is
+/// returning a pointer into it (strcpy returns dst, strchr a pointer into s).
+/// LLVM marks some with `returned`, which alone does not rule out other
+/// captures; the C standard does.
+static bool returnsIntoFirstArg(LibFunc LF) {
+  switch (LF) {
+  case LibFunc_memcpy:
+  case LibFunc_mempcpy:
+  case LibFunc_memmove:
+  case LibFunc_memset:
+  case LibFunc_memchr:
+  case LibFunc_memrchr:
+  case LibFunc_strcpy:
+  case LibFunc_strncpy:
+  case LibFunc_stpcpy:
+  case LibFunc_stpncpy:
+  case LibFunc_strcat:
+  case LibFunc_strncat:
+  case LibFunc_strchr:
+  case LibFunc_strrchr:
+  case LibFunc_strstr:
+  case LibFunc_strpbrk:
+  case LibFunc_fgets:
+    return true;
+  default:
+    return false;
+  }
+}
+
 void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
                                             PtsSet &Result) {
   Value *A = CB.getArgOperand(I);
@@ -827,7 +856,12 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   if (CB.paramHasAttr(I, Attribute::Returned))
     for (unsigned X : S)
       Result.insert(X);
-  bool NoCapture = CB.doesNotCapture(I);
+  bool IntoResult = I == 0 && Callee && TLI.getLibFunc(*Callee, LF) &&
+                    TLI.has(LF) && returnsIntoFirstArg(LF);
+  if (IntoResult)
+    for (unsigned X : S)
+      Result.insert(X);
+  bool NoCapture = IntoResult || CB.doesNotCapture(I);
   bool NoFree = CB.hasFnAttr(Attribute::NoFree) || CB.onlyReadsMemory(I) ||
                 CB.onlyReadsMemory();
   if (!NoCapture || !NoFree) {

@@ -276,3 +276,32 @@ define i64 @abs_field(ptr %p) noinline {
   %a = call i64 @llvm.abs.i64(i64 %x, i1 false)
   ret i64 %a
 }
+
+; C library functions that return (a pointer into) their first argument and
+; capture nothing else: the result is the same object.
+declare ptr @strcpy(ptr returned, ptr nocapture readonly) nofree nocallback
+declare ptr @strchr(ptr, i32) nofree nocallback memory(argmem: read)
+@hello = private constant [6 x i8] c"hello\00"
+
+; CHECK-LABEL: define i8 @caller_strcpy_local(
+; CHECK: alloca [16 x i8], align 16
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; 1 free removed
+define i8 @caller_strcpy_local() {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @strcpy(ptr %p, ptr @hello)
+  %e = call ptr @strchr(ptr %q, i32 108)
+  %c = load i8, ptr %e
+  call void @free(ptr %p)
+  ret i8 %c
+}
+
+; CHECK-LABEL: define void @caller_strcpy_published(
+; CHECK: call ptr @malloc(i64 16)
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+define void @caller_strcpy_published() {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @strcpy(ptr %p, ptr @hello)
+  %e = call ptr @strchr(ptr %q, i32 108)
+  store ptr %e, ptr @g
+  ret void
+}
