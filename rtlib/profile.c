@@ -35,6 +35,7 @@
 
 __thread int64_t esc_prof_next_sample;
 uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
+uint32_t esc_prof_nlive; /* = live_count, for esc_prof_free's first test */
 
 /* The sampling rate in bytes (0 = off); written by settings and
  * escalloc_set_memprofile_rate, read by every thread's slow path. */
@@ -294,6 +295,11 @@ static size_t live_cap, live_count;
 
 static size_t live_index(uintptr_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (live_cap - 1); }
 
+static void set_live_count(size_t n) {
+  live_count = n;
+  __atomic_store_n(&esc_prof_nlive, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, __ATOMIC_RELAXED);
+}
+
 static int live_grow(void) {
   size_t ncap = live_cap ? live_cap * 2 : 4096;
   struct live_slot *n = esc_prof_sysalloc(ncap * sizeof *n), *old = live;
@@ -326,7 +332,7 @@ static int live_insert(uintptr_t a, struct esc_prof_bucket *b, struct esc_prof_b
   if (live[i].addr)
     *old = live[i].b;
   else
-    live_count++;
+    set_live_count(live_count + 1);
   live[i].addr = a;
   live[i].b = b;
   return 0;
@@ -342,7 +348,7 @@ static struct esc_prof_bucket *live_remove(uintptr_t a) {
     i = (i + 1) & (live_cap - 1);
   }
   struct esc_prof_bucket *b = live[i].b;
-  live_count--;
+  set_live_count(live_count - 1);
   /* Backward shift: pull later entries of the probe run into the hole unless
    * their home slot lies cyclically after the hole. */
   size_t hole = i, j = i;

@@ -18,7 +18,9 @@
  *     rate is re-read (rate 0, at most once per ESC_PROF_IDLE_RECHECK bytes),
  *     so with profiling off the fast path is one subtract and one branch that
  *     is never taken.
- *   - esc_prof_free loads one 16-bit counter of the page map: the number of
+ *   - esc_prof_free loads the number of live sampled objects (one hot word;
+ *     zero whenever profiling is off, so the branch is never taken), and only
+ *     if that is non-zero one 16-bit counter of the page map: the number of
  *     live sampled objects whose address falls on a page congruent to p's page
  *     modulo ESC_PROF_PAGEMAP_SIZE.  Only a non-zero counter costs a lookup in
  *     the (locked) table of live sampled objects.  Counters that reach 0xffff
@@ -26,10 +28,11 @@
  *     safe, merely slower.
  *
  * Invariants
- *   - A sampled object is in the live table from before esc_prof_malloc
- *     returns (so before the program can hand it to another thread) until
- *     esc_prof_free(p) for it.  Hence an unlocked read of a zero page-map
- *     counter in esc_prof_free proves p was not sampled.
+ *   - A sampled object is in the live table, counted in esc_prof_nlive and
+ *     in its page-map counter, from before esc_prof_malloc returns (so before
+ *     the program can hand it to another thread) until esc_prof_free(p) for
+ *     it.  Hence an unlocked read of a zero esc_prof_nlive or page-map counter
+ *     in esc_prof_free proves p was not sampled.
  *   - The profiler never allocates through the runtime: its bookkeeping lives
  *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound with
  *     libunwind (dlopen'ed) or libgcc's _Unwind_Backtrace, neither of which
@@ -57,7 +60,9 @@
 
 /* Bytes this thread may still allocate before the next sample. */
 ESC_PROF_HIDDEN extern __thread int64_t esc_prof_next_sample;
-/* Live sampled objects per page slot (see the cost model above). */
+/* Live sampled objects, all together and per page slot (see the cost model
+ * above); written under the profile lock. */
+ESC_PROF_HIDDEN extern uint32_t esc_prof_nlive;
 ESC_PROF_HIDDEN extern uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
 
 ESC_PROF_HIDDEN void esc_prof_malloc_slow(void *p, size_t size);
@@ -74,7 +79,8 @@ static inline void esc_prof_malloc(void *p, size_t size) {
 }
 
 static inline void esc_prof_free(void *p) {
-  if (__builtin_expect(__atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0, 0))
+  if (__builtin_expect(__atomic_load_n(&esc_prof_nlive, __ATOMIC_RELAXED) != 0, 0) &&
+      __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0)
     esc_prof_free_slow(p);
 }
 #else

@@ -113,6 +113,7 @@ static void test_rate_one_samples_every_allocation(void **state) {
   /* Every page-map counter is back to zero: frees are cheap again. */
   for (uintptr_t i = 0; i < N; i++)
     assert_int_equal(esc_prof_pagemap[esc_prof_page_slot(fake(i))], 0);
+  assert_int_equal(esc_prof_nlive, 0);
 }
 
 static void test_unsampled_free_is_ignored(void **state) {
