@@ -173,13 +173,17 @@ static int64_t next_sample_distance(int64_t rate) {
  * caches each return address's frame layout and walks ten frames in about
  * 100 ns; libgcc's _Unwind_Backtrace interprets every frame's DWARF CFI on
  * every call, several microseconds for the same stack, which the default rate
- * pays on nearly every large allocation.  libunwind is opened with dlopen
- * (programs need no -lunwind) from the constructor or from
- * escalloc_set_memprofile_rate, never from inside malloc, where the loader
- * may be half-way through a dlopen of its own.  Until then, or without it
- * (or with ESCALLOC_MEMPROFILE_UNWIND=libgcc), libgcc's unwinder is used.
- * Neither calls malloc: libunwind takes its memory from mmap, for exactly this
- * use (gperftools' heap profiler relies on it), and libgcc's needs none. */
+ * pays on most large allocations.  libunwind is opened with dlopen (programs
+ * need no -lunwind), and only where dlopen is safe and someone wants a
+ * profile: from the constructor when ESCALLOC_MEMPROFILE or
+ * ESCALLOC_MEMPROFILE_RATE is set, and from escalloc_set_memprofile_rate and
+ * escalloc_write_heap_profile; never from inside malloc, where the loader may
+ * be half-way through a dlopen of its own.  A program that never asks for a
+ * profile so saves the dlopen at start-up (about 150 us) and samples at the
+ * default rate with libgcc's unwinder.  ESCALLOC_MEMPROFILE_UNWIND=libgcc
+ * keeps libgcc's unwinder always.  Neither unwinder calls malloc: libunwind
+ * takes its memory from mmap, for exactly this use (gperftools' heap profiler
+ * relies on it), and libgcc's needs none. */
 static int (*_Atomic unw_backtrace_fn)(void **, int);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
@@ -483,6 +487,8 @@ static int expand_path(const char *tmpl, char *out, size_t cap) {
   return o + 1 < cap ? 0 : -1;
 }
 
+static int write_profile(const char *path);
+
 static void write_at_exit(void) {
   /* Without %p only the process that was started with the variable writes,
    * so a forked child that calls exit() does not overwrite its parent's file. */
@@ -493,7 +499,7 @@ static void write_at_exit(void) {
     say("ESCALLOC_MEMPROFILE path too long: ", exit_path, NULL, NULL);
     return;
   }
-  if (escalloc_write_heap_profile(path) != 0)
+  if (write_profile(path) != 0)
     say("cannot write the heap profile to ", path, ": ", strerror(errno));
 }
 
@@ -550,7 +556,7 @@ static void prof_init(void) {
  * and the exit handler runs after the program's own. */
 __attribute__((constructor)) static void prof_constructor(void) {
   prof_init();
-  if (prof_rate > 0)
+  if (prof_rate > 0 && (getenv("ESCALLOC_MEMPROFILE") || getenv("ESCALLOC_MEMPROFILE_RATE")))
     open_unwinder();
 }
 
@@ -573,7 +579,8 @@ int64_t escalloc_set_memprofile_rate(int64_t rate) {
   return old;
 }
 
-int escalloc_write_heap_profile(const char *path) {
+/* Snapshot, then encode and write outside the lock. */
+static int write_profile(const char *path) {
   if (!path || !*path) {
     errno = EINVAL;
     return -1;
@@ -593,4 +600,9 @@ int escalloc_write_heap_profile(const char *path) {
   prof_busy--;
   errno = saved;
   return rc;
+}
+
+int escalloc_write_heap_profile(const char *path) {
+  open_unwinder(); /* someone reads profiles: faster stacks from now on */
+  return write_profile(path);
 }
