@@ -322,6 +322,7 @@ private:
   void markEscaped(unsigned X, const Reason &R, const Instruction *At, int Via);
   void pin(unsigned X, const Reason &R, const Instruction *At);
   void escapeContents(unsigned X, const Reason &R, const Instruction *At);
+  void clobberContents(CallBase &CB, unsigned I, const PtsSet &S);
   void escapeAll(const PtsSet &S, const Reason &R, const Instruction *At,
                  bool SkipContent = false);
   void storeInto(unsigned X, const PtsSet &V, const Instruction *At,
@@ -425,6 +426,18 @@ void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
     markEscaped(Y, R, At, X);
   if (O.Kind == ObjKind::Pointee)
     markEscaped(ContentOf[O.ArgNo], R, At, X);
+}
+
+/// A callee that may write through argument I may leave pointers we do not
+/// know in the objects it points to: a free of a pointer loaded from them
+/// later must not be taken for a free of one of ours.
+void FunctionAnalyzer::clobberContents(CallBase &CB, unsigned I,
+                                       const PtsSet &S) {
+  if (CB.onlyReadsMemory(I) || CB.onlyReadsMemory())
+    return;
+  for (unsigned X : S)
+    if (isLocal(X) && Objs[X].Contents.insert(0))
+      Changed = true;
 }
 
 void FunctionAnalyzer::escapeAll(const PtsSet &S, const Reason &R,
@@ -856,6 +869,7 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   if (CB.paramHasAttr(I, Attribute::Returned))
     for (unsigned X : S)
       Result.insert(X);
+  clobberContents(CB, I, S);
   bool IntoResult = I == 0 && Callee && TLI.getLibFunc(*Callee, LF) &&
                     TLI.has(LF) && returnsIntoFirstArg(LF);
   if (IntoResult)
@@ -911,6 +925,8 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
     return;
   const Function *Callee = CB.getCalledFunction();
   std::string ArgText = " argument " + std::to_string(I + 1);
+  if (A->getType()->isPointerTy())
+    clobberContents(CB, I, S);
   if (Flags & ParamLeaks)
     escapeAll(S, Reason{"passed to @", Callee, ArgText + " which leaks it"},
               &CB);

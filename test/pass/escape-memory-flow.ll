@@ -175,3 +175,22 @@ define void @cmpxchg() {
   %r = cmpxchg ptr %slot, ptr null, ptr %d seq_cst seq_cst
   ret void
 }
+
+; A callee that may write through the holder may replace the pointer in it:
+; the free of the loaded pointer may free something else, so the inner object
+; cannot be promoted (all or none); the holder itself can.
+declare void @rewrites(ptr nocapture) nofree nocallback memory(argmem: readwrite)
+; CHECK-LABEL: define void @free_after_clobber(
+; CHECK: %inner = call ptr @malloc(i64 8)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; 1 free removed
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: freed by a free that may also free another pointer
+define void @free_after_clobber() {
+  %holder = call ptr @malloc(i64 16)
+  %inner = call ptr @malloc(i64 8)
+  store ptr %inner, ptr %holder
+  call void @rewrites(ptr %holder)
+  %p = load ptr, ptr %holder
+  call void @free(ptr %p)
+  call void @free(ptr %holder)
+  ret void
+}
