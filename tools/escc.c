@@ -272,6 +272,9 @@ int main(int argc, char **argv) {
     args[n++] = "-Rpass=escalloc";
     args[n++] = "-Rpass-missed=escalloc";
     args[n++] = "-Rpass-analysis=escalloc";
+    /* Keep parameter names so summaries read "leaking param: p", as in Go;
+     * names do not change the generated code. */
+    args[n++] = "-fno-discard-value-names";
     if (o.explain_level >= 2) {
       args[n++] = "-mllvm";
       args[n++] = "-escalloc-explain";
