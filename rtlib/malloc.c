@@ -423,19 +423,35 @@ static ESC_NOINLINE void free_slow(void *p) {
   mheap_free_large(s, p);
 }
 
-void esc_free(void *p) {
+/* profile.h's esc_prof_free test: p may be a sampled object. */
+static inline int prof_may_track(const void *p) {
+#ifndef ESCALLOC_NO_PROFILE
+  return __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0;
+#else
+  (void)p;
+  return 0;
+#endif
+}
+
+static ESC_NOINLINE void free_tracked(void *p) {
   esc_prof_free(p);
-  /* Fast path: a small object of a span this thread owns.  owner == c
-   * implies an in-use small span, and the page map covers every page of
-   * one, so only the slot start and the alloc bit remain to check. */
+  if (p)
+    free_slow(p);
+}
+
+void esc_free(void *p) {
+  /* Fast path: a small object of a span this thread owns, not sampled by
+   * the profiler.  fast_owner == c implies an in-use small span that is not
+   * tiny, and the page map covers every page of one, so only the slot start
+   * and the alloc bit remain to check.  Slow paths are tail calls. */
   uintptr_t a = (uintptr_t)p;
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c)) {
-    struct esc_arena *ar = atomic_load_explicit(&esc_arena_index[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
-    if (ESC_LIKELY(ar != NULL)) {
-      struct mspan *s = atomic_load_explicit(&ar->spans[(a - ar->base) >> ESC_PAGE_SHIFT], memory_order_relaxed);
-      if (ESC_LIKELY(s && atomic_load_explicit(&s->owner, memory_order_relaxed) == c &&
-                     s->spanclass != ESC_TINY_SPANCLASS)) {
+  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c && !prof_may_track(p))) {
+    _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
+    if (ESC_LIKELY(chunk != NULL)) {
+      struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
+                                             memory_order_relaxed);
+      if (ESC_LIKELY(s && atomic_load_explicit(&s->fast_owner, memory_order_relaxed) == c)) {
         uintptr_t off = a - s->base;
         uintptr_t idx = (uintptr_t)(((uint64_t)off * s->divmagic) >> 32);
         uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
@@ -448,8 +464,7 @@ void esc_free(void *p) {
       }
     }
   }
-  if (p)
-    free_slow(p);
+  free_tracked(p);
 }
 
 size_t esc_usable_size(const void *p) {

@@ -6,7 +6,8 @@
  * non-empty) and one list of longer runs searched best-fit.  Freeing a span
  * merges it with free neighbours inside its arena, so two free spans never
  * touch.  Pages handed to an mcentral or to a large object are in use; their
- * bookkeeping (spans[] for every page) is what span_of() reads without a lock.
+ * bookkeeping (spans[] for every page, reached through esc_page_map) is what
+ * span_of() reads without a lock.
  *
  * Invariants are listed in mheap.h; everything here runs under esc_heap.lock
  * except span_of().
@@ -26,7 +27,7 @@ struct mheap esc_heap = {
     .tiny_alloc = {.size = (ESCALLOC_PAGE_SIZE / ESC_TINY_BLOCK) * sizeof(uint32_t)},
 };
 
-_Atomic(struct esc_arena *) esc_arena_index[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
+_Atomic(struct mspan *) *_Atomic esc_page_map[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
 
 #define META_CHUNK ((size_t)256 << 10)
 
@@ -285,7 +286,8 @@ static int grow(uintptr_t npages) {
   if (!s)
     return 0; /* the arena stays reserved and unused; harmless */
   for (uintptr_t c = 0; c < bytes >> ESC_ARENA_SHIFT; c++)
-    atomic_store_explicit(&esc_arena_index[(base >> ESC_ARENA_SHIFT) + c], ar, memory_order_release);
+    atomic_store_explicit(&esc_page_map[(base >> ESC_ARENA_SHIFT) + c], ar->spans + c * ESC_CHUNK_PAGES,
+                          memory_order_release);
   free_insert(s);
   return 1;
 }
@@ -362,6 +364,7 @@ static void free_locked(struct mspan *s) {
   s->released_pages = 0;
   s->list = LIST_NONE;
   atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+  atomic_store_explicit(&s->fast_owner, NULL, memory_order_relaxed);
   atomic_store_explicit(&s->xfree, 0, memory_order_relaxed);
   uintptr_t first = page_index(ar, s->base);
   /* Clear the interior entries so a stale pointer into a free run finds

@@ -40,30 +40,34 @@ struct mcache;
 struct esc_arena;
 
 struct mspan {
+  /* The first cache line holds what the malloc and free fast paths read. */
   uintptr_t base;
-  uintptr_t npages;
-  struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
-  struct esc_arena *arena;
-  uint8_t state;     /* enum esc_span_state */
-  uint8_t spanclass; /* small spans */
-  uint8_t needzero;  /* some page may hold old data */
-  uint8_t list;      /* enum esc_span_list */
-  uint8_t has_free;  /* owner freed into it since it stopped being current */
-  uint16_t nelems;
-  uint16_t nwords;   /* alloc_bits words in use */
-  uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
+  _Atomic(struct mcache *) owner;
+  /* = owner, except NULL for tiny spans (their blocks are freed only through
+   * the tiny path), so the free fast path tests one field. */
+  _Atomic(struct mcache *) fast_owner;
   uint32_t elemsize;
   uint32_t divmagic;
-  uint32_t alloc_count; /* live objects; kept while unowned */
-  uintptr_t released_pages; /* free spans: pages with their released bit set */
-  uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
-  /* 1 = allocated.  Bits past nelems are set so they are never handed out.
-   * Written only by the owner, or under the mcentral lock while unowned. */
-  uint64_t alloc_bits[ESC_SPAN_WORDS];
+  uint16_t nelems;
+  uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
+  uint8_t spanclass; /* small spans */
+  uint8_t has_free;  /* owner freed into it since it stopped being current */
+  uint8_t state;     /* enum esc_span_state */
+  uint8_t list;      /* enum esc_span_list */
   /* Objects freed by threads other than the owner: a stack linked through the
    * objects' first word, | ESC_XFREE_OWNED while an mcache owns the span. */
   _Atomic uintptr_t xfree;
-  _Atomic(struct mcache *) owner;
+  uintptr_t npages;
+  struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
+  uint8_t needzero;  /* some page may hold old data */
+  uint16_t nwords;   /* alloc_bits words in use */
+  uint32_t alloc_count; /* live objects; kept while unowned */
+  /* 1 = allocated.  Bits past nelems are set so they are never handed out.
+   * Written only by the owner, or under the mcentral lock while unowned. */
+  uint64_t alloc_bits[ESC_SPAN_WORDS];
+  struct esc_arena *arena;
+  uintptr_t released_pages; /* free spans: pages with their released bit set */
+  uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
   /* Tiny spans: one word per 16-byte block (see malloc.c). */
   _Atomic uint32_t *tiny;
 };
@@ -121,9 +125,12 @@ ESC_HIDDEN void mheap_scavenge_paced_locked(void);
 ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages, uint64_t min_age);
 ESC_HIDDEN void mheap_mark_released_locked(struct mspan *s);
 
-/* 64 MiB chunk of the address space -> its arena (16 MiB of zero-fill BSS,
- * touched only where arenas live). */
-ESC_HIDDEN extern _Atomic(struct esc_arena *) esc_arena_index[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
+/* 64 MiB chunk of the address space -> the part of its arena's spans[] that
+ * covers the chunk (16 MiB of zero-fill BSS, touched only where arenas live).
+ * Pointing at the page map rather than at the arena saves the free path a
+ * dependent load. */
+#define ESC_CHUNK_PAGES (ESC_ARENA_SIZE >> ESC_PAGE_SHIFT)
+ESC_HIDDEN extern _Atomic(struct mspan *) *_Atomic esc_page_map[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
 
 /* The span covering p, or NULL if p is not in an arena.  Lock-free; the
  * caller checks the span's state and range. */
@@ -131,11 +138,12 @@ static inline struct mspan *span_of(const void *p) {
   uintptr_t a = (uintptr_t)p;
   if (ESC_UNLIKELY((a >> ESC_ADDR_BITS) != 0))
     return NULL;
-  struct esc_arena *ar =
-      atomic_load_explicit(&esc_arena_index[a >> ESC_ARENA_SHIFT], memory_order_acquire);
-  if (ESC_UNLIKELY(!ar))
+  _Atomic(struct mspan *) *chunk =
+      atomic_load_explicit(&esc_page_map[a >> ESC_ARENA_SHIFT], memory_order_acquire);
+  if (ESC_UNLIKELY(!chunk))
     return NULL;
-  return atomic_load_explicit(&ar->spans[(a - ar->base) >> ESC_PAGE_SHIFT], memory_order_relaxed);
+  return atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
+                              memory_order_relaxed);
 }
 
 static inline int span_contains(const struct mspan *s, const void *p) {
