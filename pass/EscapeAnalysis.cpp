@@ -714,6 +714,14 @@ void FunctionAnalyzer::visit(Instruction &I) {
     if (ptrLike(I.getType()))
       addPts(&I, one(0));
     return;
+  case Instruction::InsertValue:
+  case Instruction::InsertElement:
+  case Instruction::ShuffleVector:
+    // Aggregates are not followed: whatever goes in, pointer or its bits,
+    // is published.
+    for (Value *Op : I.operands())
+      escapeAll(ptsOf(Op), Reason{"stored into an aggregate value"}, &I);
+    return;
   default:
     // Anything else that consumes a pointer publishes it as far as we know:
     // insertvalue, shufflevector, landingpad, indirectbr, ...

@@ -194,3 +194,14 @@ define void @free_after_clobber() {
   call void @free(ptr %holder)
   ret void
 }
+
+; Aggregate values are not followed: a pointer (or its bits) put into one is
+; published.
+; CHECK-LABEL: define { ptr, i64 } @into_aggregate(
+; CHECK: %p = call ptr @malloc(i64 8)
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored into an aggregate value
+define { ptr, i64 } @into_aggregate() {
+  %p = call ptr @malloc(i64 8)
+  %a = insertvalue { ptr, i64 } undef, ptr %p, 0
+  ret { ptr, i64 } %a
+}
