@@ -1066,8 +1066,16 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
                 true);
   }
 
-  if (!ptrLike(CB.getType()))
+  if (!ptrLike(CB.getType())) {
+    // A vector or aggregate result (llvm.masked.load, a gather) may carry
+    // pointers read out of the arguments' objects; it is not followed.
+    Type *T = CB.getType();
+    if (T->isVectorTy() || T->isAggregateType())
+      for (Value *A : CB.args())
+        for (unsigned X : ptsOf(A))
+          escapeContents(X, Reason{"read into a vector or aggregate"}, &CB);
     return;
+  }
   if (auto It = ObjOf.find(&CB); It != ObjOf.end()) {
     addPts(&CB, one(It->second));
     return;

@@ -205,3 +205,18 @@ define { ptr, i64 } @into_aggregate() {
   %a = insertvalue { ptr, i64 } undef, ptr %p, 0
   ret { ptr, i64 } %a
 }
+
+; A vector read out of an object (after the vectorizers, as in the full LTO
+; link) is not followed: what the object holds escapes.
+declare <2 x ptr> @llvm.masked.load.v2p0.p0(ptr, i32, <2 x i1>, <2 x ptr>)
+; CHECK-LABEL: define <2 x ptr> @vector_read(
+; CHECK: %d = call ptr @malloc(i64 8)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: read into a vector or aggregate
+define <2 x ptr> @vector_read() {
+  %s = call ptr @malloc(i64 16)
+  %d = call ptr @malloc(i64 8)
+  store ptr %d, ptr %s
+  %v = call <2 x ptr> @llvm.masked.load.v2p0.p0(ptr %s, i32 8, <2 x i1> <i1 true, i1 true>, <2 x ptr> zeroinitializer)
+  ret <2 x ptr> %v
+}
