@@ -245,6 +245,7 @@ void ObjectWalker::noScanFails(const Twine &Why, const Instruction &At) {
 }
 
 void ObjectWalker::align8Fails(const Twine &Why, const Instruction &At) {
+  Facts.MaxAlign = UnknownAlign;
   if (!Facts.Align8)
     return;
   Facts.Align8 = false;
@@ -257,8 +258,11 @@ void ObjectWalker::checkAlign(MaybeAlign A, const Instruction &At) {
   // An access aligned to A <= 8 at any offset from the object stays aligned
   // when the object is 8-aligned: A divided the offset when the object was
   // 16-aligned.
-  if (A && A->value() > Align8Max)
+  if (!A)
+    return;
+  if (A->value() > Align8Max)
     align8Fails("an access needs " + Twine(A->value()) + "-byte alignment", At);
+  Facts.MaxAlign = std::max(Facts.MaxAlign, A->value());
 }
 
 void ObjectWalker::checkStored(const Value *V, const Instruction &At) {
@@ -438,8 +442,14 @@ void ObjectWalker::visitObjectCall(const CallBase &CB, const Use &U) {
   unsigned ArgNo = CB.getArgOperandNo(&U);
   const Function *Callee = CB.getCalledFunction();
   StringRef Name = Callee ? Callee->getName() : StringRef("an indirect call");
-  if (MaybeAlign A = CB.getParamAlign(ArgNo); A && A->value() > Align8Max)
-    align8Fails(Name + " is told it is " + Twine(A->value()) + "-byte aligned", CB);
+  MaybeAlign ParamAlign = CB.getParamAlign(ArgNo);
+  if (Callee && ArgNo < Callee->arg_size())
+    if (MaybeAlign A = Callee->getParamAlign(ArgNo); A && (!ParamAlign || *A > *ParamAlign))
+      ParamAlign = A;
+  if (ParamAlign && ParamAlign->value() > Align8Max)
+    align8Fails(Name + " is told it is " + Twine(ParamAlign->value()) + "-byte aligned", CB);
+  else
+    checkAlign(ParamAlign, CB);
   if (CB.isByValArgument(ArgNo))
     return; // the callee gets a copy
   if (Callee && !Callee->isDeclaration() && Callee->hasExactDefinition() &&

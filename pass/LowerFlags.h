@@ -12,6 +12,7 @@
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -28,11 +29,19 @@ struct ObjectFacts {
   bool NoScan = false;
   /// No access to the object needs more than 8-byte alignment.
   bool Align8 = false;
+  /// The largest alignment a visible access needs (UnknownAlign when some
+  /// access is not visible or needs more than 8).  A NOSCAN object under 16
+  /// bytes may be packed into a tiny block with only its size's natural
+  /// alignment, so the lowering checks NOSCAN against it.
+  uint64_t MaxAlign = 1;
   /// Why NoScan / Align8 could not be proven (for the remarks), empty if
   /// proven.
   std::string NoScanBlocker;
   std::string Align8Blocker;
 };
+
+/// ObjectFacts::MaxAlign when the walk cannot bound the alignment.
+constexpr uint64_t UnknownAlign = uint64_t(1) << 32;
 
 using GetTLIFn = llvm::function_ref<const llvm::TargetLibraryInfo &(llvm::Function &)>;
 

@@ -33,12 +33,14 @@
 #include "llvm/Analysis/MemoryBuiltins.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Attributes.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/KnownBits.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/TargetParser/Triple.h"
@@ -236,6 +238,31 @@ uint32_t flagsFor(const ObjectFacts &Facts) {
   return (Facts.NoScan ? ESCALLOC_NOSCAN : 0) | (Facts.Align8 ? ESCALLOC_ALIGN8 : 0);
 }
 
+/// NOSCAN objects under ESCALLOC_TINY_SIZE may be packed into a tiny block
+/// with only their size's natural alignment (abi.h): 8 for multiples of 8, 4
+/// for multiples of 4, and so on.  C promises malloc(12) alignment for a
+/// double, so NOSCAN stays only where every access is content with what the
+/// known low zero bits of the size guarantee.
+void keepTinyAlignment(ObjectFacts &Facts, const CallInst &CI, LibFunc LF) {
+  if (!Facts.NoScan)
+    return;
+  const DataLayout &DL = CI.getDataLayout();
+  KnownBits Size = computeKnownBits(CI.getArgOperand(0), DL);
+  if (LF == LibFunc_calloc)
+    Size = KnownBits::mul(Size, computeKnownBits(CI.getArgOperand(1), DL));
+  if (Size.getMinValue().uge(ESCALLOC_TINY_SIZE))
+    return; // never tiny
+  uint64_t TinyAlign = uint64_t(1) << std::min(Size.countMinTrailingZeros(), 3u);
+  if (Facts.MaxAlign <= TinyAlign)
+    return;
+  Facts.NoScan = false;
+  Facts.NoScanBlocker = "as a tiny object it could be only " + std::to_string(TinyAlign) +
+                        "-byte aligned, and " +
+                        (Facts.MaxAlign == UnknownAlign
+                             ? std::string("an access may need more")
+                             : "an access needs " + std::to_string(Facts.MaxAlign));
+}
+
 /// Recognises the C allocation functions this pass lowers.
 std::optional<LibFunc> recognise(const CallInst &CI, const TargetLibraryInfo &TLI) {
   const Function *Callee = CI.getCalledFunction();
@@ -403,6 +430,8 @@ bool Lowering::lower(Site &S) {
     return callEntry(S.Func == LibFunc_free ? Entry::Free : Entry::Realloc, CI, Args);
   }
 
+  if (S.Func != LibFunc_aligned_alloc)
+    keepTinyAlignment(S.Facts, CI, S.Func);
   uint32_t Flags = flagsFor(S.Facts);
   OptimizationRemarkEmitter &ORE =
       FAM.getResult<OptimizationRemarkEmitterAnalysis>(*CI.getFunction());
