@@ -9,9 +9,11 @@
 # statically against each, and runs, round after round in rotating order:
 #   none     the runtime without hooks (the baseline)
 #   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
-#   default  with hooks, the default rate (one sample per 512 KiB), stacks
-#            unwound by libunwind when libunwind.so.8 is installed
-#   libgcc   the same, stacks unwound by libgcc (ESCALLOC_MEMPROFILE_UNWIND=libgcc)
+#   default  with hooks, nothing set: the default rate (one sample per
+#            512 KiB), stacks unwound by libgcc (libunwind is opened only once
+#            a profile is asked for)
+#   profile  with hooks, ESCALLOC_MEMPROFILE_RATE=524288 set: the same rate,
+#            stacks unwound by libunwind when libunwind.so.8 is installed
 # It prints the median seconds per workload and variant over N rounds, the
 # ratios to `none`, and (callgrind) the instructions per malloc+free pair of
 # the churn workload.  Output is Markdown, for bench/profile/README.md.
@@ -58,15 +60,14 @@ run_variant() { # variant workload -> "workload seconds"
     none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" "$2" -n "$scale" ;;
     off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" "$2" -n "$scale" ;;
     default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" "$2" -n "$scale" ;;
-    libgcc) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libgcc \
-      "$tmp/bench_prof" "$2" -n "$scale" ;;
+    profile) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=524288 "$tmp/bench_prof" "$2" -n "$scale" ;;
   esac
 }
 
 # Each workload runs in its own process, the variants back to back in an
 # order that rotates every round, so slow drifts of a shared machine hit all
 # variants alike.
-variants=(none off default libgcc)
+variants=(none off default profile)
 : >"$tmp/times"
 for ((r = 0; r < rounds; r++)); do
   echo "round $((r + 1))/$rounds" >&2
@@ -96,7 +97,7 @@ for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib; do
   [[ -e $d/libunwind.so.8 ]] && unwinder=libunwind
 done
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "Compiler: $("$cc" --version | head -1).  Default-rate stacks unwound by: $unwinder."
+echo "Compiler: $("$cc" --version | head -1).  Stacks of the profile variant unwound by: $unwinder."
 echo
 python3 - "$tmp/times" "$rounds" "$scale" <<'EOF'
 import statistics, sys
@@ -110,15 +111,15 @@ for r in rows:
 workloads = ["churn", "held", "threads", "large"]
 print("Median of %s rounds (scale %s), CPU seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
 print()
-print("| workload | none (s) | off (s) | default (s) | libgcc (s) | off / none | default / none | libgcc / none |")
+print("| workload | none (s) | off (s) | default (s) | profile (s) | off / none | default / none | profile / none |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for w in workloads:
-    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default", "libgcc") if (w, v) in times}
+    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default", "profile") if (w, v) in times}
     if len(m) < 4:
         continue
     print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
-        w, m["none"], m["off"], m["default"], m["libgcc"], m["off"] / m["none"],
-        m["default"] / m["none"], m["libgcc"] / m["none"]))
+        w, m["none"], m["off"], m["default"], m["profile"], m["off"] / m["none"],
+        m["default"] / m["none"], m["profile"] / m["none"]))
 if ir:
     print()
     print("Instructions (callgrind) for the churn workload, whole program, and per malloc+free pair:")
