@@ -1040,8 +1040,13 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   }
 
   const Function *Callee = CB.getCalledFunction();
+  // An available_externally body (imported by ThinLTO) is equivalent to the
+  // definition the linker will use, so its summary holds too.
   const FunctionEscapeInfo *CalleeInfo =
-      Callee && Callee->hasExactDefinition() ? Summaries(*Callee) : nullptr;
+      Callee && (Callee->hasExactDefinition() ||
+                 Callee->hasAvailableExternallyLinkage())
+          ? Summaries(*Callee)
+          : nullptr;
   const SmallVectorImpl<unsigned> *Summary =
       CalleeInfo ? &CalleeInfo->ParamSummary : nullptr;
   for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
