@@ -20,6 +20,7 @@
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
 
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DiagnosticInfo.h"
@@ -36,6 +37,11 @@
 using namespace llvm;
 
 namespace escalloc {
+
+STATISTIC(NumPromoted, "Allocations moved to the stack");
+STATISTIC(NumFallback, "Allocations moved to the stack behind a size check");
+STATISTIC(NumFreesRemoved, "Frees of promoted objects removed");
+STATISTIC(NumWrappersInlined, "Allocation wrappers inlined");
 
 /// Stack a function may gain before it needs probes: one guard page.
 static constexpr uint64_t ProbeThreshold = 4096;
@@ -125,6 +131,9 @@ static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
 
 static void promote(const AllocSite &S) {
   CallBase *CB = S.Call;
+  LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
+                    << " bytes) in " << CB->getFunction()->getName() << "\n");
+  ++NumPromoted;
   Function &F = *CB->getFunction();
   LLVMContext &Ctx = F.getContext();
   IRBuilder<> Entry(&F.getEntryBlock(), F.getEntryBlock().begin());
@@ -143,6 +152,7 @@ static void promote(const AllocSite &S) {
                    S.Size);
 
   if (S.RuntimeFallback) {
+    ++NumFallback;
     // if (n > N) p = malloc(n); else p = %obj
     Value *N = S.DynSize;
     Value *TooBig =
@@ -176,6 +186,7 @@ static void promote(const AllocSite &S) {
     IRBuilder<> FB(Free);
     FB.CreateLifetimeEnd(AI, cast<ConstantInt>(Size));
     Free->eraseFromParent();
+    ++NumFreesRemoved;
   }
 }
 
@@ -201,7 +212,11 @@ static bool inlineWrappers(const EscapeInfo &Info) {
   bool Inlined = false;
   for (CallBase *CB : Calls) {
     InlineFunctionInfo IFI;
-    Inlined |= InlineFunction(*CB, IFI).isSuccess();
+    LLVM_DEBUG(dbgs() << "escalloc: inlining wrapper call " << *CB << "\n");
+    if (InlineFunction(*CB, IFI).isSuccess()) {
+      ++NumWrappersInlined;
+      Inlined = true;
+    }
   }
   return Inlined;
 }
