@@ -384,21 +384,32 @@ PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
 
 void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
                                    const Instruction *At, int Via) {
-  Obj &O = Objs[X];
-  if (O.Kind == ObjKind::External || O.Escaped)
-    return;
-  O.Escaped = true;
-  O.Why = R;
-  O.At = At;
-  O.Via = Via;
-  Changed = true;
-  LLVM_DEBUG(dbgs() << "escalloc: " << objLabel(X) << " escapes: " << R.str()
-                    << "\n");
-  // Whatever it holds is now reachable from outside too.
-  PtsSet C = O.Contents;
-  for (unsigned Y : C)
-    markEscaped(Y, Reason{"stored into an escaping object"},
-                Objs[X].StoredAt.lookup(Y), X);
+  struct Step {
+    unsigned X;
+    Reason R;
+    const Instruction *At;
+    int Via;
+  };
+  // A worklist, not recursion: chains of objects can be long.
+  SmallVector<Step, 8> Work;
+  Work.push_back({X, R, At, Via});
+  while (!Work.empty()) {
+    Step S = Work.pop_back_val();
+    Obj &O = Objs[S.X];
+    if (O.Kind == ObjKind::External || O.Escaped)
+      continue;
+    O.Escaped = true;
+    O.Why = S.R;
+    O.At = S.At;
+    O.Via = S.Via;
+    Changed = true;
+    LLVM_DEBUG(dbgs() << "escalloc: " << objLabel(S.X)
+                      << " escapes: " << S.R.str() << "\n");
+    // Whatever it holds is now reachable from outside too.
+    for (unsigned Y : O.Contents)
+      Work.push_back({Y, Reason{"stored into an escaping object"},
+                      O.StoredAt.lookup(Y), (int)S.X});
+  }
 }
 
 void FunctionAnalyzer::pin(unsigned X, const Reason &R,
