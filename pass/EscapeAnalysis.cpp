@@ -155,8 +155,9 @@ std::string allocLabel(const CallBase &CB) {
       OS << ", ";
     if (const auto *C = dyn_cast<ConstantInt>(A))
       OS << C->getValue().getZExtValue();
-    else if (A->hasName() && !A->getType()->isPointerTy())
-      OS << A->getName();
+    else if (isa<Argument>(A) && A->hasName() && !A->getType()->isPointerTy())
+      OS << A->getName(); // a parameter's name is the source's; others are
+                          // clang's (add, cond, conv) and would mislead
     else
       OS << (A->getType()->isPointerTy() ? "..." : "?");
   }
