@@ -589,12 +589,18 @@ void FunctionAnalyzer::solve() {
         }
         LibFunc LF;
         // Code outside the module may call back into it: an indirect call,
-        // or a declaration that is neither a C library function nor marked
-        // nocallback.
+        // a declaration that is neither a C library function nor marked
+        // nocallback, or any call handed one of our functions (qsort's
+        // comparator, a thread's start routine).
+        bool PassesFunction = Callee && Callee->isDeclaration() &&
+                              any_of(CB->args(), [](const Use &U) {
+                                return isa<Function>(U->stripPointerCasts());
+                              });
         if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) && !CB->isInlineAsm() &&
-            !CB->hasFnAttr(Attribute::NoCallback) &&
-            (!Callee || (Callee->isDeclaration() &&
-                         !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))) {
+            (PassesFunction ||
+             (!CB->hasFnAttr(Attribute::NoCallback) &&
+              (!Callee || (Callee->isDeclaration() &&
+                           !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))))) {
           HasOpaqueCall = true;
           OpaqueCallee = Callee;
         }

@@ -124,3 +124,22 @@ define void @opaque_budget() {
 ; The attribute appears on @frame_budget only.
 ; CHECK: attributes #[[#]] = { "probe-stack"="inline-asm" }
 ; CHECK-NOT: probe-stack
+
+; A C library function handed one of our functions (qsort's comparator) may
+; call back into the module: the opaque budget applies too.
+declare void @qsort(ptr, i64, i64, ptr)
+define i32 @cmp(ptr %a, ptr %b) {
+  ret i32 0
+}
+; REMARK: remark: <unknown>:0:0: malloc(4096) moved to stack; 1 free removed
+; REMARK: remark: <unknown>:0:0: malloc(4096) escapes to heap: stack frame budget exhausted (4096 + 4096 > 4096)
+define void @callback_budget(ptr %arr) {
+  %a = call ptr @malloc(i64 4096)
+  %b = call ptr @malloc(i64 4096)
+  call void @qsort(ptr %arr, i64 10, i64 8, ptr @cmp)
+  call void @reader(ptr %a)
+  call void @reader(ptr %b)
+  call void @free(ptr %a)
+  call void @free(ptr %b)
+  ret void
+}
