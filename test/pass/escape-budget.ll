@@ -8,6 +8,10 @@
 ; RUN: %opt -passes=escalloc -escalloc-max-stack-size=32 -escalloc-max-frame=48 \
 ; RUN:   -pass-remarks=escalloc -pass-remarks-missed=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=SMALL
+; RUN: %opt -passes=escalloc -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
+; RUN:   | FileCheck %s --check-prefix=POLICY
+; POLICY: remark: <unknown>:0:0: opaque_budget calls code outside the module (callback_maybe): frame budget 4096 bytes
+; POLICY: remark: <unknown>:0:0: callback_budget calls code outside the module (qsort): frame budget 4096 bytes
 ; RUN: %opt -passes=escalloc -escalloc-max-path=6000 -pass-remarks=escalloc \
 ; RUN:   -pass-remarks-missed=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=PATH
 
