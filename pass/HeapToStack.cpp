@@ -253,6 +253,8 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
       F.addFnAttr("probe-stack", "inline-asm");
     Changed = true;
   }
+  if (Promoted)
+    *Promoted = Changed;
   Changed |= stripInventory(M);
   return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
 }

@@ -15,7 +15,11 @@ namespace escalloc {
 
 /// -passes=escalloc.
 class HeapToStackPass : public llvm::PassInfoMixin<HeapToStackPass> {
+  bool *Promoted;
+
 public:
+  /// \p Promoted, when given, is set to whether any object moved.
+  explicit HeapToStackPass(bool *Promoted = nullptr) : Promoted(Promoted) {}
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
 };
 

@@ -51,15 +51,22 @@ public:
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
     if (!AtLinkTime && deferToLinkTime(M))
       return PreservedAnalyses::all();
-    ModulePassManager MPM;
-    MPM.addPass(HeapToStackPass());
-    if (isLoweringEnabled())
-      MPM.addPass(EscallocLowerPass());
+    bool Promoted = false;
+    PreservedAnalyses PA = HeapToStackPass(&Promoted).run(M, AM);
+    AM.invalidate(M, PA);
+    if (isLoweringEnabled()) {
+      PreservedAnalyses LowerPA = EscallocLowerPass().run(M, AM);
+      AM.invalidate(M, LowerPA);
+      PA.intersect(std::move(LowerPA));
+    }
     // Promoted objects are plain allocas now: let SROA turn them into
     // registers before the loop optimizers look at them.
-    MPM.addPass(
-        createModuleToFunctionPassAdaptor(SROAPass(SROAOptions::PreserveCFG)));
-    return MPM.run(M, AM);
+    if (Promoted) {
+      auto SROA =
+          createModuleToFunctionPassAdaptor(SROAPass(SROAOptions::PreserveCFG));
+      PA.intersect(SROA.run(M, AM));
+    }
+    return PA;
   }
 };
 
