@@ -206,8 +206,8 @@ def plot(results, docs):
                ("rss_kib", "Peak RSS, largest process"),
                ("rss_sum_kib", "Peak RSS summed over the processes"),
                ("build_cpu", "Build CPU time")]
+    # No header lines: gnuplot's histograms would take one for a data row.
     with open(os.path.join(tmp, "ratios.dat"), "w") as f:
-        f.write("program " + " ".join(SHORT[b] for b in others) + "\n")
         for key, _ in metrics:
             for p in results["programs"]:
                 base = p["builds"].get("glibc")
@@ -216,15 +216,16 @@ def plot(results, docs):
                                                          for v in vals)))
             f.write("\n\n")
     with open(os.path.join(tmp, "allocs.dat"), "w") as f:
-        f.write("program runtime escc\n")
         for p in results["programs"]:
-            vals = []
-            for b in ("rt", "escc"):
-                a = (p["builds"].get(b) or {}).get("allocs")
-                vals.append("NaN" if not a else "%d" % max(1, a["mallocs"]))
-            f.write("%s %s\n" % (p["name"], " ".join(vals)))
+            a2 = (p["builds"].get("rt") or {}).get("allocs")
+            a3 = (p["builds"].get("escc") or {}).get("allocs")
+            saved = "NaN"
+            if a2 and a3 and a2["mallocs"]:
+                saved = "%.4f" % (100.0 * (a2["mallocs"] - a3["mallocs"]) / a2["mallocs"])
+            f.write("%s %s %s %s\n" % (
+                p["name"], "NaN" if not a2 else max(1, a2["mallocs"]),
+                "NaN" if not a3 else max(1, a3["mallocs"]), saved))
         f.write("\n\n")
-        f.write("program promoted lowered other\n")
         for p in results["programs"]:
             r = (p["builds"].get("escc") or {}).get("remarks") or {}
             seen, pr, lo = r.get("seen", 0), r.get("promoted", 0), r.get("lowered", 0)
@@ -248,7 +249,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set yrange [0:*]
-set key top right horizontal
+set key outside right top vertical
 set datafile missing 'NaN'
 set multiplot layout 5,1
 %s
@@ -263,16 +264,19 @@ set style fill solid 0.85 border -1
 set grid ytics
 set datafile missing 'NaN'
 set multiplot layout 2,1
-set title 'Dynamic allocations reaching the runtime during the test suite (log scale)'
+set key outside right top vertical
+set title 'Dynamic allocations reaching the runtime during the test suite (log scale); label: share escc avoided'
 set style histogram clustered gap 1
+set boxwidth 0.9
 set logscale y
-set key top right horizontal
-plot 'allocs.dat' index 0 using 2:xtic(1) title 'build 2: runtime only', '' index 0 using 3 title 'build 3: escc (promoted sites never reach it)'
+set yrange [1:*]
+plot 'allocs.dat' index 0 using 2:xtic(1) title 'build 2: runtime only', '' index 0 using 3 title 'build 3: escc', '' index 0 using 0:3:(sprintf('%%.3f%%%%', $4)) with labels offset 0,1 notitle
 unset logscale y
-set title 'escc: allocation sites in the optimized IR, by decision (from the remarks)'
+set title 'escc: allocation sites (IR call sites named by its remarks), by decision'
 set style histogram rowstacked
+set boxwidth 0.5
 set yrange [0:*]
-plot 'allocs.dat' index 1 using 2:xtic(1) title 'promoted to the stack', '' index 1 using 3 title 'lowered to mallocgc', '' index 1 using 4 title 'other'
+plot 'allocs.dat' index 1 using 2:xtic(1) title 'promoted to the stack', '' index 1 using 3 title 'lowered to mallocgc', '' index 1 using 4 title 'kept on the heap, not lowered'
 unset multiplot
 """ % allocs_png
     written = []
