@@ -1248,10 +1248,19 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   auto *N = dyn_cast<ConstantInt>(CB.getArgOperand(SizeArg));
   if (CountArg >= 0) {
     auto *Count = dyn_cast<ConstantInt>(CB.getArgOperand(CountArg));
-    if (!N || !Count) {
+    // calloc(1, n) (what DSE makes of malloc + memset) has one size operand.
+    if (Count && Count->isOne() && !N) {
+      CountArg = -1;
+    } else if (N && N->isOne() && !Count) {
+      SizeArg = CountArg;
+      CountArg = -1;
+    } else if (!N || !Count) {
       S.Why = Reason{"non-constant size"};
       return false;
     }
+  }
+  if (CountArg >= 0) {
+    auto *Count = cast<ConstantInt>(CB.getArgOperand(CountArg));
     bool Overflow = false;
     APInt Total = Count->getValue().umul_ov(N->getValue(), Overflow);
     if (Overflow) {

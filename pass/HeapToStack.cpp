@@ -145,7 +145,7 @@ static void promote(const AllocSite &S) {
   B.SetCurrentDebugLocation(CB->getDebugLoc());
   Value *Size = B.getInt64(S.Size);
   B.CreateLifetimeStart(AI, cast<ConstantInt>(Size));
-  if (S.Zeroed)
+  if (S.Zeroed && !S.RuntimeFallback)
     B.CreateMemSet(AI, B.getInt8(0), S.Size, S.Alignment);
   if (S.CopiesString)
     B.CreateMemCpy(AI, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
@@ -157,6 +157,12 @@ static void promote(const AllocSite &S) {
     Value *N = S.DynSize;
     Value *TooBig =
         B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size), "escalloc.big");
+    // calloc: zero the n bytes of the stack buffer when it is used (the
+    // heap path keeps calloc's own zeroing).
+    if (S.Zeroed)
+      B.CreateMemSet(AI, B.getInt8(0),
+                     B.CreateSelect(TooBig, ConstantInt::get(N->getType(), 0), N),
+                     S.Alignment);
     BasicBlock *Head = CB->getParent();
     Instruction *Term = SplitBlockAndInsertIfThen(TooBig, CB, false);
     BasicBlock *Tail = CB->getParent();

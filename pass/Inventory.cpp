@@ -69,7 +69,7 @@ void reportVanishedSites(Module &M, FunctionAnalysisManager &FAM) {
   DenseSet<const MDNode *> Live;
   // A site LLVM replaced by another allocation at the same place (DSE turns
   // malloc+memset into calloc) still gets its decision through the new call.
-  DenseSet<std::pair<const DILocalScope *, unsigned>> LiveLines;
+  DenseSet<std::tuple<const DILocalScope *, unsigned, unsigned>> LiveLines;
   Function *Any = nullptr;
   for (Function &F : M) {
     if (F.isDeclaration())
@@ -82,7 +82,7 @@ void reportVanishedSites(Module &M, FunctionAnalysisManager &FAM) {
       if (auto *CB = dyn_cast<CallBase>(&I))
         if (const DILocation *L = CB->getDebugLoc().get())
           if (isAllocationCall(*CB, FAM.getResult<TargetLibraryAnalysis>(F)))
-            LiveLines.insert({L->getScope(), L->getLine()});
+            LiveLines.insert({L->getScope(), L->getLine(), L->getColumn()});
     }
   }
   for (const MDNode *N : List->operands()) {
@@ -99,7 +99,8 @@ void reportVanishedSites(Module &M, FunctionAnalysisManager &FAM) {
         Scope ? DILocation::get(M.getContext(), Line->getZExtValue(),
                                 Col->getZExtValue(), Scope)
               : nullptr;
-    if (Loc && LiveLines.contains({Loc->getScope(), Loc->getLine()}))
+    if (Loc && LiveLines.contains(
+                   {Loc->getScope(), Loc->getLine(), Loc->getColumn()}))
       continue;
     Function *F = M.getFunction(FnName->getString());
     bool FunctionGone = !F || F->isDeclaration();

@@ -173,3 +173,18 @@ define void @fallback_size(i64 %n) {
   call void @free(ptr %p)
   ret void
 }
+
+; calloc(1, n), what DSE makes of malloc + memset: the run-time fallback
+; zeroes the n bytes of the stack buffer only when it is used.
+; CHECK-LABEL: define void @calloc_fallback(
+; CHECK: %escalloc.big = icmp ugt i64 %n, 64
+; CHECK-NEXT: %[[LEN:.*]] = select i1 %escalloc.big, i64 0, i64 %n
+; CHECK-NEXT: call void @llvm.memset.p0.i64(ptr align 16 %escalloc.obj, i8 0, i64 %[[LEN]], i1 false)
+; CHECK: call ptr @calloc(i64 1, i64 %n)
+; REMARK: remark: <unknown>:0:0: calloc(1, n) moved to stack when its size fits 64 bytes; 1 free guarded
+define void @calloc_fallback(i64 %n) {
+  %p = call ptr @calloc(i64 1, i64 %n)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
