@@ -19,7 +19,9 @@
 // memory it is stored into, provided that memory is a fresh object (an alloca
 // or another allocation) whose own address never leaves the walk: then every
 // load of a pointer from it is a possible alias of the object, and is walked.
-// That is what lets `points[i] = p` keep p's facts (examples/points.c).
+// That is what lets `points[i] = p` keep p's facts (examples/points.c).  The
+// walk also records the largest alignment any access needs, for the tiny
+// allocator check in Lowering.cpp.
 //
 // Pointer-free data.  A stored value is data when its type holds no pointer
 // and no pointer bits can flow into it: ptrtoint anywhere in its inputs makes
