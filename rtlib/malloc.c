@@ -40,8 +40,9 @@
 
 const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
 
-/* Requests above this fail with ENOMEM before any arithmetic can overflow. */
-#define ESC_MAX_ALLOC ((size_t)1 << 46)
+/* Requests above 1 TiB fail with ENOMEM at once: no arithmetic can overflow,
+ * and the page heap never builds metadata for an absurd reservation. */
+#define ESC_MAX_ALLOC ((size_t)1 << 40)
 
 #define TINY_STARTS 0xffffu
 #define TINY_ACTIVE 0x80000000u

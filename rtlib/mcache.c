@@ -132,9 +132,13 @@ void mcache_fold_stats(struct esc_counters *sum) {
 /* Makes s current after it waited in owned[]: picks up remote frees and
  * finds the first word with a free slot. */
 static int revive(struct mspan *s) {
-  uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
-                   ~ESC_XFREE_OWNED;
-  mspan_apply_frees(s, list);
+  /* A plain load first: the exchange takes the line from the freeing
+   * threads, so skip it when there is nothing to take. */
+  if (atomic_load_explicit(&s->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED) {
+    uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
+                     ~ESC_XFREE_OWNED;
+    mspan_apply_frees(s, list);
+  }
   s->has_free = 0;
   uint16_t w = 0;
   while (w < s->nwords && s->alloc_bits[w] == ~0ull)
@@ -145,23 +149,39 @@ static int revive(struct mspan *s) {
   return 1;
 }
 
+/* owned[spc] is a FIFO: parked spans join at the tail and the refill looks
+ * from the head, so a span gets time to collect frees before it is revived
+ * (reviving the span just exhausted would yield the one or two objects freed
+ * meanwhile, then exhaust again).  The head's prev is the tail. */
 static void owned_push(struct mcache *c, uint32_t spc, struct mspan *s) {
+  struct mspan *h = c->owned[spc];
   s->list = LIST_OWNED;
-  s->prev = NULL;
-  s->next = c->owned[spc];
-  if (s->next)
-    s->next->prev = s;
-  c->owned[spc] = s;
+  s->next = NULL;
+  if (!h) {
+    s->prev = s;
+    c->owned[spc] = s;
+  } else {
+    struct mspan *t = h->prev;
+    t->next = s;
+    s->prev = t;
+    h->prev = s;
+  }
   c->nowned[spc]++;
 }
 
 static void owned_remove(struct mcache *c, uint32_t spc, struct mspan *s) {
-  if (s->prev)
-    s->prev->next = s->next;
-  else
+  struct mspan *h = c->owned[spc];
+  if (s == h) {
     c->owned[spc] = s->next;
-  if (s->next)
-    s->next->prev = s->prev;
+    if (s->next)
+      s->next->prev = h->prev;
+  } else {
+    s->prev->next = s->next;
+    if (s->next)
+      s->next->prev = s->prev;
+    else
+      h->prev = s->prev;
+  }
   s->next = s->prev = NULL;
   s->list = LIST_NONE;
   c->nowned[spc]--;
@@ -182,21 +202,24 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     owned_push(c, spc, s);
     c->alloc[spc] = &esc_empty_span;
   }
-  /* A span this thread still owns that has room again. */
-  for (struct mspan *t = c->owned[spc]; t; t = t->next) {
-    if (t->has_free || (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) {
-      if (revive(t)) {
-        owned_remove(c, spc, t);
-        c->alloc[spc] = t;
-        return mcache_alloc(c, spc);
-      }
-    }
-  }
-  /* Keep at most ESC_OWNED_MAX waiting: the oldest goes back. */
-  while (c->nowned[spc] > ESC_OWNED_MAX) {
+  /* A span this thread still owns that has room again.  Look at a few from
+   * the head (the longest parked); one with nothing goes to the tail, so the
+   * next refill looks at others (xfree's line is shared with the freeing
+   * threads: every look costs). */
+  for (int tries = 0; tries < ESC_OWNED_LOOK && c->owned[spc]; tries++) {
     struct mspan *t = c->owned[spc];
-    while (t->next)
-      t = t->next;
+    owned_remove(c, spc, t);
+    if ((t->has_free || (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) &&
+        revive(t)) {
+      c->alloc[spc] = t;
+      return mcache_alloc(c, spc);
+    }
+    owned_push(c, spc, t);
+  }
+  /* Keep at most ESC_OWNED_MAX waiting: the one parked last (the fullest)
+   * goes back to its mcentral. */
+  while (c->nowned[spc] > ESC_OWNED_MAX) {
+    struct mspan *t = c->owned[spc]->prev;
     owned_remove(c, spc, t);
     mcentral_uncache_span(t);
   }

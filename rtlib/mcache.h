@@ -26,6 +26,7 @@
 #include "mcentral.h"
 
 #define ESC_OWNED_MAX 16
+#define ESC_OWNED_LOOK 4 /* owned spans a refill examines */
 #define ESC_DEFER_MAX 64 /* frees into unowned spans batched per lock round */
 
 struct esc_deferred {

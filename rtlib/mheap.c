@@ -158,7 +158,20 @@ static void free_remove(struct mspan *s) {
   esc_heap.pages_released -= s->released_pages;
 }
 
-/* A free span of n pages whose base is aligned, best fit; NULL if none. */
+/* For long runs: a run with no released page (no page faults to come)
+ * before one with some, then the smaller. */
+static int better_fit(const struct mspan *s, const struct mspan *best) {
+  if (!best)
+    return 1;
+  int dirty = s->released_pages == 0, best_dirty = best->released_pages == 0;
+  if (dirty != best_dirty)
+    return dirty;
+  return s->npages < best->npages;
+}
+
+/* A free span of n pages whose base is aligned, best fit; NULL if none.
+ * Short runs come from exact-size lists, most recently freed first (their
+ * pages are still resident); long runs prefer resident memory, then size. */
 static struct mspan *find_free(uintptr_t npages, uintptr_t align) {
   if (align <= 1 && npages < ESC_HEAP_BUCKETS) {
     for (unsigned w = (unsigned)npages >> 6; w < ESC_HEAP_BUCKETS / 64; w++) {
@@ -174,7 +187,7 @@ static struct mspan *find_free(uintptr_t npages, uintptr_t align) {
     for (struct mspan *s = esc_heap.free[b]; s; s = s->next) {
       uintptr_t page = s->base >> ESC_PAGE_SHIFT;
       uintptr_t lead = align > 1 ? (align - page % align) % align : 0;
-      if (s->npages >= lead + npages && (!best || s->npages < best->npages))
+      if (s->npages >= lead + npages && better_fit(s, best))
         best = s;
     }
     if (best || b == 0)

@@ -40,7 +40,8 @@ ESC_HIDDEN __attribute__((noreturn, cold)) void esc_fatal(const char *what, cons
 
 /* Settings from the environment, read once at the first allocation. */
 struct esc_settings {
-  int debug; /* ESCALLOC_DEBUG=1: poison freed memory, check it on reuse */
+  int debug; /* ESCALLOC_DEBUG=1: every operation takes the checked slow
+                path; freed memory is filled with 0xdf, new memory with 0xab */
   int stats; /* ESCALLOC_STATS=1: print a summary at exit */
 };
 ESC_HIDDEN extern struct esc_settings esc_settings;

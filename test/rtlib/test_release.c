@@ -96,13 +96,13 @@ static void pacing_releases_without_the_call(void **state) {
   void **objs = fill_working_set(&n);
   free_working_set(objs, n);
   /* Freeing returned every span to the heap; the runs are released once
-   * they have sat unused for ESC_SCAVENGE_AGE (64) page-heap operations,
-   * up to 64 MiB per operation (scavenge.c).  Drive 2 * 100 operations. */
+   * they have sat unused for ESC_SCAVENGE_AGE (256) page-heap operations,
+   * up to 64 MiB per operation (scavenge.c).  Drive 2 * 200 operations. */
   size_t just_freed = rss();
-  for (int i = 0; i < 100; i++)
+  for (int i = 0; i < 200; i++)
     free(malloc(40000));
   size_t end = rss();
-  print_message("rss start %zu MiB, after frees %zu MiB, after 200 heap operations %zu MiB\n",
+  print_message("rss start %zu MiB, after frees %zu MiB, after 400 heap operations %zu MiB\n",
                 start / MiB, just_freed / MiB, end / MiB);
   assert_true(end < start + SLACK);
   struct escalloc_memstats st;
@@ -130,7 +130,7 @@ static void retained_margin_is_kept(void **state) {
 static void young_free_runs_wait_for_age(void **state) {
   (void)state;
   /* 64 MiB freed is above the retained margin, but it is released only once
-   * it has been idle for 64 page-heap operations. */
+   * it has been idle for 256 page-heap operations. */
   escalloc_free_os_memory();
   size_t start = rss();
   char *p = malloc(64 * MiB);
@@ -138,11 +138,15 @@ static void young_free_runs_wait_for_age(void **state) {
   free(p);
   size_t young = rss();
   assert_true(young > start + 60 * MiB);
-  for (int i = 0; i < 40; i++) /* 80 operations */
+  for (int i = 0; i < 100; i++) /* 200 operations: still young */
+    free(malloc(40000));
+  size_t middle = rss();
+  assert_true(middle > start + 60 * MiB);
+  for (int i = 0; i < 100; i++) /* 400 operations: released */
     free(malloc(40000));
   size_t old = rss();
-  print_message("rss start %zu MiB, freed %zu MiB, after 80 operations %zu MiB\n", start / MiB,
-                young / MiB, old / MiB);
+  print_message("rss start %zu MiB, freed %zu MiB, after 200 operations %zu MiB, after 400 %zu MiB\n",
+                start / MiB, young / MiB, middle / MiB, old / MiB);
   assert_true(old < start + SLACK);
 }
 
