@@ -15,7 +15,9 @@
 //
 // The size class comes from rtlib/sizeclasses.h, the table the runtime uses,
 // so the two cannot disagree.  The flags (NOSCAN, ALIGN8) come from
-// inferObjectFacts (LowerFlags.cpp).  Calls are recognised through
+// inferObjectFacts (LowerFlags.cpp); NOSCAN is withheld where the tiny
+// allocator's alignment would not do (keepTinyAlignment).  Calls are
+// recognised through
 // TargetLibraryInfo, so -fno-builtin, nobuiltin calls and a program that
 // defines its own malloc are left alone.
 //
