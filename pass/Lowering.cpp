@@ -17,9 +17,8 @@
 // so the two cannot disagree.  The flags (NOSCAN, ALIGN8) come from
 // inferObjectFacts (LowerFlags.cpp); NOSCAN is withheld where the tiny
 // allocator's alignment would not do (keepTinyAlignment).  Calls are
-// recognised through
-// TargetLibraryInfo, so -fno-builtin, nobuiltin calls and a program that
-// defines its own malloc are left alone.
+// recognised through TargetLibraryInfo, so -fno-builtin, nobuiltin calls and
+// a program that defines its own malloc are left alone.
 //
 // The entry points are declared with allockind/allocsize/"alloc-family", so
 // LLVM still sees allocations after the rewrite (dead ones still fold), and
