@@ -174,16 +174,20 @@ static int64_t next_sample_distance(int64_t rate) {
  * 100 ns; libgcc's _Unwind_Backtrace interprets every frame's DWARF CFI on
  * every call, several microseconds for the same stack, which the default rate
  * pays on most large allocations.  libunwind is opened with dlopen (programs
- * need no -lunwind), and only where dlopen is safe and someone wants a
- * profile: from the constructor when ESCALLOC_MEMPROFILE or
- * ESCALLOC_MEMPROFILE_RATE is set, and from escalloc_set_memprofile_rate and
- * escalloc_write_heap_profile; never from inside malloc, where the loader may
- * be half-way through a dlopen of its own.  A program that never asks for a
- * profile so saves the dlopen at start-up (about 150 us) and samples at the
- * default rate with libgcc's unwinder.  ESCALLOC_MEMPROFILE_UNWIND=libgcc
- * keeps libgcc's unwinder always.  Neither unwinder calls malloc: libunwind
- * takes its memory from mmap, for exactly this use (gperftools' heap profiler
- * relies on it), and libgcc's needs none. */
+ * need no -lunwind) where dlopen is safe: from the constructor whenever the
+ * rate is not 0 (about 150 us of start-up, against 3.5 times the cost of
+ * large allocations with libgcc's unwinder, see bench/profile), and from
+ * escalloc_set_memprofile_rate and escalloc_write_heap_profile; never from
+ * inside malloc, where the loader may be half-way through a dlopen of its
+ * own.  Samples taken before the constructor, without libunwind, or with
+ * ESCALLOC_MEMPROFILE_UNWIND=libgcc use libgcc's unwinder.
+ *
+ * Neither unwinder calls the profiler back: libgcc's needs no memory, and
+ * libunwind takes its caches from mmap, for exactly this use (gperftools'
+ * heap profiler relies on it).  The one allocation left is glibc's: the
+ * first libunwind stack of each thread touches libunwind's thread-local
+ * storage, which glibc allocates with malloc, once per thread.  That is a
+ * plain allocation, never sampled (the thread is marked busy). */
 static int (*_Atomic unw_backtrace_fn)(void **, int);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
@@ -556,8 +560,10 @@ static void prof_init(void) {
  * and the exit handler runs after the program's own. */
 __attribute__((constructor)) static void prof_constructor(void) {
   prof_init();
-  if (prof_rate > 0 && (getenv("ESCALLOC_MEMPROFILE") || getenv("ESCALLOC_MEMPROFILE_RATE")))
+#ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */
+  if (prof_rate > 0)
     open_unwinder();
+#endif
 }
 
 /* --- Public API ------------------------------------------------------------------- */

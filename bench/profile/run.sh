@@ -10,10 +10,10 @@
 #   none     the runtime without hooks (the baseline)
 #   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
 #   default  with hooks, nothing set: the default rate (one sample per
-#            512 KiB), stacks unwound by libgcc (libunwind is opened only once
-#            a profile is asked for)
-#   profile  with hooks, ESCALLOC_MEMPROFILE_RATE=524288 set: the same rate,
-#            stacks unwound by libunwind when libunwind.so.8 is installed
+#            512 KiB), stacks unwound by libunwind when libunwind.so.8 is
+#            installed
+#   libgcc   the same with ESCALLOC_MEMPROFILE_UNWIND=libgcc: stacks unwound
+#            by libgcc, as where libunwind is not installed
 # It prints the median seconds per workload and variant over N rounds, the
 # ratios to `none`, and (callgrind) the instructions per malloc+free pair of
 # the churn workload.  Output is Markdown, for bench/profile/README.md.
@@ -60,14 +60,15 @@ run_variant() { # variant workload -> "workload seconds"
     none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" "$2" -n "$scale" ;;
     off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" "$2" -n "$scale" ;;
     default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" "$2" -n "$scale" ;;
-    profile) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=524288 "$tmp/bench_prof" "$2" -n "$scale" ;;
+    libgcc) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libgcc \
+      "$tmp/bench_prof" "$2" -n "$scale" ;;
   esac
 }
 
 # Each workload runs in its own process, the variants back to back in an
 # order that rotates every round, so slow drifts of a shared machine hit all
 # variants alike.
-variants=(none off default profile)
+variants=(none off default libgcc)
 : >"$tmp/times"
 for ((r = 0; r < rounds; r++)); do
   echo "round $((r + 1))/$rounds" >&2
@@ -92,34 +93,64 @@ if ((callgrind)) && command -v valgrind >/dev/null; then
   done
 fi
 
+# Start-up: CPU time of a process that allocates nothing (bench_alloc with
+# scale 0), per variant, over 300 runs each, interleaved.
+python3 - "$tmp" >>"$tmp/times" <<'EOF'
+import os, resource, subprocess, sys
+tmp = sys.argv[1]
+runs = {"none": ([tmp + "/bench_noprof"], {}), "off": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_RATE": "0"}),
+        "default": ([tmp + "/bench_prof"], {}),
+        "libgcc": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "libgcc"})}
+cpu = {v: 0.0 for v in runs}
+for i in range(300):
+    for v, (cmd, extra) in runs.items():
+        env = {k: x for k, x in os.environ.items() if not k.startswith("ESCALLOC_MEMPROFILE")}
+        env.update(extra)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd + ["churn", "-n", "0"], env=env, stdout=subprocess.DEVNULL, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu[v] += (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+for v in runs:
+    print("startup %s %.1f" % (v, cpu[v] / 300 * 1e6))
+EOF
+
 unwinder=libgcc
 for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib; do
   [[ -e $d/libunwind.so.8 ]] && unwinder=libunwind
 done
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "Compiler: $("$cc" --version | head -1).  Stacks of the profile variant unwound by: $unwinder."
+echo "Compiler: $("$cc" --version | head -1).  Stacks of the default variant unwound by: $unwinder."
 echo
 python3 - "$tmp/times" "$rounds" "$scale" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-times, ir = {}, {}
+times, ir, startup = {}, {}, {}
 for r in rows:
     if r[0] == "callgrind":
         ir[r[1]] = (int(r[2]), int(r[3]))
+    elif r[0] == "startup":
+        startup[r[1]] = float(r[2])
     else:
         times.setdefault((r[1], r[0]), []).append(float(r[2]))
 workloads = ["churn", "held", "threads", "large"]
 print("Median of %s rounds (scale %s), CPU seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
 print()
-print("| workload | none (s) | off (s) | default (s) | profile (s) | off / none | default / none | profile / none |")
+print("| workload | none (s) | off (s) | default (s) | libgcc (s) | off / none | default / none | libgcc / none |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for w in workloads:
-    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default", "profile") if (w, v) in times}
+    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default", "libgcc") if (w, v) in times}
     if len(m) < 4:
         continue
     print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
-        w, m["none"], m["off"], m["default"], m["profile"], m["off"] / m["none"],
-        m["default"] / m["none"], m["profile"] / m["none"]))
+        w, m["none"], m["off"], m["default"], m["libgcc"], m["off"] / m["none"],
+        m["default"] / m["none"], m["libgcc"] / m["none"]))
+if startup:
+    print()
+    print("Start-up of a process that allocates nothing, CPU microseconds (mean of 300 runs):")
+    print()
+    print("| none | off | default | libgcc |")
+    print("|---:|---:|---:|---:|")
+    print("| %.0f | %.0f | %.0f | %.0f |" % tuple(startup[v] for v in ("none", "off", "default", "libgcc")))
 if ir:
     print()
     print("Instructions (callgrind) for the churn workload, whole program, and per malloc+free pair:")
