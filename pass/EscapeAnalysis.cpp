@@ -1352,6 +1352,9 @@ void SiteDecider::decide(unsigned Id) {
     return Keep(Reason{"function contains a musttail call"});
   if (Out.Recursive && !AllowRecursion)
     return Keep(Reason{"in a recursive function"});
+  if (Out.HiddenRecursion && !AllowRecursion)
+    return Keep(Reason{"in a function that may recurse through an indirect "
+                       "call or a callback"});
   if (!loopSafe(Id, S))
     return Keep(S.Why);
   if (S.Size > MaxStackSize)
@@ -1376,6 +1379,102 @@ void SiteDecider::decide(unsigned Id) {
 //===----------------------------------------------------------------------===//
 // The module walk
 //===----------------------------------------------------------------------===//
+
+/// Functions on a cycle the call graph cannot see: an indirect call may
+/// reach any defined function whose address is taken, and a declaration
+/// handed one of our functions may call it back.  Tarjan's algorithm over
+/// that graph, iteratively; indirect calls go through one virtual node
+/// (nullptr) that leads to every address-taken function, which keeps the
+/// graph linear in the size of the module.
+static DenseSet<const Function *> hiddenCycles(Module &M) {
+  DenseMap<const Function *, SmallVector<const Function *, 4>> Succ;
+  auto &Indirect = Succ[nullptr];
+  for (Function &F : M)
+    if (!F.isDeclaration() && F.hasAddressTaken())
+      Indirect.push_back(&F);
+  bool AnyHidden = false;
+  for (Function &F : M) {
+    if (F.isDeclaration())
+      continue;
+    auto &Out = Succ[&F];
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB) {
+        auto *CB = dyn_cast<CallBase>(&I);
+        if (!CB || isa<IntrinsicInst>(CB) || CB->isInlineAsm())
+          continue;
+        Function *Callee = CB->getCalledFunction();
+        if (!Callee) {
+          Out.push_back(nullptr);
+          AnyHidden = true;
+          continue;
+        }
+        if (!Callee->isDeclaration()) {
+          Out.push_back(Callee);
+          continue;
+        }
+        for (const Use &U : CB->args())
+          if (auto *G = dyn_cast<Function>(U->stripPointerCasts()))
+            if (!G->isDeclaration()) {
+              Out.push_back(G);
+              AnyHidden = true;
+            }
+      }
+  }
+  DenseSet<const Function *> OnCycle;
+  if (!AnyHidden)
+    return OnCycle; // the call graph's own SCCs say it all
+
+  DenseMap<const Function *, unsigned> Index, Low;
+  SmallVector<const Function *, 16> Stack;
+  DenseSet<const Function *> OnStack;
+  unsigned Next = 0;
+  for (auto &Entry : Succ) {
+    const Function *Root = Entry.first;
+    if (Index.count(Root))
+      continue;
+    // Explicit DFS stack of (function, next successor).
+    SmallVector<std::pair<const Function *, unsigned>, 16> DFS;
+    auto Visit = [&](const Function *F) {
+      Index[F] = Low[F] = Next++;
+      Stack.push_back(F);
+      OnStack.insert(F);
+      DFS.push_back({F, 0});
+    };
+    Visit(Root);
+    while (!DFS.empty()) {
+      auto &[F, K] = DFS.back();
+      const auto &Out = Succ.find(F)->second;
+      if (K < Out.size()) {
+        const Function *G = Out[K++];
+        if (!Index.count(G))
+          Visit(G);
+        else if (OnStack.contains(G))
+          Low[F] = std::min(Low[F], Index[G]);
+        continue;
+      }
+      const Function *Done = F;
+      DFS.pop_back();
+      if (!DFS.empty())
+        Low[DFS.back().first] = std::min(Low[DFS.back().first], Low[Done]);
+      if (Low[Done] != Index[Done])
+        continue;
+      SmallVector<const Function *, 4> Component;
+      const Function *X;
+      do {
+        X = Stack.pop_back_val();
+        OnStack.erase(X);
+        Component.push_back(X);
+      } while (X != Done);
+      bool Cycle = Component.size() > 1 ||
+                   is_contained(Succ.find(Done)->second, Done);
+      if (Cycle)
+        for (const Function *C : Component)
+          if (C)
+            OnCycle.insert(C);
+    }
+  }
+  return OnCycle;
+}
 
 /// An allocation wrapper returns one fresh site (or null) that escapes in no
 /// other way.  Checked by solving again with returns not counted as escapes.
@@ -1409,6 +1508,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
   auto &FAM = MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
   EscapeInfo Info;
   CallGraph CG(M);
+  DenseSet<const Function *> Hidden = hiddenCycles(M);
 
   for (scc_iterator<CallGraph *> SCCI = scc_begin(&CG); !SCCI.isAtEnd();
        ++SCCI) {
@@ -1425,6 +1525,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
       FI.ReturnsOnlyParams = true;
       FI.Recursive = Recursive;
+      FI.HiddenRecursion = !Recursive && Hidden.contains(F);
     }
     auto Lookup = [&](const Function &G) -> const FunctionEscapeInfo * {
       auto It = Info.Functions.find(&G);
@@ -1522,6 +1623,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
       OS << " (allocation wrapper)";
     if (FI.Recursive)
       OS << " (recursive)";
+    if (FI.HiddenRecursion)
+      OS << " (may recurse through indirect calls)";
     if (FI.HasOpaqueCall)
       OS << " (calls outside the module)";
     OS << " frame " << FI.PromotedBytes << "/" << FI.FrameBudget << " path "

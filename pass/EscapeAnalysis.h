@@ -114,6 +114,9 @@ struct FunctionEscapeInfo {
   uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
   uint64_t FrameBudget = 0;     ///< the per-frame budget that applied
   bool Recursive = false;
+  /// On a cycle only through indirect calls or callbacks (the call graph
+  /// does not see it).
+  bool HiddenRecursion = false;
   const llvm::Value *OpaqueCallee = nullptr; ///< first external/indirect call
   bool HasOpaqueCall = false;
 };

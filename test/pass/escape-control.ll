@@ -145,3 +145,33 @@ r:
   call void @free(ptr %a)
   ret void
 }
+
+; Recursion the call graph cannot see: @eval_node is reached through a table
+; of function pointers and calls through it again, so it may recurse to any
+; depth.  @dispatch_once makes an indirect call too, but nothing it can reach
+; leads back to it: it is not on a cycle.
+@table = global [1 x ptr] [ptr @eval_node]
+; CHECK-LABEL: define void @eval_node(
+; CHECK: call ptr @malloc(i64 64)
+; REMARK: remark: <unknown>:0:0: malloc(64) escapes to heap: in a function that may recurse through an indirect call or a callback
+; ALLOW: remark: <unknown>:0:0: malloc(64) moved to stack; 1 free removed
+define void @eval_node(i64 %depth) {
+  %p = call ptr @malloc(i64 64)
+  call void @reader(ptr %p)
+  %f = load ptr, ptr @table
+  %d = sub i64 %depth, 1
+  call void %f(i64 %d)
+  call void @free(ptr %p)
+  ret void
+}
+; CHECK-LABEL: define void @dispatch_once(
+; CHECK: alloca [32 x i8], align 16
+; REMARK: remark: <unknown>:0:0: malloc(32) moved to stack; 1 free removed
+define void @dispatch_once() {
+  %p = call ptr @malloc(i64 32)
+  call void @reader(ptr %p)
+  %f = load ptr, ptr @table
+  call void %f(i64 3)
+  call void @free(ptr %p)
+  ret void
+}
