@@ -1158,7 +1158,7 @@ void SiteDecider::explain(unsigned Id, AllocSite &S) {
   SmallDenseSet<int, 8> Seen;
   for (int X = Id; X >= 0 && Seen.insert(X).second; X = FA.Objs[X].Via) {
     const Obj &O = FA.Objs[X];
-    if (!O.Escaped)
+    if (!O.Escaped && !O.Pinned)
       break;
     auto Named = [&](int Y) {
       std::string L = FA.objLabel(Y);
