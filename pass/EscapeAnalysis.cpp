@@ -1204,6 +1204,7 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
     S.Zeroed = true;
     break;
   case LibFunc_strdup:
+  case LibFunc_strndup:
     SizeArg = -1;
     S.CopiesString = true;
     break;
@@ -1242,7 +1243,16 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
       S.Why = Reason{"non-constant size"};
       return false;
     }
-    S.Size = Str.size() + 1;
+    uint64_t Len = Str.size();
+    if (*LF == LibFunc_strndup) {
+      auto *Max = dyn_cast<ConstantInt>(CB.getArgOperand(1));
+      if (!Max) {
+        S.Why = Reason{"non-constant size"};
+        return false;
+      }
+      Len = std::min<uint64_t>(Len, Max->getZExtValue());
+    }
+    S.Size = Len + 1; // the copy and its terminating NUL
     return true;
   }
   auto *N = dyn_cast<ConstantInt>(CB.getArgOperand(SizeArg));

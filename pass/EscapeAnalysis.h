@@ -93,7 +93,7 @@ struct AllocSite {
   llvm::Value *DynSize = nullptr;   ///< the run-time size for the fallback
   llvm::Align Alignment = llvm::Align(16);
   bool Zeroed = false;              ///< calloc: zero at the site
-  bool CopiesString = false;        ///< strdup: copy Size bytes from arg 0
+  bool CopiesString = false;        ///< strdup/strndup: copy Size-1 bytes + NUL
   bool InLoop = false;
   /// A call to an allocation wrapper whose result does not escape here: the
   /// transform inlines it and decides on the allocation inside.

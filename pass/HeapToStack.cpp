@@ -4,7 +4,7 @@
 //   entry:   %obj = alloca [N x i8], align A        (static: one slot)
 //   site:    llvm.lifetime.start(N, %obj)           (every execution)
 //            memset(%obj, 0, N)                     (calloc only)
-//            memcpy(%obj, %s, N)                    (strdup only)
+//            memcpy(%obj, %s, N-1); %obj[N-1] = 0   (strdup, strndup)
 //   frees:   llvm.lifetime.end(N, %obj)             (instead of free)
 // The analysis guarantees that no pointer to the object survives into the
 // next execution of the site, which is what makes one slot enough inside a
@@ -147,9 +147,13 @@ static void promote(const AllocSite &S) {
   B.CreateLifetimeStart(AI, cast<ConstantInt>(Size));
   if (S.Zeroed && !S.RuntimeFallback)
     B.CreateMemSet(AI, B.getInt8(0), S.Size, S.Alignment);
-  if (S.CopiesString)
+  if (S.CopiesString) {
+    // strdup/strndup of a constant string: its first Size-1 bytes, then NUL.
     B.CreateMemCpy(AI, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
-                   S.Size);
+                   S.Size - 1);
+    B.CreateStore(B.getInt8(0), B.CreateConstInBoundsGEP1_64(
+                                    B.getInt8Ty(), AI, S.Size - 1));
+  }
 
   if (S.RuntimeFallback) {
     ++NumFallback;

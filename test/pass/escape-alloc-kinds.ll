@@ -1,6 +1,6 @@
 ; Allocation functions through TargetLibraryInfo: calloc zeroes at the site,
 ; aligned_alloc keeps its alignment (at least 16), strdup of a constant string
-; copies it; realloc/strndup and invalid requests stay on the heap.
+; (and strndup) copies it; realloc and invalid requests stay on the heap.
 ; Non-constant sizes: a proven bound, or the run-time fallback.
 ; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
 ; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
@@ -88,7 +88,9 @@ define void @aligned_huge() {
 
 ; CHECK-LABEL: define void @strdup_constant(
 ; CHECK: %escalloc.obj = alloca [6 x i8], align 16
-; CHECK: call void @llvm.memcpy.p0.p0.i64(ptr align 16 %escalloc.obj, ptr align 1 @str, i64 6, i1 false)
+; CHECK: call void @llvm.memcpy.p0.p0.i64(ptr align 16 %escalloc.obj, ptr align 1 @str, i64 5, i1 false)
+; CHECK-NEXT: %[[END:.*]] = getelementptr inbounds i8, ptr %escalloc.obj, i64 5
+; CHECK-NEXT: store i8 0, ptr %[[END]]
 ; REMARK: remark: <unknown>:0:0: strdup(...) moved to stack; 1 free removed
 define void @strdup_constant() {
   %p = call ptr @strdup(ptr @str)
@@ -107,11 +109,25 @@ define void @strdup_unknown(ptr %s) {
   ret void
 }
 
-; CHECK-LABEL: define void @strndup_kept(
-; CHECK: call ptr @strndup(ptr @str, i64 3)
-; REMARK: remark: <unknown>:0:0: strndup(..., 3) escapes to heap: strndup is not moved to the stack
-define void @strndup_kept() {
+; strndup copies at most n bytes and terminates the copy.
+; CHECK-LABEL: define void @strndup_constant(
+; CHECK: %escalloc.obj = alloca [4 x i8], align 16
+; CHECK: call void @llvm.memcpy.p0.p0.i64(ptr align 16 %escalloc.obj, ptr align 1 @str, i64 3, i1 false)
+; CHECK-NEXT: %[[END:.*]] = getelementptr inbounds i8, ptr %escalloc.obj, i64 3
+; CHECK-NEXT: store i8 0, ptr %[[END]]
+; REMARK: remark: <unknown>:0:0: strndup(..., 3) moved to stack; 1 free removed
+define void @strndup_constant() {
   %p = call ptr @strndup(ptr @str, i64 3)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; CHECK-LABEL: define void @strndup_unknown(
+; CHECK: call ptr @strndup(ptr @str, i64 %n)
+; REMARK: remark: <unknown>:0:0: strndup(..., n) escapes to heap: non-constant size
+define void @strndup_unknown(i64 %n) {
+  %p = call ptr @strndup(ptr @str, i64 %n)
   call void @reader(ptr %p)
   call void @free(ptr %p)
   ret void
