@@ -11,6 +11,10 @@
 // loop.  A run-time fallback site keeps its heap call behind a size check and
 // guards its frees so that the stack buffer is never passed to free.
 //
+// Before: calls to allocation wrappers whose result stays local are inlined
+// and the analysis is run again, so the allocation inside is decided (and
+// reported, "inlined into ...") in the caller.
+//
 // Afterwards: `tail` is cleared on calls that may receive a pointer (the
 // marker promises the callee touches no caller alloca), and a function that
 // gained more than a page of stack gets inline stack probes.
