@@ -336,7 +336,7 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
   return mallocgc_slow(size, flags);
 }
 
-void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
+static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
   /* A class that cannot hold the object would be a pass bug: stay sound. */
   if (ESC_UNLIKELY(sizeclass - 1u >= ESCALLOC_NUM_CLASSES - 1u ||
                    size > escalloc_class_to_size[sizeclass]))
@@ -349,6 +349,16 @@ void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
   if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
     return tiny_alloc(c, size, flags);
   return alloc_small(c, sizeclass, size, flags);
+}
+
+void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
+  /* Fast path: a valid class, no zeroing, not tiny. */
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u &&
+                 size <= escalloc_class_to_size[sizeclass] && !(flags & ESCALLOC_NEEDZERO) &&
+                 !((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)))
+    return small_fast(c, esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN));
+  return mallocgc_class_slow(size, sizeclass, flags);
 }
 
 void *esc_calloc(size_t count, size_t size, uint32_t flags) {
