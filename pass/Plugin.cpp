@@ -8,6 +8,8 @@
 //    defers the decision to link time: full LTO decides at
 //    FullLinkTimeOptimizationLast over the merged module, ThinLTO in each
 //    backend's OptimizerEarly;
+//  - knobs: -mllvm -escalloc-* under clang and opt; for lld, which parses
+//    -mllvm before loading plugins, the ESCALLOC_OPTIONS environment variable;
 //  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower and
 //    print<escalloc>.
 // Functions marked optnone (-O0) are left alone.
@@ -19,8 +21,11 @@
 #include "Lowering.h"
 
 #include "llvm/IR/Module.h"
+#include <cstdlib>
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Scalar/SROA.h"
 
@@ -70,7 +75,25 @@ public:
   }
 };
 
+/// lld parses -mllvm options before it loads pass plugins, so it rejects
+/// -escalloc-* knobs given as -Wl,-mllvm,...  At link time the knobs come
+/// from the environment instead: ESCALLOC_OPTIONS="-escalloc-max-frame=8192"
+/// (escc sets it from the -mllvm -escalloc-* arguments of an LTO link).
+void parseKnobsFromEnvironment() {
+  static bool Parsed = false;
+  if (Parsed)
+    return;
+  Parsed = true;
+  if (std::getenv("ESCALLOC_OPTIONS")) {
+    const char *Argv[] = {"escalloc plugin"};
+    if (!cl::ParseCommandLineOptions(1, Argv, "", &errs(), "ESCALLOC_OPTIONS"))
+      report_fatal_error("escalloc: invalid ESCALLOC_OPTIONS (see above)",
+                         /*gen_crash_diag=*/false);
+  }
+}
+
 void registerCallbacks(PassBuilder &PB) {
+  parseKnobsFromEnvironment();
   PB.registerAnalysisRegistrationCallback([](ModuleAnalysisManager &MAM) {
     MAM.registerPass([] { return EscapeAnalysis(); });
   });

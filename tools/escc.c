@@ -42,6 +42,9 @@ struct options {
   bool shared;           /* -shared */
   bool lto;              /* -flto or -flto=... */
   bool verbose;          /* -v: echo the clang command line */
+  /* -mllvm -escalloc-* knobs, forwarded to lld when the analysis runs there. */
+  const char *knobs[64];
+  int nknobs;
   enum runtime_mode runtime;
 };
 
@@ -233,7 +236,7 @@ int main(int argc, char **argv) {
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
 
   /* Worst case: every argument plus the ones escc adds. */
-  char **args = calloc((size_t)argc + 32, sizeof *args);
+  char **args = calloc((size_t)argc + 32 + 64, sizeof *args);
   if (!args)
     die("%s", "out of memory");
   int n = 0;
@@ -242,6 +245,11 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (scan_arg(argv[i], &o))
       continue;
+    if (!strcmp(argv[i], "-mllvm") && i + 1 < argc && !strncmp(argv[i + 1], "-escalloc-", 10)) {
+      if (o.nknobs == (int)(sizeof o.knobs / sizeof o.knobs[0]))
+        die("%s", "too many -mllvm -escalloc-* knobs");
+      o.knobs[o.nknobs++] = argv[i + 1];
+    }
     if (argv[i][0] != '-' || !strcmp(argv[i], "-"))
       has_input = true;
     args[n++] = argv[i];
@@ -281,11 +289,40 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (o.lto && !o.explain) {
+    /* An LTO object must carry source locations (clang's location tracking,
+     * which remark flags turn on) so that the link-time decisions name their
+     * lines.  The pass prints nothing at an LTO compile: it decides at link. */
+    args[n++] = "-Rpass=escalloc";
+  }
   if (o.links) {
     if (o.lto) {
       /* With LTO the analysis runs at link time, inside lld. */
       args[n++] = "-fuse-ld=lld";
       args[n++] = concat("-Wl,--load-pass-plugin=", plugin);
+      if (o.explain) {
+        args[n++] = "-Wl,-mllvm,-pass-remarks=escalloc";
+        args[n++] = "-Wl,-mllvm,-pass-remarks-missed=escalloc";
+        args[n++] = "-Wl,-mllvm,-pass-remarks-analysis=escalloc";
+        if (o.explain_level >= 2)
+          args[n++] = "-Wl,-mllvm,-escalloc-explain";
+      }
+      /* lld parses -mllvm before it loads the plugin, so the knobs travel
+       * in ESCALLOC_OPTIONS, which the plugin reads when lld loads it. */
+      if (o.nknobs) {
+        size_t len = 1;
+        for (int k = 0; k < o.nknobs; k++)
+          len += strlen(o.knobs[k]) + 1;
+        char *env = calloc(len, 1);
+        if (!env)
+          die("%s", "out of memory");
+        for (int k = 0; k < o.nknobs; k++) {
+          if (k)
+            strcat(env, " ");
+          strcat(env, o.knobs[k]);
+        }
+        setenv("ESCALLOC_OPTIONS", env, 1);
+      }
     }
     enum runtime_mode rt = o.runtime;
     if (rt == RT_AUTO)
