@@ -18,6 +18,15 @@
 extern "C" {
 #endif
 
+/* These functions never call back into the program: telling the compiler so
+ * (leaf) keeps the escalloc pass from treating a call to them as code that
+ * might re-enter the caller, which would shrink the caller's stack budget. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ESCALLOC_LEAF __attribute__((leaf, nothrow))
+#else
+#define ESCALLOC_LEAF
+#endif
+
 /* Number of size classes including class 0 (large objects); matches Go. */
 #define ESCALLOC_NUM_SIZE_CLASSES 68
 
@@ -50,10 +59,10 @@ struct escalloc_memstats {
 /* Fills *stats.  Counters of threads that are still running may lag by the
  * allocations they have not yet flushed; once all other threads are joined the
  * figures are exact. */
-void escalloc_read_memstats(struct escalloc_memstats *stats);
+ESCALLOC_LEAF void escalloc_read_memstats(struct escalloc_memstats *stats);
 
 /* Returns every free page to the OS now (madvise), as Go's debug.FreeOSMemory. */
-void escalloc_free_os_memory(void);
+ESCALLOC_LEAF void escalloc_free_os_memory(void);
 
 /* --- Heap profiling (Go's runtime.MemProfileRate, pprof.WriteHeapProfile) ---
  * The runtime samples about one allocation per `rate` bytes allocated (an
@@ -66,13 +75,13 @@ void escalloc_free_os_memory(void);
 /* Writes the heap profile now: pprof's profile.proto, gzip-compressed, with
  * alloc_objects, alloc_space, inuse_objects and inuse_space scaled as Go
  * scales them.  Returns 0, or -1 with errno set. */
-int escalloc_write_heap_profile(const char *path);
+ESCALLOC_LEAF int escalloc_write_heap_profile(const char *path);
 
 /* Sets the sampling rate in bytes (0 = off, 1 = every allocation) and returns
  * the previous one; -1 with errno = EINVAL for a negative rate.  Set it early:
  * threads other than the caller switch at their next sample (or within 4 MiB
  * of allocation when the old rate was 0). */
-int64_t escalloc_set_memprofile_rate(int64_t rate);
+ESCALLOC_LEAF int64_t escalloc_set_memprofile_rate(int64_t rate);
 
 #ifdef __cplusplus
 }
