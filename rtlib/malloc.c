@@ -444,6 +444,13 @@ static inline int prof_may_track(const void *p) {
 #endif
 }
 
+/* A small object of a span this thread does not own (p not sampled). */
+static ESC_NOINLINE void free_small_remote(struct mcache *c, struct mspan *s, void *p) {
+  uintptr_t idx = checked_index(s, p);
+  esc_count(&c->stats.nfree[s->spanclass], 1);
+  mcentral_free_remote(s, p, idx, c);
+}
+
 static ESC_NOINLINE void free_tracked(void *p) {
   esc_prof_free(p);
   if (p)
@@ -472,6 +479,9 @@ void esc_free(void *p) {
           esc_count(&c->stats.nfree[s->spanclass], 1);
           return;
         }
+      } else if (s && s->state == SPAN_SMALL && s->spanclass != ESC_TINY_SPANCLASS &&
+                 span_contains(s, p)) {
+        return free_small_remote(c, s, p);
       }
     }
   }

@@ -165,9 +165,13 @@ static void free_unowned_locked(struct mcentral *m, struct mspan *s, void *p, ui
   if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
     esc_fatal("double free", p);
   s->alloc_bits[idx >> 6] &= ~bit;
-  list_remove(m, s);
+  /* Move the span only when its list changes: full -> partial, or empty. */
+  int was_full = s->alloc_count == s->nelems;
   s->alloc_count--;
-  file_unowned(m, s);
+  if (was_full || s->alloc_count == 0) {
+    list_remove(m, s);
+    file_unowned(m, s);
+  }
 }
 
 void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c) {
