@@ -38,7 +38,11 @@ struct escalloc_class_stats {
 };
 
 /* Go's runtime.MemStats, the fields that mean something without a collector.
- * Byte counts are of slots (size-class sizes), not of requested sizes. */
+ * Byte counts are of slots (size-class sizes), not of requested sizes: a
+ * large object counts its whole pages, and a 16-byte tiny block counts 16
+ * bytes (in BySize's 16-byte class) however many tiny objects it holds.
+ * Object counts (Mallocs, Frees, HeapObjects) count what the program sees:
+ * each tiny object once.  Counters are kept per thread and added up here. */
 struct escalloc_memstats {
   uint64_t Alloc;        /* = HeapAlloc */
   uint64_t TotalAlloc;   /* bytes allocated, cumulative */
