@@ -132,7 +132,8 @@ cd expat && make check
 """,
     parse=_parse_expat,
     unit="minicheck checks (runtests + runtestspp)",
-    about="Expat 2.5.0: runtests and runtestspp (the same minicheck suite built as C and C++)")
+    about="Expat 2.5.0: runtests and runtestspp (the same minicheck suite built as C and C++)",
+    packages=("autoconf", "automake", "libtool", "libstdc++-12-dev"))
 
 
 # jq: tests/jqtest, onigtest, mantest ("N of M tests passed") and shtest (one
@@ -249,7 +250,7 @@ exit $fail
     parse=_parse_sqlite,
     unit="Tcl test cases (106 files of the SQL core)",
     about="SQLite 3.40.1: testfixture on 106 Tcl test files of the SQL core (one process each)",
-    packages=("tcl-dev", "zlib1g-dev"),
+    packages=("tcl-dev", "tcl", "zlib1g-dev"),
     binaries=("testfixture",))
 
 

@@ -39,8 +39,7 @@ CLANG = "clang-19"
 CLANGXX = "clang++-19"
 BUILDS = ["glibc", "rt", "escc", "attributor"]
 # Packages every run needs; programs add their own (programs.Program.packages).
-BASE_PACKAGES = ["dpkg-dev", "cmake", "make", "clang-19", "binutils", "gnuplot-nox",
-                 "autoconf", "automake", "libtool", "tcl"]
+BASE_PACKAGES = ["dpkg-dev", "cmake", "make", "clang-19", "binutils"]
 DEB_SRC_FILE = "/etc/apt/sources.list.d/escalloc-deb-src.sources"
 # Allocation functions whose call sites we count in the final objects.
 ALLOC_FUNCS = {"malloc", "calloc", "realloc", "reallocarray", "aligned_alloc",
@@ -130,14 +129,16 @@ def has_deb_src():
     return r.returncode == 0 and "Package: zlib" in r.stdout
 
 
-def ensure_environment(progs, need_sqlite):
+def ensure_environment(progs, need_sqlite, need_plots):
     """Installs what is missing and adds the deb-src entry: a fresh CI machine
-    has neither."""
+    has neither.  CI mode asks for the least (no gnuplot, no Tcl)."""
     pkgs = list(BASE_PACKAGES)
     for p in progs:
         pkgs += p.packages
     if need_sqlite:
-        pkgs += ["tcl"]
+        pkgs += ["tcl"]  # tclsh generates the sqlite3.c amalgamation
+    if need_plots:
+        pkgs += ["gnuplot-nox"]
     missing = sorted({p for p in pkgs if not installed(p)})
     if not has_deb_src():
         say("adding a deb-src entry: " + DEB_SRC_FILE)
@@ -558,7 +559,8 @@ def parse_time_report(text):
                      r"\s+[\d.]+ \(\s*[\d.]+%\)\s+(.*\S)\s*$")
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("===---") and i + 1 < len(lines) and not lines[i + 1].startswith("==="):
+        # A banner is a title between two "===---" rules.
+        if line.startswith("===---") and i + 2 < len(lines) and lines[i + 2].startswith("===---"):
             section = lines[i + 1].strip()
             continue
         m = row.match(line)
@@ -663,7 +665,7 @@ def parse_args(argv):
 def main(argv):
     a = parse_args(argv)
     if not a.no_install:
-        ensure_environment(a.program_list, a.time_report_runs > 0)
+        ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report)
     work = a.workdir or tempfile.mkdtemp(prefix="escalloc-realworld.")
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
