@@ -65,6 +65,18 @@ static void put(const char *label, uint64_t v) {
   esc_write_stderr("\n");
 }
 
+/* A byte count, with its size in MiB to one decimal. */
+static void put_bytes(const char *label, uint64_t v) {
+  char buf[24];
+  esc_write_stderr(label);
+  esc_write_stderr(esc_utoa(v, 0, buf));
+  esc_write_stderr(" (");
+  esc_write_stderr(esc_utoa(v >> 20, 0, buf));
+  esc_write_stderr(".");
+  esc_write_stderr(esc_utoa((v & ((1u << 20) - 1)) * 10 >> 20, 0, buf));
+  esc_write_stderr(" MiB)\n");
+}
+
 /* ESCALLOC_STATS=1: a readable summary on stderr when the program exits. */
 __attribute__((destructor)) static void print_summary(void) {
   esc_read_settings();
@@ -73,13 +85,13 @@ __attribute__((destructor)) static void print_summary(void) {
   struct escalloc_memstats st;
   escalloc_read_memstats(&st);
   esc_write_stderr("escalloc: heap statistics at exit\n");
-  put("  HeapAlloc     ", st.HeapAlloc);
-  put("  TotalAlloc    ", st.TotalAlloc);
-  put("  Sys           ", st.Sys);
-  put("  HeapSys       ", st.HeapSys);
-  put("  HeapInuse     ", st.HeapInuse);
-  put("  HeapIdle      ", st.HeapIdle);
-  put("  HeapReleased  ", st.HeapReleased);
+  put_bytes("  HeapAlloc     ", st.HeapAlloc);
+  put_bytes("  TotalAlloc    ", st.TotalAlloc);
+  put_bytes("  Sys           ", st.Sys);
+  put_bytes("  HeapSys       ", st.HeapSys);
+  put_bytes("  HeapInuse     ", st.HeapInuse);
+  put_bytes("  HeapIdle      ", st.HeapIdle);
+  put_bytes("  HeapReleased  ", st.HeapReleased);
   put("  HeapObjects   ", st.HeapObjects);
   put("  Mallocs       ", st.Mallocs);
   put("  Frees         ", st.Frees);
