@@ -44,6 +44,9 @@ DEB_SRC_FILE = "/etc/apt/sources.list.d/escalloc-deb-src.sources"
 # Allocation functions whose call sites we count in the final objects.
 ALLOC_FUNCS = {"malloc", "calloc", "realloc", "reallocarray", "aligned_alloc",
                "posix_memalign", "memalign", "valloc", "strdup", "strndup"}
+# The allocation entry points of include/escalloc/abi.h (lowered calls).
+ESCALLOC_ALLOC_FUNCS = {"escalloc_mallocgc", "escalloc_mallocgc_class", "escalloc_calloc",
+                        "escalloc_aligned_alloc", "escalloc_realloc"}
 
 
 # Build 2's compiler driver: clang, plus the runtime at link time exactly as
@@ -282,7 +285,7 @@ def count_call_sites(tree, binaries=()):
             sym = fields[4].split("@")[0]
             if sym in ALLOC_FUNCS:
                 counts["malloc_family"] += 1
-            elif sym.startswith("escalloc_") and sym not in ("escalloc_free", "escalloc_abi_v1"):
+            elif sym in ESCALLOC_ALLOC_FUNCS:
                 counts["escalloc"] += 1
     return counts
 
@@ -303,7 +306,7 @@ def count_calls_in_binaries(paths):
             sym = m.group(1)
             if sym in ALLOC_FUNCS:
                 counts["malloc_family"] += 1
-            elif sym.startswith("escalloc_") and sym not in ("escalloc_free", "escalloc_abi_v1"):
+            elif sym in ESCALLOC_ALLOC_FUNCS:
                 counts["escalloc"] += 1
     return counts
 

@@ -198,8 +198,9 @@ def headline(results):
         a2 = p["builds"].get("rt", {}).get("allocs")
         a3 = p["builds"].get("escc", {}).get("allocs")
         if a2 and a3:
-            saved.append("%s %+.3f%%" % (p["name"], 100.0 * (a3["mallocs"] - a2["mallocs"])
-                                          / max(1, a2["mallocs"])))
+            diff = a3["mallocs"] - a2["mallocs"]
+            saved.append("%s %+d (%+.4f%%)" % (p["name"], diff,
+                                               100.0 * diff / max(1, a2["mallocs"])))
     if saved:
         out.append("- Dynamic allocations, escc against the runtime alone: " + ", ".join(saved)
                    + ".")
@@ -395,7 +396,8 @@ one, and the sum over all of them (jq's and gawk's suites start hundreds).  Buil
 configure-and-build, user+system.  Sites: allocation calls in the optimized IR named by escalloc's remarks (one source
 line inlined into three callers counts three times).  *Allocation calls in code*: direct calls
 to malloc, calloc, realloc, strdup, … in the program's own objects (+ calls to `escalloc_*`
-allocation entry points).  Dynamic allocations: objects the runtime allocated, summed over the suite's processes
+allocation entry points); for SQLite, whose build compiles and links testfixture in one step,
+in the disassembled executable, where builds 2 and 3 also count the runtime's internal calls.  Dynamic allocations: objects the runtime allocated, summed over the suite's processes
 (`escalloc_read_memstats` at exit); the difference between builds 2 and 3 is what promotion saved.
 %(failures)s
 ![ratios](realworld-ratios.png)
