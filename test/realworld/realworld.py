@@ -651,6 +651,9 @@ def parse_args(argv):
                          "exit status 1 unless every test passes")
     ap.add_argument("--no-install", action="store_true",
                     help="do not install packages or add the deb-src entry")
+    ap.add_argument("--from-results", metavar="JSON",
+                    help="only re-render the report from an earlier run's results.json "
+                         "(its work directory) or docs/realworld.json; builds nothing")
     a = ap.parse_args(argv)
     names = [n for n in a.programs.split(",") if n]
     unknown = [n for n in names if n not in programs.BY_NAME]
@@ -674,6 +677,13 @@ def parse_args(argv):
 
 def main(argv):
     a = parse_args(argv)
+    if a.from_results:
+        with open(a.from_results) as f:
+            results = json.load(f)
+        print(report.summary_text(results))
+        report.write(results, a.docs)
+        say("report: %s" % os.path.join(a.docs, "realworld.md"))
+        return 0
     if not a.no_install:
         ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report)
     work = a.workdir or tempfile.mkdtemp(prefix="escalloc-realworld.")
