@@ -327,6 +327,8 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
   if (flags == 0)
     return esc_malloc(size);
   struct mcache *c = esc_tls_fast;
+  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE && c)
+    return tiny_alloc(c, size, flags);
   if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c &&
                  !(flags & (ESCALLOC_NOSCAN | ESCALLOC_NEEDZERO)))) {
     uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
@@ -352,8 +354,10 @@ static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, u
 }
 
 void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
-  /* Fast path: a valid class, no zeroing, not tiny. */
+  /* Fast paths: tiny, or a valid class without zeroing. */
   struct mcache *c = esc_tls_fast;
+  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE && c)
+    return tiny_alloc(c, size, flags);
   if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u &&
                  size <= escalloc_class_to_size[sizeclass] && !(flags & ESCALLOC_NEEDZERO) &&
                  !((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)))
@@ -479,8 +483,9 @@ void esc_free(void *p) {
           esc_count(&c->stats.nfree[s->spanclass], 1);
           return;
         }
-      } else if (s && s->state == SPAN_SMALL && s->spanclass != ESC_TINY_SPANCLASS &&
-                 span_contains(s, p)) {
+      } else if (s && s->state == SPAN_SMALL && span_contains(s, p)) {
+        if (s->spanclass == ESC_TINY_SPANCLASS)
+          return tiny_free(c, s, p);
         return free_small_remote(c, s, p);
       }
     }
