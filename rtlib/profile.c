@@ -191,9 +191,14 @@ static int64_t next_sample_distance(int64_t rate) {
 static int (*_Atomic unw_backtrace_fn)(void **, int);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
+static void say(const char *a, const char *b, const char *c, const char *d);
+
 static void open_unwinder_once(void) {
   const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
-  if (want && strcmp(want, "libgcc") == 0)
+  if (want && *want && strcmp(want, "libgcc") != 0 && strcmp(want, "libunwind") != 0)
+    say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want, "' (expected libunwind or libgcc); ",
+        "using libunwind where installed");
+  else if (want && strcmp(want, "libgcc") == 0)
     return;
   void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   if (h)

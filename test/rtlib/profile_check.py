@@ -18,7 +18,8 @@ Modes:
   ondemand  escalloc_write_heap_profile and ESCALLOC_MEMPROFILE both write a
             gzip'd profile with the site; a bad path fails with ENOENT
   off       rate 0: a profile with no samples is still written
-  badenv    an invalid rate and an unwritable path give clear messages
+  badenv    an invalid rate or unwinder and an unwritable path give clear
+            messages
 """
 import argparse
 import math
@@ -270,6 +271,12 @@ def mode_badenv(args, work):
         fail("bad rate: stderr lacks %r: %r" % (want, err))
     if read_profile(args, args.prog, path):
         print("ok: bad rate reported, default used")
+    _, err = run_prog(args, args.prog, {"ESCALLOC_MEMPROFILE_UNWIND": "fast"}, ["sites"])
+    want = "escalloc: invalid ESCALLOC_MEMPROFILE_UNWIND='fast' (expected libunwind or libgcc)"
+    if want not in err:
+        fail("bad unwinder: stderr lacks %r: %r" % (want, err))
+    else:
+        print("ok: bad unwinder reported")
     bad = "/nonexistent-escalloc-dir/x.prof"
     _, err = run_prog(args, args.prog, {"ESCALLOC_MEMPROFILE": bad}, ["sites"])
     want = "escalloc: cannot write the heap profile to %s: No such file or directory" % bad
