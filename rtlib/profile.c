@@ -541,19 +541,18 @@ static void read_settings(void) {
     } else {
       strcpy(exit_path, path);
       exit_pid = getpid();
-      atexit(write_at_exit);
     }
   }
 }
 
 static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
 
+/* Reads the settings: from the first slow path of any thread or from the
+ * constructor, whichever comes first.  Nothing here allocates or takes a
+ * libc lock, so it is safe inside any malloc. */
 static void prof_init_once(void) {
-  prof_busy++; /* atexit and pthread_atfork may allocate */
   read_settings();
-  pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
   prof_inited = 1;
-  prof_busy--;
 }
 
 static void prof_init(void) {
@@ -562,9 +561,16 @@ static void prof_init(void) {
 }
 
 /* Before main, so the rate holds from the first allocation the program makes
- * and the exit handler runs after the program's own. */
+ * and the exit handler runs after the program's own.  atexit and
+ * pthread_atfork are called here, not from inside malloc: both take a libc
+ * lock under which libc itself may call malloc. */
 __attribute__((constructor)) static void prof_constructor(void) {
   prof_init();
+  prof_busy++; /* atexit and pthread_atfork may allocate */
+  pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
+  if (exit_path[0])
+    atexit(write_at_exit);
+  prof_busy--;
 #ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */
   if (prof_rate > 0)
     open_unwinder();
