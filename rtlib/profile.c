@@ -187,7 +187,8 @@ static int64_t next_sample_distance(int64_t rate) {
  * heap profiler relies on it).  The one allocation left is glibc's: the
  * first libunwind stack of each thread touches libunwind's thread-local
  * storage, which glibc allocates with malloc, once per thread.  That is a
- * plain allocation, never sampled (the thread is marked busy). */
+ * plain allocation, never sampled (the thread is marked busy); the thread that
+ * opens libunwind (the main thread, from the constructor) makes it there. */
 static int (*_Atomic unw_backtrace_fn)(void **, int);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
@@ -201,8 +202,18 @@ static void open_unwinder_once(void) {
   else if (want && strcmp(want, "libgcc") == 0)
     return;
   void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (h)
-    unw_backtrace_fn = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+  if (!h)
+    return;
+  int (*unw)(void **, int) = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+  if (unw) {
+    /* Touch libunwind's thread-local storage now: glibc allocates it with
+     * malloc on a thread's first use, and in the opening thread (the main
+     * thread, from the constructor) that allocation belongs before main, not
+     * in the middle of the program's statistics at its first sample. */
+    void *warm[4];
+    unw(warm, 4);
+  }
+  unw_backtrace_fn = unw;
 }
 
 /* Opens libunwind once; only from contexts where dlopen is safe. */
