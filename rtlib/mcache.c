@@ -5,8 +5,9 @@
  * A thread gets its cache at its first allocation and gives everything back
  * in a pthread key destructor: its spans go to their mcentrals, its counters
  * to esc_exited_stats, the cache record to the heap's metadata allocator.
- * fork() holds every lock across the call; the child then reclaims the
- * caches of the threads that did not survive the fork.
+ * fork() holds every lock across the call; in the child the caches of the
+ * threads that did not survive are dropped from the registry (their spans
+ * leak: see fork_child).
  *
  * registry_lock guards the registry list and esc_exited_stats.
  */
@@ -247,8 +248,14 @@ static void fork_parent(void) {
   pthread_mutex_unlock(&registry_lock);
 }
 
-/* Only the forking thread lives on: its locks are re-created, and the caches
- * of the threads that did not survive give their spans back. */
+/* Only the forking thread lives on, and its locks are re-created.  The
+ * caches of the threads that did not survive are NOT reclaimed: fork() may
+ * have stopped their owners in the middle of owner-only updates (a span
+ * between the owned list and alloc[], a half-applied remote stack), which no
+ * lock protects, so walking them could hand a span back twice.  The child
+ * keeps their counters and leaks their spans and records instead: frees into
+ * those spans go to remote stacks that nobody collects.  A child that
+ * fork()s to exec() (the common case) loses nothing. */
 static void fork_child(void) {
   pthread_mutex_init(&esc_heap.lock, NULL);
   mcentral_reinit_locks();
@@ -258,8 +265,13 @@ static void fork_child(void) {
   while (c) {
     struct mcache *next = c->next;
     if (c != esc_tls_cache) {
-      mcache_flush(c);
-      mheap_free_meta(&esc_heap.cache_alloc, c);
+      counters_add(&esc_exited_stats, &c->stats);
+      if (c->prev)
+        c->prev->next = c->next;
+      else
+        registry = c->next;
+      if (c->next)
+        c->next->prev = c->prev;
     }
     c = next;
   }

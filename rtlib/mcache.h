@@ -25,7 +25,7 @@
 
 #include "mcentral.h"
 
-#define ESC_OWNED_MAX 16
+#define ESC_OWNED_MAX 64
 #define ESC_OWNED_LOOK 4 /* owned spans a refill examines */
 #define ESC_DEFER_MAX 64 /* frees into unowned spans batched per lock round */
 

@@ -1,8 +1,9 @@
 /*
  * test_fork.c — fork() while other threads allocate and free: the child gets
  * a working allocator (no lock left held by a thread that does not exist in
- * it), can allocate, free, free objects the parent's threads allocated, and
- * start threads of its own.
+ * it), can allocate, free, free objects the parent's threads allocated (they
+ * go to remote stacks of caches nobody collects: a leak by design, see
+ * mcache.c's fork_child), and start threads of its own.
  */
 #include <pthread.h>
 #include <setjmp.h>
