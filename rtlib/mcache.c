@@ -217,9 +217,9 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     }
     owned_push(c, spc, t);
   }
-  /* Keep at most ESC_OWNED_MAX waiting: the one parked last (the fullest)
-   * goes back to its mcentral. */
-  while (c->nowned[spc] > ESC_OWNED_MAX) {
+  /* Keep at most mcache_owned_limit waiting: the one parked last (the
+   * fullest) goes back to its mcentral. */
+  while (c->nowned[spc] > mcache_owned_limit(spc)) {
     struct mspan *t = c->owned[spc]->prev;
     owned_remove(c, spc, t);
     mcentral_uncache_span(t);
