@@ -201,11 +201,18 @@ def headline(results):
         a3 = p["builds"].get("escc", {}).get("allocs")
         if a2 and a3:
             diff = a3["mallocs"] - a2["mallocs"]
-            saved.append("%s %+d (%+.4f%%)" % (p["name"], diff,
-                                               100.0 * diff / max(1, a2["mallocs"])))
+            spread = 0
+            for b in ("rt", "escc"):
+                counts = [r["allocs"]["mallocs"] for r in p["builds"][b].get("runs", [])
+                          if r.get("allocs")]
+                if counts:
+                    spread = max(spread, max(counts) - min(counts))
+            saved.append("%s %+d (%+.4f%%; runs of one build differ by up to %d)" % (
+                p["name"], diff, 100.0 * diff / max(1, a2["mallocs"]), spread))
     if saved:
-        out.append("- Dynamic allocations, escc against the runtime alone: " + ", ".join(saved)
-                   + ".")
+        out.append("- Dynamic allocations, escc against the runtime alone (medians): "
+                   + ", ".join(saved) + ".  A difference within the run-to-run spread "
+                   "(timing-dependent paths in the suites) is noise.")
     tr = results.get("time_report")
     if tr and not tr.get("error"):
         out.append("- The plugin takes %.2f%% of the compile time of sqlite3.c (target: under 3%%)."
