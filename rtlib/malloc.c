@@ -526,7 +526,10 @@ void *esc_realloc(void *p, size_t size) {
   } else if (s->spanclass == ESC_TINY_SPANCLASS) {
     if (size <= have)
       return p;
-  } else if (size <= have && escalloc_size_class(size, 0) >= esc_spanclass_sizeclass(s->spanclass)) {
+  } else if (size <= have && escalloc_size_class(size, 0) >= esc_spanclass_sizeclass(s->spanclass) &&
+             esc_spanclass_sizeclass(s->spanclass) != ESCALLOC_ALIGN8_CLASS) {
+    /* Not for the 8-aligned class: the pass's ALIGN8 promise covered the old
+     * object's accesses, and realloc's result must be 16-aligned. */
     return p;
   }
   void *q = esc_mallocgc(size, 0);

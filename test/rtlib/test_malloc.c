@@ -217,6 +217,13 @@ static void realloc_edges(void **state) {
   char *v = reallocarray(NULL, 10, 10);
   assert_int_equal(malloc_usable_size(v), 112);
   free(v);
+  /* An ALIGN8 object is never kept in place: realloc returns 16-aligned. */
+  char *a8 = escalloc_mallocgc(24, ESCALLOC_ALIGN8);
+  assert_int_equal(escalloc_usable_size(a8), 24);
+  char *a16 = escalloc_realloc(a8, 20);
+  assert_int_equal((uintptr_t)a16 % 16, 0);
+  assert_int_equal(escalloc_usable_size(a16), 32);
+  escalloc_free(a16);
   /* Tiny objects grow out of their block. */
   char *w = escalloc_mallocgc(5, ESCALLOC_NOSCAN);
   memcpy(w, "tiny", 5);
