@@ -524,7 +524,8 @@ void *esc_realloc(void *p, size_t size) {
     if (size > ESCALLOC_MAX_SMALL_SIZE && size <= have && size >= have / 2)
       return p;
   } else if (s->spanclass == ESC_TINY_SPANCLASS) {
-    if (size <= have)
+    /* In place only where the result also meets malloc's alignment. */
+    if (size <= have && (uintptr_t)p % (size > 8 ? 16 : 8) == 0)
       return p;
   } else if (size <= have && escalloc_size_class(size, 0) >= esc_spanclass_sizeclass(s->spanclass) &&
              esc_spanclass_sizeclass(s->spanclass) != ESCALLOC_ALIGN8_CLASS) {
