@@ -7,7 +7,7 @@
  *   - ESCALLOC_NOSCAN and size < 16: the tiny allocator packs the object into
  *     the thread's current 16-byte block.
  *   - size <= 32 KiB: a slot of the size class from sizeclasses.h, taken from
- *     the thread's mcache (mcache_alloc is the fast path).
+ *     the thread's mcache (small_fast is the fast path).
  *   - larger: a span of its own from the page heap.
  *
  * Tiny blocks are slots of span class 1 (see runtime.h).  Go never frees a
@@ -102,8 +102,9 @@ void esc_fatal(const char *what, const void *addr) {
 
 /* --- counting ------------------------------------------------------------ */
 
-/* A free by a thread with no cache (one exiting) is counted globally. */
-static void count_free(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64_t *global,
+/* Counts an event in the thread's counters, or globally for a thread that
+ * has no cache (one exiting). */
+static void count_event(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64_t *global,
                        uint64_t n) {
   if (c)
     esc_count(mine, n);
@@ -115,7 +116,7 @@ static void count_free(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64_
 
 /* Frees slot idx of the small span s. */
 static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr_t idx) {
-  count_free(c, c ? &c->stats.nfree[s->spanclass] : NULL, &esc_exited_stats.nfree[s->spanclass], 1);
+  count_event(c, c ? &c->stats.nfree[s->spanclass] : NULL, &esc_exited_stats.nfree[s->spanclass], 1);
   if (ESC_LIKELY(c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
     uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
     if (ESC_UNLIKELY(!(*word & bit)))
@@ -222,7 +223,7 @@ static void tiny_free(struct mcache *c, struct mspan *s, void *p) {
   uint32_t old = atomic_fetch_and_explicit(w, ~mask, memory_order_acq_rel);
   if (ESC_UNLIKELY(!(old & tiny_start_bit(off))))
     esc_fatal("double free", p);
-  count_free(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.tiny_frees, 1);
+  count_event(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.tiny_frees, 1);
   if (!((old & ~mask) & (TINY_STARTS | TINY_ACTIVE))) {
     void *block = (void *)((uintptr_t)p & ~(uintptr_t)15);
     slot_free(c, s, block, mspan_index(s, block));
@@ -248,8 +249,8 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
     memset(p, 0, size);
   else if (!(flags & ESCALLOC_NEEDZERO) && ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_ALLOC_BYTE, size);
-  count_free(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
-  count_free(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
+  count_event(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
+  count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
   esc_prof_malloc(p, npages << ESC_PAGE_SHIFT);
   return p;
@@ -433,8 +434,8 @@ static ESC_NOINLINE void free_slow(void *p) {
   uint64_t bytes = s->npages << ESC_PAGE_SHIFT;
   if (ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_FREE_BYTE, bytes);
-  count_free(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.large_frees, 1);
-  count_free(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.large_free_bytes, bytes);
+  count_event(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.large_frees, 1);
+  count_event(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.large_free_bytes, bytes);
   mheap_free_large(s, p);
 }
 
