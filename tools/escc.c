@@ -283,6 +283,8 @@ int main(int argc, char **argv) {
     /* Keep parameter names so summaries read "leaking param: p", as in Go;
      * names do not change the generated code. */
     args[n++] = "-fno-discard-value-names";
+    /* One line per decision, as Go's -m prints them. */
+    args[n++] = "-fno-caret-diagnostics";
     if (o.explain_level >= 2) {
       args[n++] = "-mllvm";
       args[n++] = "-escalloc-explain";
