@@ -167,7 +167,8 @@ void esc_tiny_retire(struct mcache *c) {
   }
 }
 
-static void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
+/* Not inlined: the entries that call it keep their fast paths frameless. */
+static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
   uint32_t n = size ? (uint32_t)size : 1; /* a unique address even for 0 bytes */
   uint32_t off = c->tiny_offset;
   if (!(n & 7))
@@ -324,17 +325,21 @@ void *esc_malloc(size_t size) {
   return mallocgc_slow(size, 0);
 }
 
+/* True when flags send an object of `size` bytes off the slot fast path:
+ * zeroing, or a noscan object small enough for the tiny allocator. */
+static inline int needs_slow_flags(size_t size, uint32_t flags) {
+  return (flags & ESCALLOC_NEEDZERO) | ((flags & ESCALLOC_NOSCAN) & (size < ESCALLOC_TINY_SIZE));
+}
+
 void *esc_mallocgc(size_t size, uint32_t flags) {
-  if (flags == 0)
-    return esc_malloc(size);
+  /* Noscan objects of 16 bytes or more take the same fast path as malloc,
+   * in the noscan span class; the class lookup keeps the 24-byte class for
+   * ALIGN8 callers only. */
   struct mcache *c = esc_tls_fast;
-  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE && c)
-    return tiny_alloc(c, size, flags);
-  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c &&
-                 !(flags & (ESCALLOC_NOSCAN | ESCALLOC_NEEDZERO)))) {
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c && !needs_slow_flags(size, flags))) {
     uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     cls += cls == ESCALLOC_ALIGN8_CLASS && !(flags & ESCALLOC_ALIGN8);
-    return small_fast(c, cls << 1);
+    return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
   }
   return mallocgc_slow(size, flags);
 }
@@ -355,14 +360,17 @@ static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, u
 }
 
 void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
-  /* Fast paths: tiny, or a valid class without zeroing. */
+  /* The pass computed sizeclass from sizeclasses.h, so there is no size
+   * lookup.  The class is still checked, for free: the slot size of the
+   * class's current span is loaded anyway, and an object it cannot hold (a
+   * wrong class, or the empty span of a class not used yet: elemsize 0)
+   * takes the slow path, which validates the class and re-routes it. */
   struct mcache *c = esc_tls_fast;
-  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE && c)
-    return tiny_alloc(c, size, flags);
-  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u &&
-                 size <= escalloc_class_to_size[sizeclass] && !(flags & ESCALLOC_NEEDZERO) &&
-                 !((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)))
-    return small_fast(c, esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN));
+  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u && !needs_slow_flags(size, flags))) {
+    uint32_t spc = esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN);
+    if (ESC_LIKELY(size <= c->alloc[spc]->elemsize))
+      return small_fast(c, spc);
+  }
   return mallocgc_class_slow(size, sizeclass, flags);
 }
 

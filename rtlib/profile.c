@@ -192,6 +192,15 @@ static int64_t next_sample_distance(int64_t rate) {
 static int (*_Atomic unw_backtrace_fn)(void **, int);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
+/* libunwind's first stack in a thread builds that thread's frame cache (a
+ * fresh mmap, about 55 page faults: more than libgcc's unwinder costs for a
+ * few stacks).  A thread therefore takes its first ESC_PROF_COLD_SAMPLES
+ * samples with libgcc's unwinder, and only a thread that keeps sampling (one
+ * that lives long enough to amortise the cache) switches to libunwind.  The
+ * thread that opened libunwind has its cache already (unw_warm = 1). */
+#define ESC_PROF_COLD_SAMPLES 8
+static __thread uint32_t unw_warm;
+
 static void say(const char *a, const char *b, const char *c, const char *d);
 
 static void open_unwinder_once(void) {
@@ -212,6 +221,7 @@ static void open_unwinder_once(void) {
      * in the middle of the program's statistics at its first sample. */
     void *warm[4];
     unw(warm, 4);
+    unw_warm = ESC_PROF_COLD_SAMPLES;
   }
   unw_backtrace_fn = unw;
 }
@@ -251,7 +261,7 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
   void *raw[RAW_FRAMES];
   int (*unw)(void **, int) = unw_backtrace_fn;
   int n;
-  if (unw) {
+  if (unw && (unw_warm >= ESC_PROF_COLD_SAMPLES || ++unw_warm > ESC_PROF_COLD_SAMPLES)) {
     n = unw(raw, RAW_FRAMES);
   } else {
     struct unwind_state s = {raw, 0};

@@ -71,6 +71,50 @@ static void mallocgc_class_matches_mallocgc(void **state) {
   escalloc_free(p);
 }
 
+/* The lowered entries' fast paths: the class is checked against the slot
+ * size of the class's current span, noscan objects under 16 bytes still go to
+ * the tiny allocator, NEEDZERO still zeroes, and MemStats count each path. */
+static void lowered_fast_paths_route_like_mallocgc(void **state) {
+  (void)state;
+  for (uint32_t flags = 0; flags <= ESCALLOC_NOSCAN; flags++) {
+    void *warm = escalloc_mallocgc_class(16, 2, flags); /* class 2's span is current now */
+    void *wrong = escalloc_mallocgc_class(100, 2, flags);
+    assert_true(escalloc_usable_size(wrong) >= 100);
+    escalloc_free(wrong);
+    escalloc_free(warm);
+  }
+  struct escalloc_memstats a, b;
+  escalloc_read_memstats(&a);
+  void *t1 = escalloc_mallocgc_class(12, 2, ESCALLOC_NOSCAN);
+  void *t2 = escalloc_mallocgc_class(8, 1, ESCALLOC_NOSCAN | ESCALLOC_ALIGN8);
+  void *s16 = escalloc_mallocgc_class(16, 2, ESCALLOC_NOSCAN);
+  void *n24 = escalloc_mallocgc(24, ESCALLOC_NOSCAN);
+  void *a24 = escalloc_mallocgc(24, ESCALLOC_NOSCAN | ESCALLOC_ALIGN8);
+  escalloc_read_memstats(&b);
+  assert_int_equal(b.TinyAllocs - a.TinyAllocs, 2);
+  assert_int_equal(b.BySize[3].mallocs - a.BySize[3].mallocs, 1);
+  assert_int_equal(b.BySize[4].mallocs - a.BySize[4].mallocs, 1);
+  assert_int_equal(escalloc_usable_size(t1), 12);
+  assert_int_equal(escalloc_usable_size(s16), 16);
+  assert_int_equal(escalloc_usable_size(n24), 32);
+  assert_int_equal((uintptr_t)n24 % 16, 0);
+  assert_int_equal(escalloc_usable_size(a24), 24);
+  escalloc_free(t1);
+  escalloc_free(t2);
+  escalloc_free(s16);
+  escalloc_free(n24);
+  escalloc_free(a24);
+  /* NEEDZERO through the class entry: a reused slot comes back zeroed. */
+  for (int round = 0; round < 2; round++) {
+    unsigned char *z = escalloc_mallocgc_class(48, escalloc_size_class(48, 0),
+                                               ESCALLOC_NEEDZERO | ESCALLOC_NOSCAN);
+    for (int i = 0; i < 48; i++)
+      assert_int_equal(z[i], 0);
+    memset(z, 0x5a, 48);
+    escalloc_free(z);
+  }
+}
+
 static void tiny_objects_share_a_block(void **state) {
   (void)state;
   /* Sizes 1, 2, 4, 8 in a fresh block: natural alignment, packed. */
@@ -345,6 +389,7 @@ int main(void) {
       cmocka_unit_test(every_size_gets_its_class_and_alignment),
       cmocka_unit_test(align8_class_only_on_request),
       cmocka_unit_test(mallocgc_class_matches_mallocgc),
+      cmocka_unit_test(lowered_fast_paths_route_like_mallocgc),
       cmocka_unit_test(tiny_objects_share_a_block),
       cmocka_unit_test(tiny_blocks_are_freed_with_their_objects),
       cmocka_unit_test(memstats_count_slots_exactly),
