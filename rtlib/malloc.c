@@ -447,10 +447,14 @@ static ESC_NOINLINE void free_slow(void *p) {
   mheap_free_large(s, p);
 }
 
-/* profile.h's esc_prof_free test: p may be a sampled object. */
+/* profile.h's esc_prof_free test: p may be a sampled object.  The count of
+ * live samples comes first: with no sample live (profiling off) the test is
+ * one compare of a hot global, and the 128 KiB page map stays out of the
+ * cache. */
 static inline int prof_may_track(const void *p) {
 #ifndef ESCALLOC_NO_PROFILE
-  return __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0;
+  return ESC_UNLIKELY(__atomic_load_n(&esc_prof_nlive, __ATOMIC_RELAXED) != 0) &&
+         __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0;
 #else
   (void)p;
   return 0;
