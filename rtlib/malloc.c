@@ -318,8 +318,7 @@ static inline void *small_fast(struct mcache *c, uint32_t spc) {
 void *esc_malloc(size_t size) {
   struct mcache *c = esc_tls_fast;
   if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c)) {
-    uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
-    cls += cls == ESCALLOC_ALIGN8_CLASS;
+    uint32_t cls = escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     return small_fast(c, cls << 1);
   }
   return mallocgc_slow(size, 0);
@@ -337,8 +336,8 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
    * ALIGN8 callers only. */
   struct mcache *c = esc_tls_fast;
   if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c && !needs_slow_flags(size, flags))) {
-    uint32_t cls = escalloc_size_to_class8[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
-    cls += cls == ESCALLOC_ALIGN8_CLASS && !(flags & ESCALLOC_ALIGN8);
+    const uint8_t *to_class = flags & ESCALLOC_ALIGN8 ? escalloc_size_to_class8 : escalloc_size_to_class8_a16;
+    uint32_t cls = to_class[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
   }
   return mallocgc_slow(size, flags);

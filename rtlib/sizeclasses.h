@@ -154,6 +154,22 @@ static const uint8_t escalloc_size_to_class8[ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_
     32, 32, 32, 32, 32, 32, 32, 32, 32,
 };
 
+/* The same for callers without ESCALLOC_ALIGN8 (malloc's 16-byte contract):
+ * the 8-aligned class is replaced by the next, so the fast path needs no test. */
+static const uint8_t escalloc_size_to_class8_a16[ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1] = {
+    1, 1, 2, 4, 4, 5, 5, 6, 6, 7, 7, 8,
+    8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14,
+    14, 15, 15, 16, 16, 17, 17, 18, 18, 19, 19, 19,
+    19, 20, 20, 20, 20, 21, 21, 21, 21, 22, 22, 22,
+    22, 23, 23, 23, 23, 24, 24, 24, 24, 25, 25, 25,
+    25, 26, 26, 26, 26, 27, 27, 27, 27, 27, 27, 27,
+    27, 28, 28, 28, 28, 28, 28, 28, 28, 29, 29, 29,
+    29, 29, 29, 29, 29, 30, 30, 30, 30, 30, 30, 30,
+    30, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31, 31,
+    31, 31, 31, 31, 31, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32,
+};
+
 /* Class of a larger small request, indexed by ceil((size - 1024) / 128). */
 static const uint8_t escalloc_size_to_class128[(ESCALLOC_MAX_SMALL_SIZE - ESCALLOC_SMALL_SIZE_MAX) / ESCALLOC_LARGE_SIZE_DIV + 1] = {
     32, 33, 34, 35, 36, 37, 37, 38, 38, 39, 39, 40,

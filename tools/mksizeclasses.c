@@ -214,6 +214,11 @@ static void print_header(const struct sizeclass *c, int n) {
   printf("/* Class of a request of up to %d bytes, indexed by ceil(size / %d). */\n",
          SMALL_SIZE_MAX, SMALL_SIZE_DIV);
   print_array("uint8_t", "escalloc_size_to_class8", "ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1", v, n8);
+  for (int i = 0; i < n8; i++)
+    v[i] += v[i] == align8_class;
+  printf("/* The same for callers without ESCALLOC_ALIGN8 (malloc's 16-byte contract):\n"
+         " * the 8-aligned class is replaced by the next, so the fast path needs no test. */\n");
+  print_array("uint8_t", "escalloc_size_to_class8_a16", "ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1", v, n8);
   int n128 = (MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1;
   for (int i = 0; i < n128; i++)
     v[i] = class_for(c, n, SMALL_SIZE_MAX + i * LARGE_SIZE_DIV);
