@@ -490,7 +490,7 @@ void esc_free(void *p) {
         uintptr_t idx = (uintptr_t)(((uint64_t)off * s->divmagic) >> 32);
         uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
         if (ESC_LIKELY(idx * s->elemsize == off && idx < s->nelems && (*word & bit))) {
-          *word &= ~bit;
+          *word ^= bit; /* the bit is known set: clear it */
           s->has_free = 1;
           esc_count(&c->stats.nfree[s->spanclass], 1);
           return;
