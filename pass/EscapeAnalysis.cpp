@@ -100,27 +100,57 @@ std::string Reason::str() const {
   return S + Tail;
 }
 
-std::string paramName(const Argument &A) {
+SmallVector<std::string, 4> paramNames(const Function &F) {
+  SmallVector<std::string, 4> Names(F.arg_size());
+  SmallVector<bool, 4> Found(F.arg_size(), false); // a debug name may be ""
+  unsigned Unnamed = 0;
   // Debug info survives -O2 where clang has dropped IR value names.
-  if (const DISubprogram *SP = A.getParent()->getSubprogram())
-    for (const DINode *N : SP->getRetainedNodes())
-      if (const auto *V = dyn_cast<DILocalVariable>(N))
-        if (V->getArg() == A.getArgNo() + 1)
-          return V->getName().str();
-  for (const BasicBlock &BB : *A.getParent())
-    for (const Instruction &I : BB)
-      for (const DbgVariableRecord &DVR : filterDbgVars(I.getDbgRecordRange()))
-        if (DVR.getVariable()->getArg() == A.getArgNo() + 1 &&
-            DVR.getVariable()->getScope()->getSubprogram() ==
-                A.getParent()->getSubprogram())
-          return DVR.getVariable()->getName().str();
-  if (A.hasName())
-    return A.getName().str();
-  return "#" + std::to_string(A.getArgNo() + 1);
+  const DISubprogram *SP = F.getSubprogram();
+  for (const Argument &A : F.args()) {
+    if (SP)
+      for (const DINode *N : SP->getRetainedNodes())
+        if (const auto *V = dyn_cast<DILocalVariable>(N))
+          if (V->getArg() == A.getArgNo() + 1) {
+            Names[A.getArgNo()] = V->getName().str();
+            Found[A.getArgNo()] = true;
+            break;
+          }
+    Unnamed += !Found[A.getArgNo()];
+  }
+  // One walk over the body finds the first debug record of each argument
+  // left; asking per argument made summaries quadratic in large functions.
+  if (Unnamed && SP)
+    for (const BasicBlock &BB : F)
+      for (const Instruction &I : BB)
+        for (const DbgVariableRecord &DVR :
+             filterDbgVars(I.getDbgRecordRange())) {
+          unsigned Arg = DVR.getVariable()->getArg();
+          if (Arg == 0 || Arg > Names.size() || Found[Arg - 1] ||
+              DVR.getVariable()->getScope()->getSubprogram() != SP)
+            continue;
+          Names[Arg - 1] = DVR.getVariable()->getName().str();
+          Found[Arg - 1] = true;
+          if (--Unnamed == 0)
+            return Names;
+        }
+  for (const Argument &A : F.args())
+    if (!Found[A.getArgNo()])
+      Names[A.getArgNo()] = A.hasName()
+                                ? A.getName().str()
+                                : "#" + std::to_string(A.getArgNo() + 1);
+  return Names;
+}
+
+std::string paramName(const Argument &A) {
+  return paramNames(*A.getParent())[A.getArgNo()];
 }
 
 std::string describeParam(const Argument &A, unsigned Flags) {
-  std::string P = paramName(A);
+  return describeParam(A, Flags, paramName(A));
+}
+
+std::string describeParam(const Argument &A, unsigned Flags,
+                          const std::string &P) {
   // Content returned as a pointer-width integer is tracked for soundness but
   // is not what a reader of "leaking param" means.
   if (!A.getParent()->getReturnType()->isPointerTy())
@@ -294,6 +324,14 @@ private:
   SummaryLookup Summaries;
   DenseMap<const Value *, unsigned> ObjOf;
   SmallVector<unsigned, 4> PointeeOf, ContentOf;
+  /// Filled on first use: only reasons and labels need the names.
+  mutable SmallVector<std::string, 4> ParamNames;
+
+  const std::string &argName(unsigned ArgNo) const {
+    if (ParamNames.empty())
+      ParamNames = paramNames(F);
+    return ParamNames[ArgNo];
+  }
   bool Changed = false;
 
   unsigned newObj(ObjKind K, Instruction *Def = nullptr, unsigned Arg = 0) {
@@ -350,9 +388,9 @@ std::string FunctionAnalyzer::objLabel(unsigned Id) const {
   case ObjKind::External:
     return "external memory";
   case ObjKind::Pointee:
-    return "param " + paramName(*F.getArg(O.ArgNo));
+    return "param " + argName(O.ArgNo);
   case ObjKind::Content:
-    return "content of param " + paramName(*F.getArg(O.ArgNo));
+    return "content of param " + argName(O.ArgNo);
   case ObjKind::Site:
     return allocLabel(*cast<CallBase>(O.Def));
   case ObjKind::Stack:
@@ -469,11 +507,10 @@ Reason FunctionAnalyzer::storeReason(unsigned X, const Value *Addr) const {
         return Reason{"stored to global @", GV};
     return Reason{"stored into memory the analysis cannot follow"};
   case ObjKind::Pointee:
-    return Reason{"stored through parameter " +
-                  paramName(*F.getArg(O.ArgNo))};
+    return Reason{"stored through parameter " + argName(O.ArgNo)};
   case ObjKind::Content:
     return Reason{"stored into memory reached from parameter " +
-                  paramName(*F.getArg(O.ArgNo))};
+                  argName(O.ArgNo)};
   default:
     return Reason{"stored into an escaping object"};
   }
@@ -513,7 +550,11 @@ void FunctionAnalyzer::storeInto(unsigned X, const PtsSet &V,
       Changed = true;
     }
   }
-  if (isExternalMem(X) || Objs[X].ContentsEscape) {
+  // The reason is only worth its strings where something escapes anew.
+  bool Publishes = any_of(V, [&](unsigned Y) {
+    return Objs[Y].Kind != ObjKind::External && !Objs[Y].Escaped;
+  });
+  if (Publishes && (isExternalMem(X) || Objs[X].ContentsEscape)) {
     Reason R = isExternalMem(X)
                    ? storeReason(X, At ? getLoadStorePointerOperand(At)
                                        : nullptr)

@@ -166,8 +166,15 @@ std::string allocLabel(const llvm::CallBase &CB);
 /// Go's words for a parameter summary: "leaking param: p", ...
 std::string describeParam(const llvm::Argument &A, unsigned Flags);
 
+/// The same with the parameter's name already known.
+std::string describeParam(const llvm::Argument &A, unsigned Flags,
+                          const std::string &Name);
+
 /// The source name of an argument (debug info, then IR name, then "#N").
 std::string paramName(const llvm::Argument &A);
+
+/// paramName of every argument of \p F, in one walk over its body.
+llvm::SmallVector<std::string, 4> paramNames(const llvm::Function &F);
 
 /// The -escalloc-explain knob.
 bool explainEnabled();

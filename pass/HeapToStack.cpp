@@ -98,6 +98,7 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S) {
 
 static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
                           const FunctionEscapeInfo &FI) {
+  SmallVector<std::string, 4> Names; // only where a remark is wanted
   for (Argument &A : F.args()) {
     if (!A.getType()->isPointerTy())
       continue;
@@ -108,8 +109,10 @@ static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
       // Go's words, with the parameter and its flags as structured
       // arguments: "leaking param: p to result".
       unsigned Flags = FI.ParamSummary[A.getArgNo()];
-      std::string Text = describeParam(A, Flags);
-      std::string Name = paramName(A);
+      if (Names.empty())
+        Names = paramNames(F);
+      const std::string &Name = Names[A.getArgNo()];
+      std::string Text = describeParam(A, Flags, Name);
       size_t At = Text.find(Name);
       R << Text.substr(0, At) << ore::NV("Param", Name)
         << Text.substr(At + Name.size());
