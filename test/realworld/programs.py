@@ -20,7 +20,8 @@ import re
 
 
 class Program:
-    def __init__(self, name, srcpkg, build, test, parse, unit, about, packages=(), binaries=()):
+    def __init__(self, name, srcpkg, build, test, parse, unit, about, packages=(), binaries=(),
+                 failed=None, flaky=None):
         self.name = name          # our name (--programs)
         self.srcpkg = srcpkg      # Debian source package
         self.build = build        # shell, run in the tree
@@ -32,6 +33,10 @@ class Program:
         # Where allocation calls are counted: the object files, or these
         # executables when the build compiles and links in one step (no .o).
         self.binaries = binaries
+        self.failed = failed      # output -> names of the failed tests (optional)
+        # Tests known to fail now and then in every build, with the reason:
+        # still counted as failures, but the report says why.
+        self.flaky = flaky or {}
 
 
 def _automake_counts(text):
@@ -195,6 +200,10 @@ def _parse_gawk(out, tree):
     return 0, None
 
 
+def _failed_gawk(out):
+    return re.findall(r"^============== _(\S+) =============$", out, re.M)
+
+
 GAWK = Program(
     "gawk", "gawk",
     build="""
@@ -210,7 +219,10 @@ make -C test check
     parse=_parse_gawk,
     unit="gawk tests (test/Makefile)",
     about="GNU awk 5.2.1: `make -C test check` (basic, Unix, extension, shared library, MPFR tests)",
-    packages=("locales",))
+    packages=("locales",),
+    failed=_failed_gawk,
+    flaky={"time": "compares gettimeofday() with systime(), i.e. time(), which reads the coarse "
+                   "clock and can lag by a tick: across a second boundary it prints 1, not 0"})
 
 
 # SQLite: testfixture (the library with its Tcl test harness) on a fixed

@@ -460,6 +460,7 @@ def test_one(prog, build, tree, tc, jobs, run, work):
     passed, total = prog.parse(out, tree)
     stats = read_stats(stats_path) or {}
     res = {"rc": rc, "wall": wall, "cpu": cpu, "passed": passed, "total": total, "log": log,
+           "failed_tests": prog.failed(out) if prog.failed else [],
            "processes": stats.get("processes", 0), "rss_kib": stats.get("rss_max_kib"),
            "rss_sum_kib": stats.get("rss_sum_kib"), "harness_rss_kib": harness_rss}
     if stats.get("mallocs") is not None:
@@ -490,6 +491,21 @@ def run_program(prog, builds, runs, work, tc, jobs, pristine):
     for b, res in result["builds"].items():
         summarize_runs(res)
     return result
+
+
+def add_failure_details(results):
+    """Names the failed tests of each run (from its log when an older results
+    file lacks them) and the reasons known for flaky ones, for the report."""
+    for p in results["programs"]:
+        prog = programs.BY_NAME.get(p["name"])
+        if not prog:
+            continue
+        p["flaky"] = prog.flaky
+        for res in p["builds"].values():
+            for r in res.get("runs", []):
+                if "failed_tests" not in r and prog.failed and os.path.exists(r.get("log", "")):
+                    with open(r["log"], errors="replace") as f:
+                        r["failed_tests"] = prog.failed(f.read())
 
 
 def summarize_runs(res):
@@ -684,6 +700,7 @@ def main(argv):
     if a.from_results:
         with open(a.from_results) as f:
             results = json.load(f)
+        add_failure_details(results)
         print(report.summary_text(results))
         report.write(results, a.docs)
         say("report: %s" % os.path.join(a.docs, "realworld.md"))
@@ -710,6 +727,7 @@ def main(argv):
         if a.time_report_runs:
             results["time_report"] = time_report(work, tc, a.time_report_runs)
         results["machine"]["loadavg_end"] = os.getloadavg()[0]
+        add_failure_details(results)
         with open(os.path.join(work, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
         print(report.summary_text(results))
