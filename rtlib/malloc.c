@@ -324,6 +324,14 @@ void *esc_malloc(size_t size) {
   return mallocgc_slow(size, 0);
 }
 
+/* esc_mallocgc off the slot fast path: tiny objects as tail calls. */
+static ESC_NOINLINE void *mallocgc_flags_slow(size_t size, uint32_t flags) {
+  struct mcache *c = esc_tls_fast;
+  if (c && (flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+    return tiny_alloc(c, size, flags);
+  return mallocgc_slow(size, flags);
+}
+
 /* True when flags send an object of `size` bytes off the slot fast path:
  * zeroing, or a noscan object small enough for the tiny allocator. */
 static inline int needs_slow_flags(size_t size, uint32_t flags) {
@@ -340,10 +348,10 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
     uint32_t cls = to_class[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
   }
-  return mallocgc_slow(size, flags);
+  return mallocgc_flags_slow(size, flags);
 }
 
-static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
+static ESC_NOINLINE void *mallocgc_class_checked(size_t size, uint32_t sizeclass, uint32_t flags) {
   /* A class that cannot hold the object would be a pass bug: stay sound. */
   if (ESC_UNLIKELY(sizeclass - 1u >= ESCALLOC_NUM_CLASSES - 1u ||
                    size > escalloc_class_to_size[sizeclass]))
@@ -356,6 +364,15 @@ static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, u
   if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
     return tiny_alloc(c, size, flags);
   return alloc_small(c, sizeclass, size, flags);
+}
+
+/* Off the slot fast path.  Tiny objects go straight to the tiny allocator
+ * (their class plays no part), as tail calls: no frame is built for them. */
+static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
+  struct mcache *c = esc_tls_fast;
+  if (c && (flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+    return tiny_alloc(c, size, flags);
+  return mallocgc_class_checked(size, sizeclass, flags);
 }
 
 void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
