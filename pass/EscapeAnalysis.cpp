@@ -1641,6 +1641,10 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
               if (const FunctionEscapeInfo *GI = Info.lookup(*G))
                 if (G != &F)
                   CalleePath = std::max(CalleePath, GI->PathBytes);
+      FI.PathBytes = CalleePath;
+      // Loops, cycles and value ranges matter only to a site's decision.
+      if (FA.SiteIds.empty())
+        continue;
       SiteDecider D{F,
                     FA,
                     FAM.getResult<TargetLibraryAnalysis>(F),

@@ -24,6 +24,7 @@
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/DebugInfoMetadata.h"
@@ -219,34 +220,50 @@ static void clearTailMarkers(Function &F) {
 }
 
 /// Inlines the wrapper calls whose result stays local, so that the
-/// allocation inside becomes a site of the caller.  Returns whether any was.
-static bool inlineWrappers(const EscapeInfo &Info) {
+/// allocation inside becomes a site of the caller.  Adds the callers that
+/// changed to \p Changed.
+static void inlineWrappers(const EscapeInfo &Info,
+                           SmallSetVector<Function *, 8> &Changed) {
   SmallVector<CallBase *, 4> Calls;
   for (const auto &[F, FI] : Info.Functions)
     for (const AllocSite &S : FI.Sites)
       if (S.InlineWrapper)
         Calls.push_back(S.Call);
-  bool Inlined = false;
   for (CallBase *CB : Calls) {
     InlineFunctionInfo IFI;
+    Function *Caller = CB->getFunction();
     LLVM_DEBUG(dbgs() << "escalloc: inlining wrapper call " << *CB << "\n");
     if (InlineFunction(*CB, IFI).isSuccess()) {
       ++NumWrappersInlined;
-      Inlined = true;
+      Changed.insert(Caller);
     }
   }
-  return Inlined;
+}
+
+/// Analyses of the functions in \p Changed are dropped; those of every other
+/// function stay valid (the inventory's tags are metadata no analysis
+/// reads), which spares the passes after us recomputing them module-wide.
+static PreservedAnalyses
+invalidateChanged(ArrayRef<Function *> Changed, FunctionAnalysisManager &FAM) {
+  for (Function *F : Changed)
+    FAM.invalidate(*F, PreservedAnalyses::none());
+  PreservedAnalyses PA;
+  PA.preserve<FunctionAnalysisManagerModuleProxy>();
+  PA.preserveSet<AllAnalysesOn<Function>>();
+  return PA;
 }
 
 PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
-  bool Changed = false;
+  SmallSetVector<Function *, 8> Changed;
   // Wrappers of wrappers need a round each; a few are plenty.
   for (unsigned Round = 0; Round < 4; ++Round) {
-    if (!inlineWrappers(AM.getResult<EscapeAnalysis>(M)))
+    SmallSetVector<Function *, 8> Inlined;
+    inlineWrappers(AM.getResult<EscapeAnalysis>(M), Inlined);
+    if (Inlined.empty())
       break;
-    AM.invalidate(M, PreservedAnalyses::none());
-    Changed = true;
+    Changed.insert(Inlined.begin(), Inlined.end());
+    AM.invalidate(M, invalidateChanged(Inlined.getArrayRef(), FAM));
   }
   const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
   reportVanishedSites(M, FAM);
@@ -268,12 +285,14 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
     clearTailMarkers(F);
     if (FI.PromotedBytes > ProbeThreshold && !F.hasFnAttribute("probe-stack"))
       F.addFnAttr("probe-stack", "inline-asm");
-    Changed = true;
+    Changed.insert(&F);
   }
-  if (Promoted)
-    *Promoted = Changed;
-  Changed |= stripInventory(M);
-  return Changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+  if (ChangedFunctions)
+    ChangedFunctions->append(Changed.begin(), Changed.end());
+  bool Stripped = stripInventory(M);
+  if (Changed.empty())
+    return Stripped ? invalidateChanged({}, FAM) : PreservedAnalyses::all();
+  return invalidateChanged(Changed.getArrayRef(), FAM);
 }
 
 } // namespace escalloc

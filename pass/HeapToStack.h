@@ -9,17 +9,21 @@
 #ifndef ESCALLOC_PASS_HEAPTOSTACK_H
 #define ESCALLOC_PASS_HEAPTOSTACK_H
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/PassManager.h"
 
 namespace escalloc {
 
 /// -passes=escalloc.
 class HeapToStackPass : public llvm::PassInfoMixin<HeapToStackPass> {
-  bool *Promoted;
+  llvm::SmallVectorImpl<llvm::Function *> *ChangedFunctions;
 
 public:
-  /// \p Promoted, when given, is set to whether any object moved.
-  explicit HeapToStackPass(bool *Promoted = nullptr) : Promoted(Promoted) {}
+  /// \p ChangedFunctions, when given, receives the functions rewritten
+  /// (objects moved to their frame, wrappers inlined into them).
+  explicit HeapToStackPass(
+      llvm::SmallVectorImpl<llvm::Function *> *ChangedFunctions = nullptr)
+      : ChangedFunctions(ChangedFunctions) {}
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
 };
 

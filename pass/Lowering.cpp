@@ -29,6 +29,7 @@
 #include "Lowering.h"
 #include "LowerFlags.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/MemoryBuiltins.h"
@@ -277,6 +278,8 @@ class Lowering {
 public:
   Lowering(Module &M, FunctionAnalysisManager &FAM) : M(M), FAM(FAM), Entries(M) {}
   bool run();
+  /// The functions whose calls were rewritten.
+  SmallSetVector<Function *, 16> Changed;
 
 private:
   const TargetLibraryInfo &tli(Function &F) { return FAM.getResult<TargetLibraryAnalysis>(F); }
@@ -314,12 +317,14 @@ bool Lowering::run() {
           Sites.push_back(std::move(S));
         }
   }
-  bool Changed = false;
-  for (Site &S : Sites)
-    Changed |= lower(S);
-  if (Changed)
+  for (Site &S : Sites) {
+    Function *F = S.Call->getFunction();
+    if (lower(S))
+      Changed.insert(F);
+  }
+  if (!Changed.empty())
     referenceABISymbol(M);
-  return Changed;
+  return !Changed.empty();
 }
 
 CallInst *Lowering::callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args) {
@@ -479,10 +484,19 @@ PreservedAnalyses EscallocLowerPass::run(Module &M, ModuleAnalysisManager &AM) {
   if (!LowerEnabled)
     return PreservedAnalyses::all();
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
-  if (!Lowering(M, FAM).run())
+  Lowering L(M, FAM);
+  if (!L.run())
     return PreservedAnalyses::all();
+  // Calls are replaced one for one: the CFG stays, and functions without an
+  // allocation keep all their analyses (dropping them module-wide would make
+  // the rest of the pipeline recompute them).
+  PreservedAnalyses Local;
+  Local.preserveSet<CFGAnalyses>();
+  for (Function *F : L.Changed)
+    FAM.invalidate(*F, Local);
   PreservedAnalyses PA;
-  PA.preserveSet<CFGAnalyses>();
+  PA.preserve<FunctionAnalysisManagerModuleProxy>();
+  PA.preserveSet<AllAnalysesOn<Function>>();
   return PA;
 }
 

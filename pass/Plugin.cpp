@@ -56,8 +56,8 @@ public:
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
     if (!AtLinkTime && deferToLinkTime(M))
       return PreservedAnalyses::all();
-    bool Promoted = false;
-    PreservedAnalyses PA = HeapToStackPass(&Promoted).run(M, AM);
+    SmallVector<Function *, 8> Rewritten;
+    PreservedAnalyses PA = HeapToStackPass(&Rewritten).run(M, AM);
     AM.invalidate(M, PA);
     if (isLoweringEnabled()) {
       PreservedAnalyses LowerPA = EscallocLowerPass().run(M, AM);
@@ -65,11 +65,14 @@ public:
       PA.intersect(std::move(LowerPA));
     }
     // Promoted objects are plain allocas now: let SROA turn them into
-    // registers before the loop optimizers look at them.
-    if (Promoted) {
-      auto SROA =
-          createModuleToFunctionPassAdaptor(SROAPass(SROAOptions::PreserveCFG));
-      PA.intersect(SROA.run(M, AM));
+    // registers before the loop optimizers look at them.  Only the rewritten
+    // functions have new allocas; the others were through SROA already.
+    if (!Rewritten.empty()) {
+      auto &FAM =
+          AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+      SROAPass SROA(SROAOptions::PreserveCFG);
+      for (Function *F : Rewritten)
+        FAM.invalidate(*F, SROA.run(*F, FAM));
     }
     return PA;
   }
