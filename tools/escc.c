@@ -257,7 +257,11 @@ int main(int argc, char **argv) {
   if (!has_input)
     o.links = false;
 
-  int major = clang_major_version(cc);
+  /* The clang escc was configured with was checked by CMake; only another
+   * one (ESCC_CC) costs a `clang -dumpversion` run per call. */
+  int major = ESCC_LLVM_MAJOR;
+  if (strcmp(cc, ESCC_DEFAULT_CC) != 0)
+    major = clang_major_version(cc);
   if (major < 0) {
     fprintf(stderr, "%s: error: cannot run '%s' (set ESCC_CC to a clang-%d)\n", progname, cc,
             ESCC_LLVM_MAJOR);
@@ -355,6 +359,8 @@ int main(int argc, char **argv) {
     fputc('\n', stderr);
   }
   execvp(cc, args);
-  die("cannot run clang: %s", strerror(errno));
+  fprintf(stderr, "%s: error: cannot run '%s': %s (set ESCC_CC to a clang-%d)\n", progname, cc,
+          strerror(errno), ESCC_LLVM_MAJOR);
+  return 1;
   return 1;
 }
