@@ -3,7 +3,11 @@
 // Rewrites every C allocation call that the heap-to-stack rewrite left on the
 // heap to the runtime entry points of include/escalloc/abi.h:
 //
-//   malloc(N)          -> escalloc_mallocgc_class(N, class, flags)   N constant
+//   malloc(N)          -> escalloc_mallocgc_spc(N, class << 1 | noscan)
+//                         N constant and not a tiny object: nothing is left
+//                         for the runtime to decide, so no flags are passed
+//   malloc(N)          -> escalloc_mallocgc_class(N, class, flags)   N constant,
+//                         NOSCAN and under ESCALLOC_TINY_SIZE (tiny allocator)
 //   malloc(n)          -> escalloc_mallocgc(n, flags)
 //   calloc(N, M)       -> escalloc_mallocgc_class(N*M, class, flags|NEEDZERO)
 //                         when N*M is a constant small size, else
@@ -62,6 +66,8 @@ static cl::opt<bool> LowerEnabled(
              "allocator (default: true)"));
 
 STATISTIC(NumLoweredClass, "Allocations lowered with a compile-time size class");
+STATISTIC(NumLoweredSpanClass,
+          "Allocations lowered with a compile-time span class (no flags left)");
 STATISTIC(NumLoweredVariable, "Allocations lowered without a size class");
 STATISTIC(NumLoweredFree, "free/realloc calls lowered");
 STATISTIC(NumNoScan, "Lowered allocations proven noscan");
@@ -77,7 +83,7 @@ namespace {
 /// object file.
 constexpr const char *ABIRefName = "__escalloc_abi_ref";
 
-enum class Entry { Mallocgc, MallocgcClass, Calloc, AlignedAlloc, Realloc, Free };
+enum class Entry { Mallocgc, MallocgcClass, MallocgcSpc, Calloc, AlignedAlloc, Realloc, Free };
 
 /// One call to rewrite.
 struct Site {
@@ -114,6 +120,7 @@ const char *entryName(Entry E) {
   switch (E) {
   case Entry::Mallocgc: return "escalloc_mallocgc";
   case Entry::MallocgcClass: return "escalloc_mallocgc_class";
+  case Entry::MallocgcSpc: return "escalloc_mallocgc_spc";
   case Entry::Calloc: return "escalloc_calloc";
   case Entry::AlignedAlloc: return "escalloc_aligned_alloc";
   case Entry::Realloc: return "escalloc_realloc";
@@ -123,8 +130,8 @@ const char *entryName(Entry E) {
 }
 
 bool EntryPoints::definedHere() const {
-  for (Entry E : {Entry::Mallocgc, Entry::MallocgcClass, Entry::Calloc, Entry::AlignedAlloc,
-                  Entry::Realloc, Entry::Free})
+  for (Entry E : {Entry::Mallocgc, Entry::MallocgcClass, Entry::MallocgcSpc, Entry::Calloc,
+                  Entry::AlignedAlloc, Entry::Realloc, Entry::Free})
     if (const Function *F = M.getFunction(entryName(E)); F && !F->isDeclaration())
       return true;
   return false;
@@ -157,6 +164,12 @@ Function *EntryPoints::get(Entry E) {
   case Entry::MallocgcClass:
     FTy = FunctionType::get(PtrTy, {SizeTy, FlagsTy, FlagsTy}, false);
     Fn.addAllocKindAttr(AllocFnKind::Alloc).addAllocSizeAttr(0, std::nullopt);
+    break;
+  case Entry::MallocgcSpc:
+    // Never zeroed: the pass sends NEEDZERO to the class entry.
+    FTy = FunctionType::get(PtrTy, {SizeTy, FlagsTy}, false);
+    Fn.addAllocKindAttr(AllocFnKind::Alloc | AllocFnKind::Uninitialized)
+        .addAllocSizeAttr(0, std::nullopt);
     break;
   case Entry::Calloc:
     FTy = FunctionType::get(PtrTy, {SizeTy, SizeTy, FlagsTy}, false);
@@ -376,9 +389,18 @@ CallInst *Lowering::lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnaly
   CallInst *New;
   if (std::optional<uint32_t> Class = constantSizeClass(ConstSize.value_or(0), Flags)) {
     R << "size class " << ore::NV("SizeClass", *Class);
-    New = callEntry(Entry::MallocgcClass, CI,
-                    {Size, ConstantInt::get(Entries.flagsType(), *Class),
-                     ConstantInt::get(Entries.flagsType(), Flags)});
+    if ((Flags & ESCALLOC_NOSCAN) && *ConstSize < ESCALLOC_TINY_SIZE) {
+      // The tiny allocator's route depends on the flags: the class entry.
+      New = callEntry(Entry::MallocgcClass, CI,
+                      {Size, ConstantInt::get(Entries.flagsType(), *Class),
+                       ConstantInt::get(Entries.flagsType(), Flags)});
+    } else {
+      // ALIGN8 is already in the class; NOSCAN goes into the span class.
+      uint32_t SpanClass = *Class << 1 | (Flags & ESCALLOC_NOSCAN);
+      New = callEntry(Entry::MallocgcSpc, CI,
+                      {Size, ConstantInt::get(Entries.flagsType(), SpanClass)});
+      ++NumLoweredSpanClass;
+    }
     ++NumLoweredClass;
   } else {
     R << (!ConstSize ? "variable size" : *ConstSize ? "large object" : "zero size");

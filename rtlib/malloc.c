@@ -264,6 +264,8 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
 #define ESC_PUBLIC(name) __attribute__((alias(#name), visibility("default")))
 void *escalloc_mallocgc(size_t, uint32_t) ESC_PUBLIC(esc_mallocgc);
 void *escalloc_mallocgc_class(size_t, uint32_t, uint32_t) ESC_PUBLIC(esc_mallocgc_class);
+ESC_HIDDEN void *esc_mallocgc_spc(size_t size, uint32_t spc);
+void *escalloc_mallocgc_spc(size_t, uint32_t) ESC_PUBLIC(esc_mallocgc_spc);
 void *escalloc_calloc(size_t, size_t, uint32_t) ESC_PUBLIC(esc_calloc);
 void *escalloc_aligned_alloc(size_t, size_t, uint32_t) ESC_PUBLIC(esc_aligned_alloc);
 void escalloc_free(void *) ESC_PUBLIC(esc_free);
@@ -388,6 +390,65 @@ void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
       return small_fast(c, spc);
   }
   return mallocgc_class_slow(size, sizeclass, flags);
+}
+
+/* A span class the pass cannot have computed: lowered code built against
+ * another table or corrupted.  Nothing sound can be guessed from it. */
+static ESC_NOINLINE __attribute__((noreturn, cold)) void spc_fatal(size_t size, uint32_t spc) {
+  char buf[24];
+  esc_write_stderr("escalloc: fatal error: escalloc_mallocgc_spc: span class ");
+  esc_write_stderr(esc_utoa(spc, 0, buf));
+  esc_write_stderr(" is not one of this ABI's (2..");
+  esc_write_stderr(esc_utoa(ESC_NUM_SPANCLASSES - 1, 0, buf));
+  esc_write_stderr("), for a ");
+  esc_write_stderr(esc_utoa(size, 0, buf));
+  esc_write_stderr("-byte object\n");
+  abort();
+}
+
+/* Off the fast path: no cache yet, debugging, the class's first span, or a
+ * class too small for the object (a pass bug: re-routed to plain malloc's
+ * contract, which is sound whatever the class said). */
+static ESC_NOINLINE void *mallocgc_spc_slow(size_t size, uint32_t spc) {
+  if (ESC_UNLIKELY(spc - 2u >= ESC_NUM_SPANCLASSES - 2u))
+    spc_fatal(size, spc);
+  uint32_t cls = spc >> 1;
+  if (ESC_UNLIKELY(size > escalloc_class_to_size[cls]))
+    return esc_mallocgc(size, 0);
+  struct mcache *c = mcache_get();
+  if (ESC_UNLIKELY(!c)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return alloc_small(c, cls, size, spc & ESCALLOC_NOSCAN);
+}
+
+void *esc_mallocgc_spc(size_t size, uint32_t spc) {
+  /* small_fast with the span class given: no flags to test, no class to
+   * look up.  What remains checks the pass's word cheaply: the span class
+   * must index alloc[] (class 0 and the tiny blocks' class 1 excluded), and
+   * the object must fit the slots of the class's current span, whose slot
+   * size the fast path needs anyway (the empty span before the class's first
+   * allocation has slot size 0, so that goes to the slow path too). */
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY(c && spc - 2u < ESC_NUM_SPANCLASSES - 2u)) {
+    struct mspan *s = c->alloc[spc];
+    uintptr_t elemsize = s->elemsize; /* loaded once: the counter's asm may write memory */
+    if (ESC_LIKELY(size <= elemsize)) {
+      uint32_t w = s->cur_word;
+      uint64_t bits = s->alloc_bits[w];
+      if (ESC_LIKELY(~bits != 0)) {
+        uint32_t i = (uint32_t)__builtin_ctzll(~bits);
+        s->alloc_bits[w] = bits | (1ull << i);
+        esc_count(&c->stats.nmalloc[spc], 1);
+        void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * elemsize);
+        esc_prof_malloc(p, elemsize);
+        return p;
+      }
+      return refill(c, spc);
+    }
+  }
+  return mallocgc_spc_slow(size, spc);
 }
 
 void *esc_calloc(size_t count, size_t size, uint32_t flags) {

@@ -147,7 +147,7 @@ enum {
  * escalloc_* aliases) and C++'s operator new. */
 static const char drop_frames[] =
     "(malloc|calloc|realloc|reallocarray|free|aligned_alloc|memalign|posix_memalign|valloc|"
-    "pvalloc|escalloc_[a-z_]*|esc_malloc|esc_mallocgc|esc_mallocgc_class|esc_calloc|esc_aligned_alloc|"
+    "pvalloc|escalloc_[a-z_]*|esc_malloc|esc_mallocgc|esc_mallocgc_class|esc_mallocgc_spc|esc_calloc|esc_aligned_alloc|"
     "esc_realloc|operator new.*|_Zn[wa]m.*)";
 
 /* --- String table: interned by linear search (a profile has a few dozen). --- */

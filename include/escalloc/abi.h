@@ -70,8 +70,31 @@ void *escalloc_mallocgc(size_t size, uint32_t flags);
 /* Allocation whose size class was computed at compile time from the same
  * generated table (rtlib/sizeclasses.h) the runtime uses.  `sizeclass` is the
  * class that escalloc_size_class(size, flags) gives (1..ESCALLOC_NUM_CLASSES-1),
- * `size` the requested size (used for statistics and tiny objects). */
+ * `size` the requested size (used for statistics and tiny objects).  The
+ * pass uses it where flags remain to act on (NEEDZERO, tiny objects) and
+ * escalloc_mallocgc_spc elsewhere. */
 void *escalloc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags);
+
+/* The lowered constant-size allocation with nothing left to decide at run
+ * time: no NEEDZERO, and not a tiny object (not NOSCAN with size <
+ * ESCALLOC_TINY_SIZE).  `spanclass` is Go's span class,
+ *     escalloc_size_class(size, flags) << 1 | (flags & ESCALLOC_NOSCAN),
+ * computed by the pass from rtlib/sizeclasses.h, so the ALIGN8 decision is
+ * part of it (only ALIGN8 callers may name the 24-byte class 3, span classes
+ * 6 and 7) and the runtime tests no flags and looks up no class.  The result
+ * is as escalloc_mallocgc(size, flags) with those flags; its memory is not
+ * zeroed.
+ *   - spanclass must be 2..ESCALLOC_NUM_CLASSES*2-1; anything else is not a
+ *     span class of this ABI, and the runtime aborts with a message naming
+ *     the value ("escalloc: fatal error: escalloc_mallocgc_spc: ...").
+ *   - a size larger than the class's objects is re-routed to
+ *     escalloc_mallocgc(size, 0), the 16-byte contract and not noscan: the
+ *     result is never too small or under-aligned, however wrong the class.
+ *   - a NOSCAN span class with size < ESCALLOC_TINY_SIZE gets a slot of the
+ *     class, not a tiny object (the pass sends those to mallocgc_class).
+ * Every other constant-size case keeps escalloc_mallocgc_class: calloc
+ * (NEEDZERO) and tiny objects, whose route depends on their flags. */
+void *escalloc_mallocgc_spc(size_t size, uint32_t spanclass);
 
 /* calloc with flags: NULL and errno = ENOMEM when count * size overflows. */
 void *escalloc_calloc(size_t count, size_t size, uint32_t flags);

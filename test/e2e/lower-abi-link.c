@@ -30,6 +30,10 @@ void *escalloc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
   (void)sizeclass;
   return escalloc_mallocgc(size, flags);
 }
+void *escalloc_mallocgc_spc(size_t size, uint32_t spanclass) {
+  (void)spanclass;
+  return escalloc_mallocgc(size, 0);
+}
 void escalloc_free(void *p) { (void)p; }
 #else
 char *volatile keep; // makes the allocation escape, so it is lowered, not promoted

@@ -11,7 +11,7 @@
 // RUN: %t | FileCheck %s
 //
 // INST-DAG: U escalloc_abi_v1
-// INST-DAG: U escalloc_mallocgc_class
+// INST-DAG: U escalloc_mallocgc_spc
 // INST-DAG: U escalloc_mallocgc
 // INST-DAG: U escalloc_calloc
 // INST-DAG: U escalloc_realloc

@@ -7,6 +7,7 @@
 ; RUN: %opt -passes=escalloc-lower -S %t/lowered.ll -o - | FileCheck %s --check-prefix=LOWERED
 ; RUN: %opt -passes=escalloc-lower -S %t/nothing.ll -o - | FileCheck %s --check-prefix=NOTHING
 ; RUN: %opt -passes=escalloc-lower -S %t/runtime.ll -o - | FileCheck %s --check-prefix=RUNTIME
+; RUN: %opt -passes=escalloc-lower -S %t/runtime-spc.ll -o - | FileCheck %s --check-prefix=RUNTIME-SPC
 ; RUN: not %opt -passes=escalloc-lower -S %t/clash.ll -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLASH
 
 ;--- lowered.ll
@@ -47,13 +48,25 @@ define ptr @escalloc_mallocgc(i64 %size, i32 %flags) {
   ret ptr %p
 }
 
+;--- runtime-spc.ll
+target triple = "x86_64-unknown-linux-gnu"
+; The span-class entry alone also marks the runtime.
+; RUNTIME-SPC-LABEL: define ptr @escalloc_mallocgc_spc(
+; RUNTIME-SPC: call ptr @malloc(i64 %size)
+; RUNTIME-SPC-NOT: __escalloc_abi_ref
+declare ptr @malloc(i64)
+define ptr @escalloc_mallocgc_spc(i64 %size, i32 %spanclass) {
+  %p = call ptr @malloc(i64 %size)
+  ret ptr %p
+}
+
 ;--- clash.ll
 target triple = "x86_64-unknown-linux-gnu"
-; CLASH: error: escalloc: escalloc_mallocgc_class is declared with a type other than escalloc/abi.h's; allocations not lowered
+; CLASH: error: escalloc: escalloc_mallocgc_spc is declared with a type other than escalloc/abi.h's; allocations not lowered
 ; CLASH-NOT: error
 declare ptr @malloc(i64)
 declare void @use(ptr)
-declare ptr @escalloc_mallocgc_class(i64)
+declare ptr @escalloc_mallocgc_spc(i64)
 define void @f() {
   %p = call ptr @malloc(i64 16)
   call void @use(ptr %p)

@@ -19,7 +19,7 @@ declare void @llvm.assume(i1)
 
 ; Three int64 fields, as examples/points.c's Point3.
 ; CHECK-LABEL: @three_int64(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 3, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 7)
 ; REMARK: malloc(24) lowered to mallocgc: size class 3, noscan, 8-byte aligned
 define i64 @three_int64(i64 %x) {
   %p = call ptr @malloc(i64 24)
@@ -35,7 +35,7 @@ define i64 @three_int64(i64 %x) {
 
 ; A C library function reads bytes: no stronger alignment assumed.
 ; CHECK-LABEL: @libc_reader(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 3, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 7)
 define i64 @libc_reader() {
   %p = call ptr @malloc(i64 24)
   call void @llvm.memset.p0.i64(ptr align 8 %p, i8 65, i64 23, i1 false)
@@ -62,7 +62,7 @@ define void @variable_size(i64 %n) {
 
 ; A 16-byte vector access (SSE movaps) on the object.
 ; CHECK-LABEL: @vector_access_16(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 ; REMARK: malloc(24) lowered to mallocgc: size class 4, noscan, 16-byte aligned (an access needs 16-byte alignment)
 define void @vector_access_16() {
   %p = call ptr @malloc(i64 24)
@@ -73,7 +73,7 @@ define void @vector_access_16() {
 
 ; long double needs 16.
 ; CHECK-LABEL: @long_double(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 define void @long_double(x86_fp80 %v) {
   %p = call ptr @malloc(i64 24)
   store x86_fp80 %v, ptr %p, align 16
@@ -82,7 +82,7 @@ define void @long_double(x86_fp80 %v) {
 }
 
 ; CHECK-LABEL: @memset_16(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 define void @memset_16() {
   %p = call ptr @malloc(i64 24)
   call void @llvm.memset.p0.i64(ptr align 16 %p, i8 0, i64 24, i1 false)
@@ -92,7 +92,7 @@ define void @memset_16() {
 
 ; A callee in the module that needs 16.
 ; CHECK-LABEL: @callee_needs_16(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 ; REMARK: malloc(24) lowered to mallocgc: size class 4, noscan, 16-byte aligned (an access needs 16-byte alignment in load16)
 define internal <2 x i64> @load16(ptr %o) {
   %v = load <2 x i64>, ptr %o, align 16
@@ -107,7 +107,7 @@ define <2 x i64> @callee_needs_16() {
 
 ; An unknown reader might have been compiled for a 16-byte-aligned type.
 ; CHECK-LABEL: @unknown_reader(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 ; REMARK: malloc(24) lowered to mallocgc: size class 4, noscan, 16-byte aligned (it is passed to peek, which may assume 16-byte alignment)
 define i64 @unknown_reader() {
   %p = call ptr @malloc(i64 24)
@@ -119,7 +119,7 @@ define i64 @unknown_reader() {
 
 ; The parameter is declared 16-aligned.
 ; CHECK-LABEL: @param_align_16(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 define void @param_align_16() {
   %p = call ptr @malloc(i64 24)
   store i64 0, ptr %p, align 8
@@ -130,7 +130,7 @@ define void @param_align_16() {
 
 ; An alignment assumption on the object.
 ; CHECK-LABEL: @assumed_alignment(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 define void @assumed_alignment() {
   %p = call ptr @malloc(i64 24)
   call void @llvm.assume(i1 true) [ "align"(ptr %p, i64 16) ]
@@ -141,7 +141,7 @@ define void @assumed_alignment() {
 
 ; The call itself promised 16 to the code around it.
 ; CHECK-LABEL: @promised_on_call(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 9)
 define void @promised_on_call() {
   %p = call align 16 ptr @malloc(i64 24)
   store i64 0, ptr %p, align 8
@@ -151,7 +151,7 @@ define void @promised_on_call() {
 
 ; The address as an integer (e.g. an alignment test) is unknown use.
 ; CHECK-LABEL: @address_inspected(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 8)
 define i64 @address_inspected() {
   %p = call ptr @malloc(i64 24)
   %a = ptrtoint ptr %p to i64

@@ -2,6 +2,10 @@
 ; to the class entry (no overflow possible), anything else to escalloc_calloc,
 ; which keeps the count * size overflow -> NULL/ENOMEM check.
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
+; NEEDZERO leaves work for the runtime, so no calloc takes the span-class
+; entry (escalloc_mallocgc_spc never zeroes):
+; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s --check-prefix=NOSPC
+; NOSPC-NOT: escalloc_mallocgc_spc
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
 

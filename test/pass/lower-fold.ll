@@ -46,7 +46,7 @@ define i64 @calloc_reads_zero(ptr %out) {
 
 ; A malloc'd object still escapes here, so it stays; only the load folds.
 ; CHECK-LABEL: @malloc_reads_undef(
-; CHECK: call {{.*}}ptr @escalloc_mallocgc_class(i64 64, i32 6, i32 0)
+; CHECK: call {{.*}}ptr @escalloc_mallocgc_spc(i64 64, i32 12)
 ; CHECK: ret i64 undef
 define i64 @malloc_reads_undef(ptr %out) {
   %p = call ptr @malloc(i64 64)

@@ -1,8 +1,13 @@
 ; Lowering of malloc to the runtime's mallocgc entry points: a constant size
-; gets its size class at compile time (Go's table, rtlib/sizeclasses.h), a
-; variable or large size goes to escalloc_mallocgc.  Flags: 1 = NOSCAN,
-; 2 = NEEDZERO, 4 = ALIGN8.
+; gets its span class (size class << 1 | noscan) at compile time (Go's table,
+; rtlib/sizeclasses.h) and goes to escalloc_mallocgc_spc, which takes no
+; flags; a variable or large size goes to escalloc_mallocgc.  Flags: 1 =
+; NOSCAN, 2 = NEEDZERO, 4 = ALIGN8.  (Tiny objects and calloc keep
+; escalloc_mallocgc_class: lower-tiny.ll, lower-calloc.ll.)
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
+; No malloc here is tiny: the flag-taking class entry is not even declared.
+; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s --check-prefix=NOCLASS
+; NOCLASS-NOT: escalloc_mallocgc_class
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
 ; The remark's YAML record carries each fact as its own argument.
@@ -25,7 +30,8 @@ declare void @use(ptr)
 
 ; 24 bytes of int64s, every access 8-aligned: Go's 24-byte class 3.
 ; CHECK-LABEL: @const_24_noscan_align8(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 24, i32 3, i32 5) #[[UNINIT:[0-9]+]]
+; Span class 3 << 1 | 1 = 7: ALIGN8 is in the class, NOSCAN in the low bit.
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 24, i32 7) #[[UNINIT:[0-9]+]]
 ; CHECK-NOT: @malloc
 ; CHECK: call void @escalloc_free(ptr %p)
 ; REMARK: remark: <unknown>:0:0: malloc(24) lowered to mallocgc: size class 3, noscan, 8-byte aligned
@@ -60,7 +66,7 @@ define i64 @const_24_noscan_align8(i64 %x) {
 
 ; Escapes to unknown code: neither noscan nor 8-aligned; 24 bytes -> 32.
 ; CHECK-LABEL: @const_24_escapes(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 24, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 24, i32 8)
 ; REMARK: remark: <unknown>:0:0: malloc(24) lowered to mallocgc: size class 4, may hold pointers (it is passed to use), 16-byte aligned (it is passed to use)
 define void @const_24_escapes() {
   %p = call ptr @malloc(i64 24)
@@ -70,11 +76,13 @@ define void @const_24_escapes() {
 
 ; Sizes at the class boundaries.
 ; CHECK-LABEL: @const_sizes(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 1, i32 1, i32 0)
-; CHECK: call ptr @escalloc_mallocgc_class(i64 8, i32 1, i32 0)
-; CHECK: call ptr @escalloc_mallocgc_class(i64 9, i32 2, i32 0)
-; CHECK: call ptr @escalloc_mallocgc_class(i64 1025, i32 33, i32 0)
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32768, i32 67, i32 0)
+; Objects that may hold pointers are never tiny, however small: span class
+; 2 for 1 and 8 bytes.
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 1, i32 2)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 8, i32 2)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 9, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 1025, i32 66)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32768, i32 134)
 ; Large objects and malloc(0) have no class: the general entry.
 ; CHECK: call ptr @escalloc_mallocgc(i64 32769, i32 0)
 ; CHECK: call ptr @escalloc_mallocgc(i64 0, i32 0)
@@ -129,10 +137,12 @@ define void @optnone_fn() noinline optnone {
   ret void
 }
 
-; CHECK-DAG: declare noalias noundef ptr @escalloc_mallocgc_class(i64 noundef, i32 noundef, i32 noundef) #[[ALLOC:[0-9]+]]
-; CHECK-DAG: declare noalias noundef ptr @escalloc_mallocgc(i64 noundef, i32 noundef) #[[ALLOC]]
+; CHECK-DAG: declare noalias noundef ptr @escalloc_mallocgc_spc(i64 noundef, i32 noundef) #[[SPC:[0-9]+]]
+; CHECK-DAG: declare noalias noundef ptr @escalloc_mallocgc(i64 noundef, i32 noundef) #[[ALLOC:[0-9]+]]
 ; CHECK-DAG: declare void @escalloc_free(ptr allocptr nocapture) #[[FREE:[0-9]+]]
 ; CHECK-DAG: attributes #[[ALLOC]] = { nounwind willreturn allockind("alloc") allocsize(0) memory(inaccessiblemem: readwrite) "alloc-family"="malloc" }
+; The span-class entry never zeroes, so its declaration says so.
+; CHECK-DAG: attributes #[[SPC]] = { nounwind willreturn allockind("alloc,uninitialized") allocsize(0) memory(inaccessiblemem: readwrite) "alloc-family"="malloc" }
 ; CHECK-DAG: attributes #[[FREE]] = { nounwind willreturn allockind("free") memory(argmem: readwrite, inaccessiblemem: readwrite) "alloc-family"="malloc" }
 ; CHECK-DAG: attributes #[[UNINIT]] = { allockind("alloc,uninitialized") }
 ; CHECK-DAG: attributes #[[NOBUILTIN]] = { nobuiltin }

@@ -29,9 +29,9 @@ declare ptr @fgets(ptr, i32, ptr)
 ; --- noscan ---------------------------------------------------------------
 
 ; CHECK-LABEL: @ints(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 ; BUDGET-LABEL: @ints(
-; BUDGET: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; BUDGET: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @ints(i64 %x, i32 %y) {
   %p = call ptr @malloc(i64 32)
   store i64 %x, ptr %p, align 8
@@ -43,7 +43,7 @@ define void @ints(i64 %x, i32 %y) {
 
 ; A null pointer is no pointer to anything.
 ; CHECK-LABEL: @null_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @null_pointer() {
   %p = call ptr @malloc(i64 32)
   store ptr null, ptr %p, align 8
@@ -53,7 +53,7 @@ define void @null_pointer() {
 
 ; An induction variable: a cycle through a phi of integers.
 ; CHECK-LABEL: @loop_counter(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @loop_counter(i64 %n) {
 entry:
   %p = call ptr @malloc(i64 32)
@@ -73,7 +73,7 @@ exit:
 
 ; Bytes loaded from a constant string are data.
 ; CHECK-LABEL: @byte_from_literal(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @byte_from_literal(i64 %i) {
   %p = call ptr @malloc(i64 32)
   %src = getelementptr inbounds i8, ptr @text, i64 %i
@@ -86,7 +86,7 @@ define void @byte_from_literal(i64 %i) {
 
 ; An int typed so by TBAA.
 ; CHECK-LABEL: @load_int_tbaa(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @load_int_tbaa(ptr %src) {
   %p = call ptr @malloc(i64 32)
   %v = load i32, ptr %src, align 4, !tbaa !6
@@ -97,7 +97,7 @@ define void @load_int_tbaa(ptr %src) {
 
 ; A 64-bit load that TBAA types as `long` cannot read a pointer.
 ; CHECK-LABEL: @load_long_tbaa(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @load_long_tbaa(ptr %src) {
   %p = call ptr @malloc(i64 32)
   %v = load i64, ptr %src, align 8, !tbaa !0
@@ -108,7 +108,7 @@ define void @load_long_tbaa(ptr %src) {
 
 ; Bytes from a constant string and memset.
 ; CHECK-LABEL: @memcpy_constant_text(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @memcpy_constant_text() {
   %p = call ptr @malloc(i64 32)
   call void @llvm.memcpy.p0.p0.i64(ptr align 8 %p, ptr align 1 @text, i64 32, i1 false)
@@ -119,7 +119,7 @@ define void @memcpy_constant_text() {
 
 ; A callee (with an exact definition) that stores only integers.
 ; CHECK-LABEL: @callee_writes_int(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define internal void @set_int(ptr %o, i64 %v) {
   %f = getelementptr inbounds i8, ptr %o, i64 16
   store i64 %v, ptr %f, align 8
@@ -135,7 +135,7 @@ define void @callee_writes_int(i64 %v) {
 ; An unknown callee that only reads and keeps no copy: still noscan, but it
 ; may have been compiled for a 16-byte-aligned type, so not ALIGN8.
 ; CHECK-LABEL: @readonly_callee(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 1)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define i64 @readonly_callee() {
   %p = call ptr @malloc(i64 32)
   store i64 1, ptr %p, align 8
@@ -147,8 +147,8 @@ define i64 @readonly_callee() {
 ; The object's address kept in a local array that never escapes: loads of
 ; pointers from the array are followed, and they only store integers.
 ; CHECK-LABEL: @local_container(
-; CHECK: %arr = call ptr @escalloc_mallocgc_class(i64 80, i32 7, i32 4)
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: %arr = call ptr @escalloc_mallocgc_spc(i64 80, i32 14)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 ; REMARK: malloc(80) lowered to mallocgc: size class 7, may hold pointers (a pointer is stored into it)
 define i64 @local_container(i64 %i, i64 %j) {
   %arr = call ptr @malloc(i64 80)
@@ -166,7 +166,7 @@ define i64 @local_container(i64 %i, i64 %j) {
 
 ; The same through an alloca (unoptimised code keeps pointers there).
 ; CHECK-LABEL: @alloca_container(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @alloca_container() {
   %slot = alloca ptr, align 8
   %p = call ptr @malloc(i64 32)
@@ -180,7 +180,7 @@ define void @alloca_container() {
 ; A container duplicated by jump threading and merged by a phi: both copies
 ; are followed.
 ; CHECK-LABEL: @phi_of_containers(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @phi_of_containers(i1 %c) {
 entry:
   br i1 %c, label %left, label %right
@@ -201,7 +201,7 @@ join:
 
 ; Text read from a file or copied from a C string is data.
 ; CHECK-LABEL: @text_from_libc(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 5)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 9)
 define void @text_from_libc(ptr %file) {
   %p = call ptr @malloc(i64 32)
   %r = call ptr @fgets(ptr %p, i32 32, ptr %file)
@@ -213,7 +213,7 @@ define void @text_from_libc(ptr %file) {
 ; --- not noscan -------------------------------------------------------------
 
 ; CHECK-LABEL: @direct_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a pointer is stored into it), 8-byte aligned
 define void @direct_pointer(ptr %q) {
   %p = call ptr @malloc(i64 32)
@@ -223,7 +223,7 @@ define void @direct_pointer(ptr %q) {
 }
 
 ; CHECK-LABEL: @through_field(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @through_field(ptr %q) {
   %p = call ptr @malloc(i64 32)
   %f = getelementptr inbounds i8, ptr %p, i64 24
@@ -235,7 +235,7 @@ define void @through_field(ptr %q) {
 ; The object points to itself.  (It is then its own container, whose address
 ; is stored away: the walk gives up on ALIGN8 too, conservatively.)
 ; CHECK-LABEL: @self_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @self_pointer() {
   %p = call ptr @malloc(i64 32)
   %f = getelementptr inbounds i8, ptr %p, i64 8
@@ -246,7 +246,7 @@ define void @self_pointer() {
 
 ; A pointer laundered through an integer is still a pointer.
 ; CHECK-LABEL: @ptrtoint_value(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a value that may hold a pointer is stored into it)
 define void @ptrtoint_value(ptr %q) {
   %p = call ptr @malloc(i64 32)
@@ -259,7 +259,7 @@ define void @ptrtoint_value(ptr %q) {
 
 ; Half a pointer is still half a pointer: two truncated halves make one again.
 ; CHECK-LABEL: @truncated_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @truncated_pointer(ptr %q) {
   %p = call ptr @malloc(i64 32)
   %i = ptrtoint ptr %q to i64
@@ -271,7 +271,7 @@ define void @truncated_pointer(ptr %q) {
 
 ; A byte loop copying unknown memory (a pointer's bytes go through char).
 ; CHECK-LABEL: @byte_copy_loop(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a value that may hold a pointer is stored into it)
 define void @byte_copy_loop(ptr %src) {
 entry:
@@ -294,7 +294,7 @@ exit:
 ; A 64-bit load without a TBAA type: InstCombine makes these from memcpys
 ; of pointers, so it may carry one.
 ; CHECK-LABEL: @load_i64_untyped(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @load_i64_untyped(ptr %src) {
   %p = call ptr @malloc(i64 32)
   %v = load i64, ptr %src, align 8
@@ -304,7 +304,7 @@ define void @load_i64_untyped(ptr %src) {
 }
 
 ; CHECK-LABEL: @load_i64_any_pointer_tbaa(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @load_i64_any_pointer_tbaa(ptr %src) {
   %p = call ptr @malloc(i64 32)
   %v = load i64, ptr %src, align 8, !tbaa !4
@@ -315,7 +315,7 @@ define void @load_i64_any_pointer_tbaa(ptr %src) {
 
 ; memcpy from memory the pass knows nothing about.
 ; CHECK-LABEL: @memcpy_unknown(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (memory that may hold pointers is copied into it)
 define void @memcpy_unknown(ptr %src) {
   %p = call ptr @malloc(i64 32)
@@ -326,7 +326,7 @@ define void @memcpy_unknown(ptr %src) {
 
 ; memcpy from a constant that holds an address.
 ; CHECK-LABEL: @memcpy_constant_with_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @memcpy_constant_with_pointer() {
   %p = call ptr @malloc(i64 32)
   call void @llvm.memcpy.p0.p0.i64(ptr align 8 %p, ptr align 8 @with_ptr, i64 16, i1 false)
@@ -336,7 +336,7 @@ define void @memcpy_constant_with_pointer() {
 
 ; A callee stores a pointer into it.
 ; CHECK-LABEL: @callee_writes_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a pointer is stored into it in set_ptr)
 define internal void @set_ptr(ptr %o, ptr %v) {
   store ptr %v, ptr %o, align 8
@@ -352,7 +352,7 @@ define void @callee_writes_pointer(ptr %q) {
 ; An internal function's integer parameter is what its callers pass: here an
 ; untyped 64-bit load (ArgumentPromotion makes such parameters from pointers).
 ; CHECK-LABEL: @internal_param_from_untyped_load(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (a value that may hold a pointer is stored into it in store_param)
 define internal void @store_param(ptr %o, i64 %v) {
   store i64 %v, ptr %o, align 8
@@ -368,7 +368,7 @@ define void @internal_param_from_untyped_load(ptr %src) {
 
 ; Unknown code may store anything.
 ; CHECK-LABEL: @unknown_callee(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @unknown_callee() {
   %p = call ptr @malloc(i64 32)
   call void @use(ptr %p)
@@ -376,7 +376,7 @@ define void @unknown_callee() {
 }
 
 ; CHECK-LABEL: @returned(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (it is returned from returned)
 define ptr @returned() {
   %p = call ptr @malloc(i64 32)
@@ -385,7 +385,7 @@ define ptr @returned() {
 }
 
 ; CHECK-LABEL: @stored_to_global(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; REMARK: malloc(32) lowered to mallocgc: size class 4, may hold pointers (its address is stored into memory the pass cannot follow)
 define void @stored_to_global() {
   %p = call ptr @malloc(i64 32)
@@ -396,7 +396,7 @@ define void @stored_to_global() {
 ; The container is followed, but a pointer is stored through an address
 ; loaded from it.
 ; CHECK-LABEL: @container_alias_gets_pointer(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @container_alias_gets_pointer(ptr %x) {
   %arr = call ptr @malloc(i64 80)
   %p = call ptr @malloc(i64 32)
@@ -408,7 +408,7 @@ define void @container_alias_gets_pointer(ptr %x) {
 
 ; One of the memories a phi may point to is not a fresh object.
 ; CHECK-LABEL: @phi_with_foreign_memory(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @phi_with_foreign_memory(i1 %c, ptr %foreign) {
 entry:
   br i1 %c, label %left, label %join
@@ -424,7 +424,7 @@ join:
 
 ; The container itself escapes: whoever gets it may write through p.
 ; CHECK-LABEL: @container_escapes(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @container_escapes() {
   %arr = call ptr @malloc(i64 80)
   %p = call ptr @malloc(i64 32)
@@ -435,7 +435,7 @@ define void @container_escapes() {
 
 ; The container read byte by byte: the address could be put together again.
 ; CHECK-LABEL: @container_read_as_bytes(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define i8 @container_read_as_bytes() {
   %arr = call ptr @malloc(i64 80)
   %p = call ptr @malloc(i64 32)
@@ -446,7 +446,7 @@ define i8 @container_read_as_bytes() {
 
 ; The address may come back out of the container as an integer.
 ; CHECK-LABEL: @container_reloaded_as_int(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 0)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define i64 @container_reloaded_as_int() {
   %arr = call ptr @malloc(i64 80)
   %p = call ptr @malloc(i64 32)
@@ -457,7 +457,7 @@ define i64 @container_reloaded_as_int() {
 
 ; realloc keeps the contents: what is stored into the new object counts.
 ; CHECK-LABEL: @realloc_result_gets_pointer(
-; CHECK: %p = call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: %p = call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 ; CHECK: %r = call ptr @escalloc_realloc(ptr %p, i64 64)
 define void @realloc_result_gets_pointer(ptr %x) {
   %p = call ptr @malloc(i64 32)
@@ -471,7 +471,7 @@ define void @realloc_result_gets_pointer(ptr %x) {
 ; strcpy returns its destination: a pointer stored through the result lands
 ; in the object.
 ; CHECK-LABEL: @strcpy_result_gets_pointer(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @strcpy_result_gets_pointer(ptr %x) {
   %p = call ptr @malloc(i64 32)
   %s = call ptr @strcpy(ptr %p, ptr @text)
@@ -482,7 +482,7 @@ define void @strcpy_result_gets_pointer(ptr %x) {
 
 ; A vector of pointers.
 ; CHECK-LABEL: @pointer_vector(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 32, i32 4, i32 4)
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 32, i32 8)
 define void @pointer_vector(<2 x ptr> %v) {
   %p = call ptr @malloc(i64 32)
   store <2 x ptr> %v, ptr %p, align 8

@@ -3,7 +3,9 @@
 ; multiples of 4, 2 for even sizes, else 1.  C promises malloc(12) the
 ; alignment of a double, so NOSCAN is kept only where every access is content
 ; with what the size's known low zero bits guarantee.  Flags: 1 = NOSCAN,
-; 4 = ALIGN8.
+; 4 = ALIGN8.  A constant-size tiny object keeps escalloc_mallocgc_class (its
+; route depends on its flags); every other constant size takes
+; escalloc_mallocgc_spc(size, class << 1 | noscan).
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
@@ -29,7 +31,8 @@ define void @twelve_ints(i32 %x) {
 
 ; 12 bytes holding a double: a tiny block would give 4.
 ; CHECK-LABEL: @twelve_with_double(
-; CHECK: call ptr @escalloc_mallocgc_class(i64 12, i32 2, i32 4)
+; Not noscan, so not tiny: the span-class entry, scan span class 2 << 1.
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 12, i32 4)
 ; REMARK: malloc(12) lowered to mallocgc: size class 2, may hold pointers (as a tiny object it could be only 4-byte aligned, and an access needs 8)
 define void @twelve_with_double(double %d) {
   %p = call ptr @malloc(i64 12)
@@ -44,6 +47,27 @@ define void @twelve_with_double(double %d) {
 define void @eight_with_int64(i64 %x) {
   %p = call ptr @malloc(i64 8)
   store i64 %x, ptr %p, align 8
+  call void @free(ptr %p)
+  ret void
+}
+
+; 16 bytes is the first noscan size that is never tiny: noscan span class
+; 2 << 1 | 1.
+; CHECK-LABEL: @sixteen_ints(
+; CHECK: call ptr @escalloc_mallocgc_spc(i64 16, i32 5)
+define void @sixteen_ints(i32 %x) {
+  %p = call ptr @malloc(i64 16)
+  store i32 %x, ptr %p, align 4
+  call void @free(ptr %p)
+  ret void
+}
+
+; 15 bytes, the largest tiny size: the class entry.
+; CHECK-LABEL: @fifteen_bytes(
+; CHECK: call ptr @escalloc_mallocgc_class(i64 15, i32 2, i32 5)
+define void @fifteen_bytes(i8 %x) {
+  %p = call ptr @malloc(i64 15)
+  store i8 %x, ptr %p, align 1
   call void @free(ptr %p)
   ret void
 }

@@ -45,8 +45,8 @@ DEB_SRC_FILE = "/etc/apt/sources.list.d/escalloc-deb-src.sources"
 ALLOC_FUNCS = {"malloc", "calloc", "realloc", "reallocarray", "aligned_alloc",
                "posix_memalign", "memalign", "valloc", "strdup", "strndup"}
 # The allocation entry points of include/escalloc/abi.h (lowered calls).
-ESCALLOC_ALLOC_FUNCS = {"escalloc_mallocgc", "escalloc_mallocgc_class", "escalloc_calloc",
-                        "escalloc_aligned_alloc", "escalloc_realloc"}
+ESCALLOC_ALLOC_FUNCS = {"escalloc_mallocgc", "escalloc_mallocgc_class", "escalloc_mallocgc_spc",
+                        "escalloc_calloc", "escalloc_aligned_alloc", "escalloc_realloc"}
 
 
 # Build 2's compiler driver: clang, plus the runtime at link time exactly as
