@@ -6,8 +6,9 @@ measured in the same run.
     bench/lowering/run.py [--build-dir DIR] [--rounds N] [--scale K] [--no-time]
 
 Each program in this directory is compiled twice with the build's escc -O2:
-  lowered   the default: constant sizes call escalloc_mallocgc_class with the
-            size class computed at compile time and the inferred flags
+  lowered   the default: constant sizes call escalloc_mallocgc_spc with the
+            span class computed at compile time (escalloc_mallocgc_class with
+            the inferred flags for tiny objects and calloc)
   drop-in   -mllvm -escalloc-lower=false: the same pipeline (heap-to-stack
             included), but every allocation stays a call to malloc/free, which
             the runtime defines
@@ -16,11 +17,13 @@ Instructions (callgrind): each binary runs at two sizes, and the figures are
 the differences divided by the difference in allocations, so start-up,
 printf and the like cancel out:
   alloc path   inclusive instructions of the allocation entry the program
-               calls (malloc/calloc for drop-in, escalloc_mallocgc_class,
-               escalloc_mallocgc, escalloc_calloc for lowered), per allocation
+               calls (malloc/calloc for drop-in, escalloc_mallocgc_spc,
+               escalloc_mallocgc_class, escalloc_mallocgc, escalloc_calloc for
+               lowered), per allocation
   free path    the same for free (drop-in) or escalloc_free (lowered)
   total        all instructions per allocation: the loop's own work and the
-               caller's argument set-up (two more for the class entry) too
+               caller's argument set-up (one more for the span-class entry,
+               two more for the class entry) too
 Every program keeps 4096 objects alive in a ring and replaces one per
 iteration, in allocation order (fifo) or at random (random); both orders are
 measured, because the runtime's free path depends on it.
@@ -70,7 +73,7 @@ def allocations(stdout):
 # The entry points each variant's program calls (callgrind shows the runtime's
 # internal names: the public escalloc_* symbols are aliases of esc_*).
 ENTRIES = {
-    "lowered": {"alloc": ("esc_mallocgc_class", "esc_mallocgc", "esc_calloc"),
+    "lowered": {"alloc": ("esc_mallocgc_spc", "esc_mallocgc_class", "esc_mallocgc", "esc_calloc"),
                 "free": ("esc_free",)},
     "drop-in": {"alloc": ("malloc", "calloc"), "free": ("free",)},
 }
