@@ -371,6 +371,7 @@ private:
   std::optional<int64_t> offsetInto(const Value *Ptr, unsigned X) const;
   Reason storeReason(unsigned X, const Value *Addr) const;
 
+  bool isInert(const Instruction &I) const;
   void visit(Instruction &I);
   void visitCall(CallBase &CB);
   void visitFree(CallBase &CB, Value *Freed);
@@ -648,13 +649,77 @@ void FunctionAnalyzer::solve() {
       }
     }
 
-  // Chaotic iteration: every rule only adds to sets or sets flags.
+  // Chaotic iteration: every rule only adds to sets or sets flags.  The
+  // instructions visit() ignores whatever the sets hold (integer arithmetic,
+  // compares, branches) are left out of the rounds; the order of the rest is
+  // kept, so the first reason found for an escape stays the same.
+  SmallVector<Instruction *, 0> Active;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (!isInert(I))
+        Active.push_back(&I);
   do {
     Changed = false;
-    for (BasicBlock &BB : F)
-      for (Instruction &I : BB)
-        visit(I);
+    for (Instruction *I : Active)
+      visit(*I);
   } while (Changed);
+}
+
+/// True when visit(I) does nothing, whatever the points-to sets hold.  It
+/// mirrors visit(): a case added there must be kept here (or left out, which
+/// is always safe).
+bool FunctionAnalyzer::isInert(const Instruction &I) const {
+  Type *T = I.getType();
+  switch (I.getOpcode()) {
+  case Instruction::Load: {
+    uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
+    return !ptrLike(T) &&
+           (T->isFloatingPointTy() || Size < DL.getPointerSize());
+  }
+  case Instruction::Store:
+    return !ptrLike(cast<StoreInst>(I).getValueOperand()->getType());
+  case Instruction::GetElementPtr:
+  case Instruction::BitCast:
+  case Instruction::AddrSpaceCast:
+  case Instruction::PHI:
+  case Instruction::Select:
+  case Instruction::Freeze:
+  case Instruction::ExtractValue:
+  case Instruction::ExtractElement:
+    return !T->isVectorTy() && !ptrLike(T);
+  case Instruction::ICmp:
+  case Instruction::Br:
+  case Instruction::Switch:
+  case Instruction::Unreachable:
+  case Instruction::Fence:
+    return true;
+  case Instruction::Ret: {
+    const Value *V = cast<ReturnInst>(I).getReturnValue();
+    return !V || !ptrLike(V->getType());
+  }
+  case Instruction::Call:
+    return isa<DbgInfoIntrinsic>(I);
+  case Instruction::Alloca:
+  case Instruction::PtrToInt:
+  case Instruction::IntToPtr:
+  case Instruction::VAArg:
+  case Instruction::Invoke:
+  case Instruction::CallBr:
+  case Instruction::AtomicRMW:
+  case Instruction::AtomicCmpXchg:
+  case Instruction::InsertValue:
+  case Instruction::InsertElement:
+  case Instruction::ShuffleVector:
+    return false;
+  default:
+    // visit()'s default: publishes pointer, vector and aggregate operands.
+    return !(ptrLike(T) && T->isPointerTy()) &&
+           none_of(I.operands(), [](const Use &U) {
+             Type *OT = U->getType();
+             return OT->isPointerTy() || OT->isVectorTy() ||
+                    OT->isAggregateType();
+           });
+  }
 }
 
 void FunctionAnalyzer::visit(Instruction &I) {
