@@ -402,6 +402,21 @@ void ObjectWalker::visitObjectUse(const Use &U) {
   escape(Twine("its address is used by ") + I->getOpcodeName(), *I);
 }
 
+/// Intrinsics that take an object's address only to mark or measure it:
+/// they neither read its contents nor publish it.
+static bool isMarker(const IntrinsicInst &II) {
+  switch (II.getIntrinsicID()) {
+  case Intrinsic::lifetime_start:
+  case Intrinsic::lifetime_end:
+  case Intrinsic::invariant_start:
+  case Intrinsic::invariant_end:
+  case Intrinsic::objectsize:
+    return true;
+  default:
+    return false;
+  }
+}
+
 void ObjectWalker::visitObjectCall(const CallBase &CB, const Use &U) {
   if (CB.isBundleOperand(&U)) {
     if (isa<AssumeInst>(CB))
@@ -411,16 +426,8 @@ void ObjectWalker::visitObjectCall(const CallBase &CB, const Use &U) {
   if (CB.isCallee(&U))
     return escape("it is called", CB);
   if (const auto *II = dyn_cast<IntrinsicInst>(&CB)) {
-    switch (II->getIntrinsicID()) {
-    case Intrinsic::lifetime_start:
-    case Intrinsic::lifetime_end:
-    case Intrinsic::invariant_start:
-    case Intrinsic::invariant_end:
-    case Intrinsic::objectsize:
+    if (isMarker(*II))
       return;
-    default:
-      break;
-    }
     if (const auto *MS = dyn_cast<MemSetInst>(II))
       return checkAlign(MS->getDestAlign(), *MS); // stores bytes
     if (const auto *MT = dyn_cast<MemTransferInst>(II)) {
@@ -508,16 +515,8 @@ void ObjectWalker::visitContainerUse(const Use &U) {
 void ObjectWalker::visitContainerCall(const CallBase &CB, const Use &U) {
   if (CB.isArgOperand(&U)) {
     if (const auto *II = dyn_cast<IntrinsicInst>(&CB)) {
-      switch (II->getIntrinsicID()) {
-      case Intrinsic::lifetime_start:
-      case Intrinsic::lifetime_end:
-      case Intrinsic::invariant_start:
-      case Intrinsic::invariant_end:
-      case Intrinsic::objectsize:
+      if (isMarker(*II))
         return;
-      default:
-        break;
-      }
       if (isa<MemSetInst>(II))
         return;
       if (const auto *MT = dyn_cast<MemTransferInst>(II)) {
