@@ -1620,22 +1620,59 @@ static bool isAllocWrapper(Function &F, const FunctionAnalyzer &Solved,
   return O.Kind == ObjKind::Site && O.Returned && !O.Escaped && !O.Pinned;
 }
 
+/// Whether solving \p F would find a site: an allocation call or a call to
+/// a known allocation wrapper (callees are analysed first).
+static bool hasSite(Function &F, const TargetLibraryInfo &TLI,
+                    const EscapeInfo &Info) {
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (auto *CB = dyn_cast<CallBase>(&I)) {
+        if (isAllocationCall(*CB, TLI))
+          return true;
+        if (const Function *G = CB->getCalledFunction())
+          if (const FunctionEscapeInfo *GI = Info.lookup(*G))
+            if (GI->IsAllocWrapper)
+              return true;
+      }
+  return false;
+}
+
+/// Whether any escalloc remark may be emitted (-Rpass*=escalloc, -pass-remarks
+/// patterns, or an optimization record): parameter summaries are reported
+/// for every function then.
+static bool remarksWanted(Module &M) {
+  LLVMContext &Ctx = M.getContext();
+  return Ctx.getLLVMRemarkStreamer() ||
+         Ctx.getDiagHandlerPtr()->isAnyRemarkEnabled(DEBUG_TYPE);
+}
+
 EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
   auto &FAM = MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
   EscapeInfo Info;
   CallGraph CG(M);
   DenseSet<const Function *> Hidden = hiddenCycles(M);
 
+  // The call graph's SCCs, callees first.
+  struct SCC {
+    SmallVector<Function *, 4> Fns;
+    bool Recursive;
+  };
+  SmallVector<SCC, 0> SCCs;
+  DenseMap<const Function *, unsigned> SCCOf;
   for (scc_iterator<CallGraph *> SCCI = scc_begin(&CG); !SCCI.isAtEnd();
        ++SCCI) {
-    SmallVector<Function *, 4> Fns;
+    SCC C{{}, SCCI.hasCycle()};
     for (CallGraphNode *N : *SCCI)
       if (Function *F = N->getFunction())
-        if (!F->isDeclaration() && !F->hasOptNone())
-          Fns.push_back(F);
-    if (Fns.empty())
-      continue;
-    bool Recursive = SCCI.hasCycle();
+        if (!F->isDeclaration() && !F->hasOptNone()) {
+          C.Fns.push_back(F);
+          SCCOf[F] = SCCs.size();
+        }
+    if (!C.Fns.empty())
+      SCCs.push_back(std::move(C));
+  }
+
+  auto Analyze = [&](ArrayRef<Function *> Fns, bool Recursive) {
     for (Function *F : Fns) {
       FunctionEscapeInfo &FI = Info.Functions[F];
       FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
@@ -1722,7 +1759,44 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
         D.decide(Id);
       FI.PathBytes = CalleePath + FI.PromotedBytes;
     }
-  }
+  };
+
+  // A summary matters to a decision only where a caller has an allocation
+  // site; it matters to the user only where remarks are asked for.  Without
+  // remarks, an SCC is analysed when it has a site, after the SCCs it calls
+  // (and theirs): the same inputs, so the same decisions, as a walk over
+  // every SCC.
+  bool Everything = AllFunctions || remarksWanted(M);
+  SmallVector<bool, 0> Done(SCCs.size(), false);
+  auto Ensure = [&](unsigned Root) {
+    SmallVector<std::pair<unsigned, bool>, 16> Stack{{Root, false}};
+    while (!Stack.empty()) {
+      auto [K, Expanded] = Stack.pop_back_val();
+      if (Done[K])
+        continue;
+      if (Expanded) {
+        Done[K] = true;
+        Analyze(SCCs[K].Fns, SCCs[K].Recursive);
+        continue;
+      }
+      Stack.push_back({K, true});
+      for (Function *F : SCCs[K].Fns)
+        for (BasicBlock &BB : *F)
+          for (Instruction &I : BB)
+            if (auto *CB = dyn_cast<CallBase>(&I))
+              if (Function *G = CB->getCalledFunction())
+                if (auto It = SCCOf.find(G);
+                    It != SCCOf.end() && It->second != K && !Done[It->second])
+                  Stack.push_back({It->second, false});
+    }
+  };
+  for (unsigned K = 0; K < SCCs.size(); ++K)
+    if (!Done[K] && (Everything || any_of(SCCs[K].Fns, [&](Function *F) {
+                       return hasSite(*F,
+                                      FAM.getResult<TargetLibraryAnalysis>(*F),
+                                      Info);
+                     })))
+      Ensure(K);
   return Info;
 }
 
@@ -1779,7 +1853,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
 }
 
 PreservedAnalyses EscapePrinterPass::run(Module &M, ModuleAnalysisManager &AM) {
-  AM.getResult<EscapeAnalysis>(M).print(OS);
+  // Every function, with or without remarks.
+  EscapeAnalysis(/*AllFunctions=*/true).run(M, AM).print(OS);
   return PreservedAnalyses::all();
 }
 

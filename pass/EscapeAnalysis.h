@@ -141,7 +141,14 @@ class EscapeAnalysis : public llvm::AnalysisInfoMixin<EscapeAnalysis> {
   friend llvm::AnalysisInfoMixin<EscapeAnalysis>;
   static llvm::AnalysisKey Key;
 
+  bool AllFunctions;
+
 public:
+  /// By default a function without allocation sites is analysed only where
+  /// a site's decision needs its summary, or where remarks report it;
+  /// \p AllFunctions analyses every function (print<escalloc>).
+  explicit EscapeAnalysis(bool AllFunctions = false)
+      : AllFunctions(AllFunctions) {}
   using Result = EscapeInfo;
   Result run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
 };
