@@ -5,30 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ring.h"
+
 typedef struct Node {
   struct Node *next;
   struct Node *prev;
   int64_t key, value;
 } Node;
 
-enum { RING = 4096 };
-
-// The slot whose object dies next: in allocation order ("fifo", the default)
-// or at random ("random": objects die in no particular order, which scatters
-// free slots over many spans).
-static int random_order;
-static long next_slot(long i, uint64_t *seed) {
-  if (!random_order)
-    return i & (RING - 1);
-  *seed ^= *seed << 13;
-  *seed ^= *seed >> 7;
-  *seed ^= *seed << 17;
-  return (long)(*seed >> 52) & (RING - 1);
-}
-
 int main(int argc, char **argv) {
-  long n = argc > 1 ? atol(argv[1]) : 1000000;
-  random_order = argc > 2 && strcmp(argv[2], "random") == 0;
+  long n = ring_args(argc, argv);
   Node **ring = calloc(RING, sizeof *ring);
   if (!ring)
     return 1;
