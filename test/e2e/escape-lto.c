@@ -28,6 +28,23 @@
 // RUN:   %t.ta.o %t.tb.o %rtlib -lpthread -o %t.thin > %t.thin.remarks 2>&1
 // RUN: FileCheck %s --check-prefix=THIN < %t.thin.remarks
 // RUN: %run %t.thin | FileCheck %s
+//
+// escc does the same with -flto alone: it links with lld, loads the plugin
+// into it, keeps source locations in the LTO objects, shows the link's
+// remarks with -m, and hands -mllvm -escalloc-* knobs to the link through
+// ESCALLOC_OPTIONS (lld parses -mllvm before it loads plugins).
+// RUN: %escc -O2 -flto -c -DPART_B %s -o %t.eb.o
+// RUN: %escc -O2 -flto -c %s -o %t.ea.o
+// RUN: %escc -O2 -flto -m %t.ea.o %t.eb.o -o %t.escc 2>&1 | FileCheck %s --check-prefix=FULL
+// RUN: %run %t.escc | FileCheck %s
+// RUN: %escc -O2 -flto -m -mllvm -escalloc-max-stack-size=64 %t.ea.o %t.eb.o -o %t.knob 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=KNOB
+// RUN: %run %t.knob | FileCheck %s
+// An unknown knob at an LTO link is a clear error, not a crash.
+// RUN: not %escc -O2 -flto -mllvm -escalloc-no-such-knob %t.ea.o %t.eb.o -o %t.bad 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BAD
+// BAD: Unknown command line argument '-escalloc-no-such-knob'
+// BAD: escalloc: invalid ESCALLOC_OPTIONS
 // CHECK: sum=45
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +60,7 @@ __attribute__((noinline)) void fill(long *v, int n) {
 int main(int argc, char **argv) {
   (void)argv;
   int n = 9 + argc;
+  // KNOB: escape-lto.c:[[@LINE+4]]:{{[0-9]+}}: malloc(80) escapes to heap: too large for stack (80 > 64)
   // THIN: escape-lto.c:[[@LINE+3]]:{{[0-9]+}}: malloc(80) escapes to heap: passed to @fill argument 1 which may capture it
   // NOLTO: escape-lto.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to @fill argument 1 which may capture it
   // FULL: escape-lto.c:[[@LINE+1]]:{{[0-9]+}}: malloc(80) moved to stack; 1 free removed
