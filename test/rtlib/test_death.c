@@ -18,32 +18,15 @@
 
 #include <cmocka.h>
 
+#include "death.h"
 #include "escalloc/abi.h"
 
 /* Runs fn in a child with stderr captured; checks it aborted and that the
  * message contains `want` and the address *addr_out set by fn. */
 static void expect_abort(void (*fn)(void *), void *arg, const char *want) {
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    fn(arg);
-    _exit(0); /* not reached if the runtime caught it */
-  }
-  close(fds[1]);
-  char buf[4096] = {0};
-  size_t n = 0;
-  ssize_t r;
-  while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
-    n += (size_t)r;
-  close(fds[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || !strstr(buf, want) ||
-      !strstr(buf, "escalloc: fatal error:"))
+  char buf[4096];
+  int status = run_in_child(fn, arg, buf, sizeof buf);
+  if (!died_of_abort(status) || !strstr(buf, want) || !strstr(buf, "escalloc: fatal error:"))
     fail_msg("wanted SIGABRT and \"%s\"; status %#x, stderr: %s", want, status, buf);
   /* The message names an address. */
   assert_non_null(strstr(buf, "(address 0x"));

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "death.h"
 #include "escalloc/abi.h"
 #include "escalloc/escalloc.h"
 #include "mcache.h"
@@ -170,9 +171,8 @@ static void zero_bytes(void **state) {
 
 /* --- values that are no span class: a clear abort ------------------------ */
 
-static uint32_t bad_spc;
-static void call_with_bad_spc(void) {
-  void *volatile p = escalloc_mallocgc_spc(24, bad_spc);
+static void call_with_bad_spc(void *arg) {
+  void *volatile p = escalloc_mallocgc_spc(24, *(const uint32_t *)arg);
   (void)p;
 }
 
@@ -183,28 +183,9 @@ static void expect_abort_for(uint32_t spc) {
   snprintf(want, sizeof want,
            "escalloc: fatal error: escalloc_mallocgc_spc: span class %u is not one of this ABI's",
            spc);
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  bad_spc = spc;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 2);
-    call_with_bad_spc();
-    _exit(0); /* not reached if the runtime caught it */
-  }
-  close(fds[1]);
-  char buf[4096] = {0};
-  size_t n = 0;
-  ssize_t r;
-  while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
-    n += (size_t)r;
-  close(fds[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || !strstr(buf, want) ||
-      !strstr(buf, "for a 24-byte object"))
+  char buf[4096];
+  int status = run_in_child(call_with_bad_spc, &spc, buf, sizeof buf);
+  if (!died_of_abort(status) || !strstr(buf, want) || !strstr(buf, "for a 24-byte object"))
     fail_msg("span class %u: wanted SIGABRT and \"%s\"; status %#x, stderr: %s", spc, want, status,
              buf);
 }
