@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
 
   /* Worst case: every argument plus the ones escc adds. */
-  char **args = calloc((size_t)argc + 32 + 64, sizeof *args);
+  char **args = calloc((size_t)argc + 32, sizeof *args);
   if (!args)
     die("%s", "out of memory");
   int n = 0;
