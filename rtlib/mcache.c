@@ -103,16 +103,21 @@ void mcache_release_spans(void) {
     mcache_return_spans(c);
 }
 
-/* Hands everything back and unlinks c; registry_lock held. */
-static void mcache_flush(struct mcache *c) {
-  mcache_return_spans(c);
-  counters_add(&esc_exited_stats, &c->stats);
+/* Removes c from the registry of caches; registry_lock held. */
+static void registry_unlink(struct mcache *c) {
   if (c->prev)
     c->prev->next = c->next;
   else
     registry = c->next;
   if (c->next)
     c->next->prev = c->prev;
+}
+
+/* Hands everything back and unlinks c; registry_lock held. */
+static void mcache_flush(struct mcache *c) {
+  mcache_return_spans(c);
+  counters_add(&esc_exited_stats, &c->stats);
+  registry_unlink(c);
 }
 
 static void mcache_release(struct mcache *c) {
@@ -266,12 +271,7 @@ static void fork_child(void) {
     struct mcache *next = c->next;
     if (c != esc_tls_cache) {
       counters_add(&esc_exited_stats, &c->stats);
-      if (c->prev)
-        c->prev->next = c->next;
-      else
-        registry = c->next;
-      if (c->next)
-        c->next->prev = c->prev;
+      registry_unlink(c);
     }
     c = next;
   }
