@@ -272,19 +272,24 @@ void escalloc_free(void *) ESC_PUBLIC(esc_free);
 size_t escalloc_usable_size(const void *) ESC_PUBLIC(esc_usable_size);
 void *escalloc_realloc(void *, size_t) ESC_PUBLIC(esc_realloc);
 
+/* A small object of class `sizeclass` (or a tiny one) through the thread's
+ * cache, creating the cache on first use: the slow paths' common tail. */
+static void *small_or_tiny_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
+  struct mcache *c = mcache_get();
+  if (ESC_UNLIKELY(!c)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+    return tiny_alloc(c, size, flags);
+  return alloc_small(c, sizeclass, size, flags);
+}
+
 /* Everything but the common case: large, tiny, flags, no cache yet, an
  * exhausted span, debugging. */
 static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
-  if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE)) {
-    struct mcache *c = mcache_get();
-    if (ESC_UNLIKELY(!c)) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
-      return tiny_alloc(c, size, flags);
-    return alloc_small(c, escalloc_size_class(size, flags), size, flags);
-  }
+  if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE))
+    return small_or_tiny_slow(size, escalloc_size_class(size, flags), flags);
   return large_alloc(size, flags, 1);
 }
 
@@ -358,14 +363,7 @@ static ESC_NOINLINE void *mallocgc_class_checked(size_t size, uint32_t sizeclass
   if (ESC_UNLIKELY(sizeclass - 1u >= ESCALLOC_NUM_CLASSES - 1u ||
                    size > escalloc_class_to_size[sizeclass]))
     return esc_mallocgc(size, flags);
-  struct mcache *c = mcache_get();
-  if (ESC_UNLIKELY(!c)) {
-    errno = ENOMEM;
-    return NULL;
-  }
-  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
-    return tiny_alloc(c, size, flags);
-  return alloc_small(c, sizeclass, size, flags);
+  return small_or_tiny_slow(size, sizeclass, flags);
 }
 
 /* Off the slot fast path.  Tiny objects go straight to the tiny allocator
