@@ -23,10 +23,13 @@
  * no active bit (one atomic fetch-and decides, so exactly one thread does).
  * usable_size of a tiny object is start..end: its own size.
  *
- * Heap profiling (profile.h): every allocation reports its slot (a tiny
- * object its own size) to esc_prof_malloc, every free calls esc_prof_free
- * first; both run with no allocator lock held.  A realloc in place keeps the
- * object, and so its sample.
+ * Heap profiling (profile.h): every allocation is counted by one of the
+ * thread's sampling countdowns (a slot by its span class's, a tiny or large
+ * object by its bytes), and where the countdown expires the profiler decides
+ * whether to sample it (prof_countdown_expired).  A sampled object's span
+ * loses its fast owner, so frees into it take free_small, which drops the
+ * sample (prof_forget) before the slot is freed.  Both run with no allocator
+ * lock held.  A realloc in place keeps the object, and so its sample.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -112,6 +115,37 @@ static void count_event(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64
     atomic_fetch_add_explicit(global, n, memory_order_relaxed);
 }
 
+/* --- profiling ----------------------------------------------------------- */
+
+/* A sampling countdown of c expired at the allocation of p, `size` bytes
+ * (profile.h).  Not inlined, and called from the entry point the program
+ * called (or a function it tail-called), so that its return address tells
+ * the profiler where the program's frames begin. */
+static ESC_NOINLINE void prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
+  struct mspan *s = span_of(p);
+  int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->sample_on[which],
+                                  &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
+  mcache_arm_countdown(c, which, left);
+  if (s->state == SPAN_SMALL)
+    mspan_set_fast_owner(s); /* sampled: no fast frees into s (c owns it) */
+}
+
+/* Counts slot p of span class spc, just handed out by c. */
+static inline __attribute__((always_inline)) void count_slot(struct mcache *c, uint32_t spc, void *p) {
+  if (ESC_UNLIKELY(mcache_count_alloc(c, spc)))
+    prof_countdown_expired(c, spc, p, escalloc_class_to_size[spc >> 1]);
+}
+
+/* Before p, an object of span s, is freed: drops its sample if it has one.
+ * Only spans holding a sampled object pay more than this one load. */
+static inline void prof_forget(struct mcache *c, struct mspan *s, void *p) {
+  if (ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0)) {
+    esc_prof_free_slow(p, &s->prof_sampled);
+    if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)
+      mspan_set_fast_owner(s); /* fast frees again once its last sample is gone */
+  }
+}
+
 /* --- small objects ------------------------------------------------------- */
 
 /* Frees slot idx of the small span s. */
@@ -128,8 +162,10 @@ static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr
   mcentral_free_remote(s, p, idx, c);
 }
 
-static inline void *alloc_small(struct mcache *c, uint32_t cls, size_t size, uint32_t flags) {
-  void *p = mcache_alloc(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
+static inline __attribute__((always_inline)) void *alloc_small(struct mcache *c, uint32_t cls, size_t size,
+                                                                uint32_t flags) {
+  uint32_t spc = esc_spanclass(cls, flags & ESCALLOC_NOSCAN);
+  void *p = mcache_alloc(c, spc);
   if (ESC_UNLIKELY(!p)) {
     errno = ENOMEM;
     return NULL;
@@ -140,7 +176,7 @@ static inline void *alloc_small(struct mcache *c, uint32_t cls, size_t size, uin
     else
       memset(p, DEBUG_ALLOC_BYTE, escalloc_class_to_size[cls]);
   }
-  esc_prof_malloc(p, escalloc_class_to_size[cls]);
+  count_slot(c, spc, p);
   return p;
 }
 
@@ -189,6 +225,7 @@ static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t fla
       errno = ENOMEM;
       return NULL;
     }
+    esc_count(&c->stats.nmalloc[ESC_TINY_SPANCLASS], 1); /* blocks are not sampled, objects are */
     struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
     esc_tiny_retire(c);
     c->tiny_word = &s->tiny[mspan_index(s, block)];
@@ -201,7 +238,8 @@ static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t fla
   esc_count(&c->stats.tiny_allocs, 1);
   if (flags & ESCALLOC_NEEDZERO)
     memset(p, 0, n);
-  esc_prof_malloc(p, n);
+  if (ESC_UNLIKELY(mcache_count_bytes(c, n)))
+    prof_countdown_expired(c, ESC_SAMPLE_BYTES, p, n);
   return p;
 }
 
@@ -253,7 +291,8 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
   count_event(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
   count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
-  esc_prof_malloc(p, npages << ESC_PAGE_SHIFT);
+  if (c && ESC_UNLIKELY(mcache_count_bytes(c, npages << ESC_PAGE_SHIFT)))
+    prof_countdown_expired(c, ESC_SAMPLE_BYTES, p, npages << ESC_PAGE_SHIFT);
   return p;
 }
 
@@ -300,7 +339,7 @@ static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
     errno = ENOMEM;
     return NULL;
   }
-  esc_prof_malloc(p, escalloc_class_to_size[spc >> 1]);
+  count_slot(c, spc, p);
   return p;
 }
 
@@ -312,9 +351,8 @@ static inline void *small_fast(struct mcache *c, uint32_t spc) {
   if (ESC_LIKELY(~bits != 0)) {
     uint32_t i = (uint32_t)__builtin_ctzll(~bits);
     s->alloc_bits[w] = bits | (1ull << i);
-    esc_count(&c->stats.nmalloc[spc], 1);
     void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
-    esc_prof_malloc(p, s->elemsize);
+    count_slot(c, spc, p);
     return p;
   }
   return refill(c, spc);
@@ -438,9 +476,8 @@ void *esc_mallocgc_spc(size_t size, uint32_t spc) {
       if (ESC_LIKELY(~bits != 0)) {
         uint32_t i = (uint32_t)__builtin_ctzll(~bits);
         s->alloc_bits[w] = bits | (1ull << i);
-        esc_count(&c->stats.nmalloc[spc], 1);
         void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * elemsize);
-        esc_prof_malloc(p, elemsize);
+        count_slot(c, spc, p);
         return p;
       }
       return refill(c, spc);
@@ -498,22 +535,37 @@ static uintptr_t checked_index(struct mspan *s, const void *p) {
   return idx;
 }
 
+/* Frees p, which lies in the in-use small span s. */
+static inline void free_small(struct mcache *c, struct mspan *s, void *p) {
+  prof_forget(c, s, p);
+  if (ESC_UNLIKELY(s->spanclass == ESC_TINY_SPANCLASS)) {
+    tiny_free(c, s, p);
+    return;
+  }
+  uintptr_t idx = checked_index(s, p);
+  if (ESC_UNLIKELY(esc_settings.debug) && s->elemsize > sizeof(void *))
+    memset((char *)p + sizeof(void *), DEBUG_FREE_BYTE, s->elemsize - sizeof(void *));
+  slot_free(c, s, p, idx);
+}
+
+/* free_small off esc_free's fast path: tiny objects, spans this thread does
+ * not own, spans holding a sampled object. */
+static ESC_NOINLINE void free_small_other(struct mcache *c, struct mspan *s, void *p) {
+  free_small(c, s, p);
+}
+
 static ESC_NOINLINE void free_slow(void *p) {
+  if (!p)
+    return;
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
-    if (ESC_UNLIKELY(s->spanclass == ESC_TINY_SPANCLASS)) {
-      tiny_free(c, s, p);
-      return;
-    }
-    uintptr_t idx = checked_index(s, p);
-    if (ESC_UNLIKELY(esc_settings.debug) && s->elemsize > sizeof(void *))
-      memset((char *)p + sizeof(void *), DEBUG_FREE_BYTE, s->elemsize - sizeof(void *));
-    slot_free(c, s, p, idx);
+    free_small(c, s, p);
     return;
   }
   if (ESC_UNLIKELY((uintptr_t)p != s->base))
     esc_fatal("pointer into the middle of an object, not its start", p);
+  prof_forget(c, s, p);
   uint64_t bytes = s->npages << ESC_PAGE_SHIFT;
   if (ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_FREE_BYTE, bytes);
@@ -522,41 +574,14 @@ static ESC_NOINLINE void free_slow(void *p) {
   mheap_free_large(s, p);
 }
 
-/* profile.h's esc_prof_free test: p may be a sampled object.  The count of
- * live samples comes first: with no sample live (profiling off) the test is
- * one compare of a hot global, and the 128 KiB page map stays out of the
- * cache. */
-static inline int prof_may_track(const void *p) {
-#ifndef ESCALLOC_NO_PROFILE
-  return ESC_UNLIKELY(__atomic_load_n(&esc_prof_nlive, __ATOMIC_RELAXED) != 0) &&
-         __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0;
-#else
-  (void)p;
-  return 0;
-#endif
-}
-
-/* A small object of a span this thread does not own (p not sampled). */
-static ESC_NOINLINE void free_small_remote(struct mcache *c, struct mspan *s, void *p) {
-  uintptr_t idx = checked_index(s, p);
-  esc_count(&c->stats.nfree[s->spanclass], 1);
-  mcentral_free_remote(s, p, idx, c);
-}
-
-static ESC_NOINLINE void free_tracked(void *p) {
-  esc_prof_free(p);
-  if (p)
-    free_slow(p);
-}
-
 void esc_free(void *p) {
-  /* Fast path: a small object of a span this thread owns, not sampled by
-   * the profiler.  fast_owner == c implies an in-use small span that is not
-   * tiny, and the page map covers every page of one, so only the slot start
-   * and the alloc bit remain to check.  Slow paths are tail calls. */
+  /* Fast path: a small object of a span this thread owns.  fast_owner == c
+   * implies an in-use small span that is not tiny and holds no sampled
+   * object, and the page map covers every page of one, so only the slot
+   * start and the alloc bit remain to check.  Slow paths are tail calls. */
   uintptr_t a = (uintptr_t)p;
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c && !prof_may_track(p))) {
+  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c)) {
     _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
     if (ESC_LIKELY(chunk != NULL)) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
@@ -572,13 +597,11 @@ void esc_free(void *p) {
           return;
         }
       } else if (s && s->state == SPAN_SMALL && span_contains(s, p)) {
-        if (s->spanclass == ESC_TINY_SPANCLASS)
-          return tiny_free(c, s, p);
-        return free_small_remote(c, s, p);
+        return free_small_other(c, s, p);
       }
     }
   }
-  free_tracked(p);
+  free_slow(p);
 }
 
 size_t esc_usable_size(const void *p) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "escalloc/escalloc.h"
+#include "profile.h"
 
 /* Every bit set: the fast path always falls to mcache_refill_alloc. */
 struct mspan esc_empty_span = {
@@ -79,6 +80,44 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
 #undef ADD
 }
 
+/* Adds c's counters into dst, slots handed out included (the sampling
+ * countdowns count them, see mcache.h); registry_lock held. */
+static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
+  counters_add(dst, &c->stats);
+  for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++)
+    atomic_fetch_add_explicit(&dst->nmalloc[spc],
+                              (uint64_t)(c->sample_armed[spc] -
+                                         atomic_load_explicit(&c->sample_left[spc], memory_order_relaxed)),
+                              memory_order_relaxed);
+}
+
+void mcache_arm_countdown(struct mcache *c, uint32_t which, int64_t left) {
+  if (which == ESC_SAMPLE_BYTES) { /* not part of any statistic */
+    atomic_store_explicit(&c->sample_left[which], left, memory_order_relaxed);
+    return;
+  }
+  /* The slots counted since the last arming move into stats.nmalloc, under
+   * the lock the readers hold. */
+  pthread_mutex_lock(&registry_lock);
+  int64_t used = c->sample_armed[which] - atomic_load_explicit(&c->sample_left[which], memory_order_relaxed);
+  atomic_store_explicit(&c->stats.nmalloc[which],
+                        atomic_load_explicit(&c->stats.nmalloc[which], memory_order_relaxed) + (uint64_t)used,
+                        memory_order_relaxed);
+  c->sample_armed[which] = left;
+  atomic_store_explicit(&c->sample_left[which], left, memory_order_relaxed);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+void mcache_restart_sampling(void) {
+  struct mcache *c = esc_tls_cache;
+  if (!c)
+    return;
+  for (uint32_t which = 0; which < ESC_SAMPLE_COUNTDOWNS; which++) {
+    c->sample_on[which] = 0; /* a fresh start: no sample owed */
+    mcache_arm_countdown(c, which, 0);
+  }
+}
+
 /* Hands every span and the tiny block back to the mcentrals. */
 static void mcache_return_spans(struct mcache *c) {
   esc_tiny_retire(c);
@@ -116,7 +155,7 @@ static void registry_unlink(struct mcache *c) {
 /* Hands everything back and unlinks c; registry_lock held. */
 static void mcache_flush(struct mcache *c) {
   mcache_return_spans(c);
-  counters_add(&esc_exited_stats, &c->stats);
+  cache_counters_add(&esc_exited_stats, c);
   registry_unlink(c);
 }
 
@@ -131,7 +170,7 @@ void mcache_fold_stats(struct esc_counters *sum) {
   pthread_mutex_lock(&registry_lock);
   counters_add(sum, &esc_exited_stats);
   for (struct mcache *c = registry; c; c = c->next)
-    counters_add(sum, &c->stats);
+    cache_counters_add(sum, c);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -270,7 +309,7 @@ static void fork_child(void) {
   while (c) {
     struct mcache *next = c->next;
     if (c != esc_tls_cache) {
-      counters_add(&esc_exited_stats, &c->stats);
+      cache_counters_add(&esc_exited_stats, c);
       registry_unlink(c);
     }
     c = next;

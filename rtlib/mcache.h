@@ -17,6 +17,12 @@
  *   - Counters are written by the owner only (relaxed stores) and read by
  *     escalloc_read_memstats under the registry lock; a thread that exits adds
  *     them to esc_exited_stats.
+ *   - Slots handed out are counted by the heap profiler's sampling countdowns
+ *     (profile.h): the fast path decrements sample_left[spc], which it would
+ *     otherwise have to do besides incrementing nmalloc, and
+ *         allocations of spc = stats.nmalloc[spc] + sample_armed[spc] - sample_left[spc]
+ *     (mcache_nmalloc).  The owner re-arms a countdown under the registry
+ *     lock, so a reader holding it sees a consistent triple.
  */
 #ifndef ESCALLOC_MCACHE_H
 #define ESCALLOC_MCACHE_H
@@ -41,6 +47,11 @@ struct esc_deferred {
   void *p;
 };
 
+/* Sampling countdowns per cache: one per span class, and one of bytes for
+ * tiny and large objects. */
+#define ESC_SAMPLE_BYTES ESC_NUM_SPANCLASSES
+#define ESC_SAMPLE_COUNTDOWNS (ESC_NUM_SPANCLASSES + 1)
+
 struct esc_counters {
   _Atomic uint64_t nmalloc[ESC_NUM_SPANCLASSES]; /* slots handed out per span class */
   _Atomic uint64_t nfree[ESC_NUM_SPANCLASSES];
@@ -56,6 +67,13 @@ struct mcache {
   _Atomic uint32_t *tiny_word; /* its start/end/active word */
   uint32_t tiny_offset;
   struct esc_counters stats;
+  /* Sampling countdowns (see the invariants above): slots of each span class,
+   * and bytes of tiny and large objects ([ESC_SAMPLE_BYTES]), before the
+   * next sampling decision; what each was last armed with; and whether its
+   * expiry samples (profile.h's esc_prof_expired). */
+  _Atomic int64_t sample_left[ESC_SAMPLE_COUNTDOWNS];
+  int64_t sample_armed[ESC_NUM_SPANCLASSES];
+  uint8_t sample_on[ESC_SAMPLE_COUNTDOWNS];
   /* Frees into spans no mcache owns, still allocated in their bitmaps
    * until mcentral_flush_deferred applies them. */
   uint32_t ndeferred;
@@ -76,10 +94,14 @@ ESC_HIDDEN extern struct esc_counters esc_exited_stats;
 
 ESC_HIDDEN struct mcache *mcache_create(void);
 /* Slow path of an allocation in span class spc: finds a span with a free
- * slot and allocates from it; NULL when out of memory. */
+ * slot and allocates from it (not counted, as mcache_alloc); NULL when out
+ * of memory. */
 ESC_HIDDEN void *mcache_refill_alloc(struct mcache *c, uint32_t spc);
 /* Adds all counters (exited threads included) into *sum. */
 ESC_HIDDEN void mcache_fold_stats(struct esc_counters *sum);
+/* Arms sampling countdown `which` of the calling thread's cache c with
+ * `left` (allocations, or bytes for ESC_SAMPLE_BYTES). */
+ESC_HIDDEN void mcache_arm_countdown(struct mcache *c, uint32_t which, int64_t left);
 static inline uint32_t mcache_owned_limit(uint32_t spc) {
   uint32_t n = ESC_OWNED_PAGES / escalloc_class_to_npages[esc_spanclass_sizeclass(spc)];
   return n < ESC_OWNED_MAX ? n : ESC_OWNED_MAX;
@@ -122,7 +144,46 @@ static inline void esc_count(_Atomic uint64_t *ctr, uint64_t n) {
 #endif
 }
 
-/* The fast path: a free slot from the current span's bitmap word. */
+/* Owner-only countdown: subtracts n from *ctr and says whether it went
+ * negative.  On x86-64 one subtract from memory and the branch on its sign
+ * flag (the same add-to-memory as esc_count, see there); elsewhere and
+ * under ThreadSanitizer relaxed atomics. */
+static inline int esc_countdown(_Atomic int64_t *ctr, int64_t n) {
+#if defined(__x86_64__) && !defined(ESC_TSAN)
+  int negative;
+  __asm__("subq %2, %0" : "+m"(*(int64_t *)ctr), "=@ccs"(negative) : "er"(n));
+  return negative;
+#else
+  int64_t v = atomic_load_explicit(ctr, memory_order_relaxed) - n;
+  atomic_store_explicit(ctr, v, memory_order_relaxed);
+  return v < 0;
+#endif
+}
+
+/* Counts one slot of span class spc handed out; true when the class's
+ * sampling countdown expired (the caller then calls the profiler).  The
+ * runtime built without the profiler counts nmalloc directly. */
+static inline int mcache_count_alloc(struct mcache *c, uint32_t spc) {
+#ifndef ESCALLOC_NO_PROFILE
+  return esc_countdown(&c->sample_left[spc], 1);
+#else
+  esc_count(&c->stats.nmalloc[spc], 1);
+  return 0;
+#endif
+}
+
+/* Counts n bytes of tiny or large objects; true when that countdown expired. */
+static inline int mcache_count_bytes(struct mcache *c, size_t n) {
+#ifndef ESCALLOC_NO_PROFILE
+  return esc_countdown(&c->sample_left[ESC_SAMPLE_BYTES], (int64_t)n);
+#else
+  (void)c, (void)n;
+  return 0;
+#endif
+}
+
+/* The fast path: a free slot from the current span's bitmap word, not yet
+ * counted (the caller counts it with mcache_count_alloc). */
 static inline void *mcache_alloc(struct mcache *c, uint32_t spc) {
   struct mspan *s = c->alloc[spc];
   uint32_t w = s->cur_word;
@@ -130,7 +191,6 @@ static inline void *mcache_alloc(struct mcache *c, uint32_t spc) {
   if (ESC_LIKELY(~bits != 0)) {
     uint32_t i = (uint32_t)__builtin_ctzll(~bits);
     s->alloc_bits[w] = bits | (1ull << i);
-    esc_count(&c->stats.nmalloc[spc], 1);
     return (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
   }
   return mcache_refill_alloc(c, spc);

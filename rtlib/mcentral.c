@@ -95,8 +95,7 @@ static void file_unowned(struct mcentral *m, struct mspan *s) {
 static void take_ownership(struct mspan *s, struct mcache *c) {
   atomic_store_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_relaxed);
   atomic_store_explicit(&s->owner, c, memory_order_relaxed);
-  atomic_store_explicit(&s->fast_owner, s->spanclass == ESC_TINY_SPANCLASS ? NULL : c,
-                        memory_order_relaxed);
+  mspan_set_fast_owner(s);
   s->list = LIST_NONE;
   s->has_free = 0;
   uint16_t w = 0;
@@ -138,7 +137,7 @@ void mcentral_uncache_span(struct mspan *s) {
   /* From here on remote frees see no OWNED bit and come to this lock. */
   uintptr_t list = atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire) & ~ESC_XFREE_OWNED;
   atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-  atomic_store_explicit(&s->fast_owner, NULL, memory_order_relaxed);
+  mspan_set_fast_owner(s);
   mspan_apply_frees(s, list);
   s->alloc_count = count_allocated(s);
   file_unowned(m, s);

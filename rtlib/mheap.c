@@ -320,6 +320,7 @@ struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state
   if (s) {
     s->state = state;
     s->list = LIST_NONE;
+    atomic_store_explicit(&s->prof_sampled, 0, memory_order_relaxed);
     set_spans(s, 1);
     esc_heap.pages_inuse += npages;
     mheap_scavenge_paced_locked();

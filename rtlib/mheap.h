@@ -43,8 +43,10 @@ struct mspan {
   /* The first cache line holds what the malloc and free fast paths read. */
   uintptr_t base;
   _Atomic(struct mcache *) owner;
-  /* = owner, except NULL for tiny spans (their blocks are freed only through
-   * the tiny path), so the free fast path tests one field. */
+  /* = owner, except NULL while frees into the span must take the checked
+   * path: tiny spans (their blocks are freed only through the tiny path) and
+   * spans holding a sampled object (prof_sampled), so the free fast path
+   * tests one field.  Set by mspan_set_fast_owner only. */
   _Atomic(struct mcache *) fast_owner;
   uint32_t elemsize;
   uint32_t divmagic;
@@ -62,6 +64,9 @@ struct mspan {
   uint8_t needzero;  /* some page may hold old data */
   uint16_t nwords;   /* alloc_bits words in use */
   uint32_t alloc_count; /* live objects; kept while unowned */
+  /* Live objects of this span that the heap profiler sampled; changed under
+   * the profile lock (profile.h), read by frees off the fast path. */
+  _Atomic uint32_t prof_sampled;
   /* 1 = allocated.  Bits past nelems are set so they are never handed out.
    * Written only by the owner, or under the mcentral lock while unowned. */
   uint64_t alloc_bits[ESC_SPAN_WORDS];
@@ -144,6 +149,17 @@ static inline struct mspan *span_of(const void *p) {
     return NULL;
   return atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
                               memory_order_relaxed);
+}
+
+/* Sets fast_owner from owner, tiny class and prof_sampled (see struct
+ * mspan).  Called by the owning thread, or under the mcentral lock when a
+ * thread takes the span: no other thread can sample into it meanwhile. */
+static inline void mspan_set_fast_owner(struct mspan *s) {
+  struct mcache *c = atomic_load_explicit(&s->owner, memory_order_relaxed);
+  if (s->state != SPAN_SMALL || s->spanclass == ESC_TINY_SPANCLASS ||
+      atomic_load_explicit(&s->prof_sampled, memory_order_relaxed))
+    c = NULL;
+  atomic_store_explicit(&s->fast_owner, c, memory_order_relaxed);
 }
 
 static inline int span_contains(const struct mspan *s, const void *p) {

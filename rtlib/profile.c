@@ -4,16 +4,17 @@
  * objects, and when profiles are written (ESCALLOC_MEMPROFILE at exit,
  * escalloc_write_heap_profile on demand).  The pprof encoding is profwrite.c.
  *
- * Sampling follows Go's mcache.nextSample: each thread draws the number of
- * bytes until its next sample from an exponential distribution with mean
- * `rate`, so an allocation of s bytes is sampled with probability
- * 1 - exp(-s/rate) whatever the allocation pattern, which is what the scaling
- * at write time (esc_prof_scale, Go's scaleHeapSample) undoes.  Rate 1 samples
- * every allocation.
+ * Sampling follows Go's mcache.nextSample: each countdown (one per span class
+ * and thread, and one for the bytes of a thread's tiny and large objects, see
+ * profile.h) draws the number of bytes until its next sample from an
+ * exponential distribution with mean `rate`, so an allocation of s bytes is
+ * sampled with probability 1 - exp(-s/rate) whatever the allocation pattern,
+ * which is what the scaling at write time (esc_prof_scale, Go's
+ * scaleHeapSample) undoes.  Rate 1 samples every allocation.
  *
  * Locks
  *   prof_lock guards the bucket hash table, the bucket counters, the live
- *   table and writes to the page map.  Nothing that holds it calls malloc, and
+ *   table and the spans' prof_sampled counts.  Nothing that holds it calls malloc, and
  *   it is taken across fork (prof_atfork_*), so a child never inherits it
  *   held.  sysalloc needs no lock (each call is its own mmap).
  *
@@ -32,10 +33,6 @@
 
 #include "escalloc/escalloc.h"
 #include "profile.h"
-
-__thread int64_t esc_prof_next_sample;
-uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
-uint32_t esc_prof_nlive; /* = live_count, for esc_prof_free's first test */
 
 /* The sampling rate in bytes (0 = off); written by settings and
  * escalloc_set_memprofile_rate, read by every thread's slow path. */
@@ -252,9 +249,10 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) 
 }
 
 /* Return addresses of the program's frames above the allocation, leaf first.
- * `hook_ret` is where esc_prof_malloc_slow returns to: inside the allocator
- * function that inlines esc_prof_malloc.  That function and everything it
- * called are dropped, so the leaf is the program's call into the allocator
+ * `hook_ret` (see esc_prof_expired) lies inside the allocator function the
+ * program called.  That function and everything it called are dropped
+ * (0 matches no frame: everything is kept), so the leaf is the program's call
+ * into the allocator
  * (the entry points tail-call into it, so they usually have no frame; when
  * one does, say realloc's, the profile's drop_frames names it). */
 static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, uintptr_t hook_ret) {
@@ -271,7 +269,7 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
   int i = 0;
   while (i < n && (uintptr_t)raw[i] != hook_ret)
     i++;
-  i = i < n ? i + 1 : 0; /* not found (no unwind info?): keep everything */
+  i = i < n ? i + 1 : 0; /* not found (no unwind info?, hook_ret 0): keep everything */
   int k = 0;
   for (; i < n && k < ESC_PROF_MAX_STACK; i++)
     pcs[k++] = (uintptr_t)raw[i];
@@ -329,11 +327,6 @@ static size_t live_cap, live_count;
 
 static size_t live_index(uintptr_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (live_cap - 1); }
 
-static void set_live_count(size_t n) {
-  live_count = n;
-  __atomic_store_n(&esc_prof_nlive, n > UINT32_MAX ? UINT32_MAX : (uint32_t)n, __ATOMIC_RELAXED);
-}
-
 static int live_grow(void) {
   size_t ncap = live_cap ? live_cap * 2 : 4096;
   struct live_slot *n = esc_prof_sysalloc(ncap * sizeof *n), *old = live;
@@ -354,7 +347,7 @@ static int live_grow(void) {
 }
 
 /* Records a as sampled in b.  *old is the bucket of a record the address
- * already had (an object freed without esc_prof_free, which should not
+ * already had (an object freed without esc_prof_free_slow, which should not
  * happen), now replaced. */
 static int live_insert(uintptr_t a, struct esc_prof_bucket *b, struct esc_prof_bucket **old) {
   *old = NULL;
@@ -366,7 +359,7 @@ static int live_insert(uintptr_t a, struct esc_prof_bucket *b, struct esc_prof_b
   if (live[i].addr)
     *old = live[i].b;
   else
-    set_live_count(live_count + 1);
+    live_count++;
   live[i].addr = a;
   live[i].b = b;
   return 0;
@@ -382,7 +375,7 @@ static struct esc_prof_bucket *live_remove(uintptr_t a) {
     i = (i + 1) & (live_cap - 1);
   }
   struct esc_prof_bucket *b = live[i].b;
-  set_live_count(live_count - 1);
+  live_count--;
   /* Backward shift: pull later entries of the probe run into the hole unless
    * their home slot lies cyclically after the hole. */
   size_t hole = i, j = i;
@@ -401,18 +394,18 @@ static struct esc_prof_bucket *live_remove(uintptr_t a) {
   return b;
 }
 
-static void pagemap_add(const void *p, int delta) {
-  uint16_t *c = &esc_prof_pagemap[esc_prof_page_slot(p)];
-  uint16_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-  if (v == 0xffff) /* saturated: stays "maybe sampled" for good */
-    return;
-  __atomic_store_n(c, (uint16_t)(v + delta), __ATOMIC_RELAXED);
-}
-
 static void prof_init(void);
+
+/* Adds delta to a span's count of sampled objects; prof_lock held. */
+static void span_sampled_add(_Atomic uint32_t *span_sampled, int delta) {
+  if (span_sampled)
+    atomic_store_explicit(span_sampled, atomic_load_explicit(span_sampled, memory_order_relaxed) + delta,
+                          memory_order_relaxed);
+}
 
 /* Records one sampled allocation. */
 static inline __attribute__((always_inline)) void record_sample(void *p, size_t size,
+                                                                _Atomic uint32_t *span_sampled,
                                                                 uintptr_t hook_ret) {
   uintptr_t pcs[ESC_PROF_MAX_STACK];
   int n = capture_stack(pcs, hook_ret);
@@ -421,46 +414,55 @@ static inline __attribute__((always_inline)) void record_sample(void *p, size_t 
   if (b && live_insert((uintptr_t)p, b, &old) == 0) {
     b->allocs++;
     if (old)
-      old->frees++; /* the earlier object at p is gone */
+      old->frees++; /* the earlier object at p is gone (its slot, so its span's count, is p's) */
     else
-      pagemap_add(p, +1);
+      span_sampled_add(span_sampled, +1);
   }
   pthread_mutex_unlock(&prof_lock);
 }
 
-__attribute__((noinline)) void esc_prof_malloc_slow(void *p, size_t size) {
-  uintptr_t hook_ret = (uintptr_t)__builtin_return_address(0);
+__attribute__((noinline)) int64_t esc_prof_expired(void *p, size_t size, size_t unit, uint8_t *on,
+                                                   _Atomic uint32_t *span_sampled, uintptr_t hook_ret) {
   /* Allocations the profiler itself causes (atexit's table, the loader's
-   * when zlib is opened) are not sampled: the counter stays negative and the
-   * next allocation retries. */
+   * when zlib is opened) are not sampled: the countdown expires again at the
+   * next allocation. */
   if (prof_busy)
-    return;
+    return 0;
   prof_busy = 1;
-  int64_t rate;
   if (!prof_rand_state) {
-    /* First slow path of this thread: start it at a random point of the
-     * distribution instead of sampling its first allocation. */
     prof_init();
     prof_seed_thread();
-    rate = prof_rate;
-    esc_prof_next_sample = next_sample_distance(rate);
-    if (esc_prof_next_sample > 0)
-      goto out;
   }
-  rate = prof_rate;
-  esc_prof_next_sample = next_sample_distance(rate);
-  if (rate > 0 && p)
-    record_sample(p, size, hook_ret);
-out:
+  int64_t rate = prof_rate;
+  int64_t bytes = next_sample_distance(rate);
+  int sample;
+  if (*on && rate > 0) {
+    sample = 1; /* this allocation is where the countdown's draw fell */
+  } else {
+    /* A fresh countdown (the thread's first allocation of its kind, a new
+     * rate, or the rate was 0): it starts at a random point of the
+     * distribution, so this allocation is sampled only if the draw falls
+     * inside it, and otherwise counts against the draw. */
+    sample = rate > 0 && bytes < (int64_t)size;
+    bytes = sample ? 0 : bytes - (int64_t)size;
+    if (bytes < 0)
+      bytes = 0;
+  }
+  if (sample)
+    bytes = next_sample_distance(rate); /* the next draw starts after p */
+  *on = rate > 0;
+  if (sample && p)
+    record_sample(p, size, span_sampled, hook_ret);
   prof_busy = 0;
+  return bytes / (int64_t)(unit ? unit : 1);
 }
 
-void esc_prof_free_slow(void *p) {
+void esc_prof_free_slow(void *p, _Atomic uint32_t *span_sampled) {
   pthread_mutex_lock(&prof_lock);
   struct esc_prof_bucket *b = live_remove((uintptr_t)p);
   if (b) {
     b->frees++;
-    pagemap_add(p, -1);
+    span_sampled_add(span_sampled, -1);
   }
   pthread_mutex_unlock(&prof_lock);
 }
@@ -611,9 +613,8 @@ int64_t escalloc_set_memprofile_rate(int64_t rate) {
   int64_t old = prof_rate;
   prof_rate = rate;
   /* This thread starts over at once; others within ESC_PROF_IDLE_RECHECK
-   * bytes or their next sample. */
-  if (prof_rand_state)
-    esc_prof_next_sample = next_sample_distance(rate);
+   * bytes of each countdown or at its next sample. */
+  mcache_restart_sampling();
   return old;
 }
 

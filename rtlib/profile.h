@@ -3,36 +3,39 @@
  * runtime/pprof's heap profile): the two hooks the allocator calls, and what
  * profile.c shares with the pprof writer (profwrite.c).
  *
- * The allocator's side is two inline hooks:
+ * The allocator's side (malloc.c) is one call at each end of a sample's life:
  *
- *   after an allocation of a slot of `size` bytes at p:  esc_prof_malloc(p, size);
- *   before the slot at p is freed (or reused in place):  esc_prof_free(p);
+ *   a sampling countdown expired at the allocation of p:
+ *       left = esc_prof_expired(p, size, unit, &on, &span->prof_sampled, ret);
+ *   a sampled object may be freed (its span's prof_sampled is not 0):
+ *       esc_prof_free_slow(p, &span->prof_sampled);
  *
  * Both must be called with no allocator lock held (the profiler takes its own
  * lock, and a fork handler takes it too), and `size` should be the slot size
  * so that sampled bytes add up to MemStats' byte counts.
  *
  * Cost model
- *   - esc_prof_malloc decrements a per-thread byte counter and branches.  When
- *     the counter goes negative the allocation is sampled (rate > 0) or the
- *     rate is re-read (rate 0, at most once per ESC_PROF_IDLE_RECHECK bytes),
- *     so with profiling off the fast path is one subtract and one branch that
- *     is never taken.
- *   - esc_prof_free loads the number of live sampled objects (one hot word;
- *     zero whenever profiling is off, so the branch is never taken), and only
- *     if that is non-zero one 16-bit counter of the page map: the number of
- *     live sampled objects whose address falls on a page congruent to p's page
- *     modulo ESC_PROF_PAGEMAP_SIZE.  Only a non-zero counter costs a lookup in
- *     the (locked) table of live sampled objects.  Counters that reach 0xffff
- *     stay saturated: that page slot then always takes the lookup, which is
- *     safe, merely slower.
+ *   - Each thread's mcache has one countdown per span class, counting slots,
+ *     and one counting the bytes of tiny and large objects (mcache.h).  The
+ *     slot countdowns also count MemStats' allocations, in place of the
+ *     counter the fast path would increment anyway, so sampling adds one
+ *     branch on the sign of that subtraction and nothing else: with
+ *     sampling off the branch is taken once per ESC_PROF_IDLE_RECHECK bytes
+ *     of a class, to look at the rate again.  Splitting Go's per-thread byte
+ *     countdown by class changes nothing statistically: each is a Poisson
+ *     process of rate 1/MemProfileRate over the bytes it counts, and so is
+ *     their union; an allocation of s bytes is sampled with probability
+ *     1 - exp(-s/rate) either way.
+ *   - A span that holds a sampled object has no fast owner (mheap.h), so
+ *     every free into it takes a checked path, which looks at prof_sampled
+ *     and only when that is not 0 calls esc_prof_free_slow.  Frees into
+ *     spans without samples (all of them, with sampling off) pay nothing.
  *
  * Invariants
- *   - A sampled object is in the live table, counted in esc_prof_nlive and
- *     in its page-map counter, from before esc_prof_malloc returns (so before
- *     the program can hand it to another thread) until esc_prof_free(p) for
- *     it.  Hence an unlocked read of a zero esc_prof_nlive or page-map counter
- *     in esc_prof_free proves p was not sampled.
+ *   - A sampled object is in the live table and counted in its span's
+ *     prof_sampled from before the allocation returns (so before the program
+ *     can hand it to another thread) until esc_prof_free_slow for it.  Hence
+ *     a free that reads a zero prof_sampled knows the object was not sampled.
  *   - The profiler never allocates through the runtime: its bookkeeping lives
  *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound with
  *     libunwind (dlopen'ed) or libgcc's _Unwind_Backtrace, neither of which
@@ -41,6 +44,7 @@
 #ifndef ESCALLOC_PROFILE_H
 #define ESCALLOC_PROFILE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,46 +52,31 @@
 
 /* Go's default MemProfileRate: one sample per 512 KiB allocated on average. */
 #define ESC_PROF_DEFAULT_RATE 524288
-/* With the rate at 0, how many bytes a thread allocates before it looks at
- * the rate again (so that escalloc_set_memprofile_rate takes effect). */
+/* With the rate at 0, how many bytes of one countdown (a span class, or tiny
+ * and large objects) a thread allocates before it looks at the rate again
+ * (so that escalloc_set_memprofile_rate takes effect). */
 #define ESC_PROF_IDLE_RECHECK (4 << 20)
 /* Frames kept per sampled stack (deeper stacks are truncated at the root). */
 #define ESC_PROF_MAX_STACK 64
-/* Page map: one counter per 8 KiB page, 512 MiB of address space before two
- * pages share a counter. */
-#define ESC_PROF_PAGE_SHIFT 13
-#define ESC_PROF_PAGEMAP_SIZE (1u << 16)
 
-/* Bytes this thread may still allocate before the next sample. */
-ESC_PROF_HIDDEN extern __thread int64_t esc_prof_next_sample;
-/* Live sampled objects, all together and per page slot (see the cost model
- * above); written under the profile lock. */
-ESC_PROF_HIDDEN extern uint32_t esc_prof_nlive;
-ESC_PROF_HIDDEN extern uint16_t esc_prof_pagemap[ESC_PROF_PAGEMAP_SIZE];
+/* A sampling countdown expired at the allocation of p, `size` bytes.  The
+ * countdown counts units of `unit` bytes (the slot size, or 1 for the byte
+ * countdown); *on says whether its expiry samples (it was drawn at a rate
+ * above 0), and is updated.  Samples p or not (a sample increments
+ * *span_sampled under the profile lock) and returns the countdown to arm
+ * next, in units.  hook_ret is the allocator's return address into the
+ * function the program called: that frame and everything below it are left
+ * out of the sample's stack (0 keeps them). */
+ESC_PROF_HIDDEN int64_t esc_prof_expired(void *p, size_t size, size_t unit, uint8_t *on,
+                                         _Atomic uint32_t *span_sampled, uintptr_t hook_ret);
+/* Before p, an object of a span whose prof_sampled is not 0, is freed (or
+ * reused in place): drops p's sample if it has one, decrementing
+ * *span_sampled. */
+ESC_PROF_HIDDEN void esc_prof_free_slow(void *p, _Atomic uint32_t *span_sampled);
 
-ESC_PROF_HIDDEN void esc_prof_malloc_slow(void *p, size_t size);
-ESC_PROF_HIDDEN void esc_prof_free_slow(void *p);
-
-static inline uint32_t esc_prof_page_slot(const void *p) {
-  return (uint32_t)((uintptr_t)p >> ESC_PROF_PAGE_SHIFT) & (ESC_PROF_PAGEMAP_SIZE - 1);
-}
-
-#ifndef ESCALLOC_NO_PROFILE
-static inline void esc_prof_malloc(void *p, size_t size) {
-  if (__builtin_expect((esc_prof_next_sample -= (int64_t)size) < 0, 0))
-    esc_prof_malloc_slow(p, size);
-}
-
-static inline void esc_prof_free(void *p) {
-  if (__builtin_expect(__atomic_load_n(&esc_prof_nlive, __ATOMIC_RELAXED) != 0, 0) &&
-      __atomic_load_n(&esc_prof_pagemap[esc_prof_page_slot(p)], __ATOMIC_RELAXED) != 0)
-    esc_prof_free_slow(p);
-}
-#else
-/* The runtime without its hooks: the baseline of bench/profile only. */
-static inline void esc_prof_malloc(void *p, size_t size) { (void)p, (void)size; }
-static inline void esc_prof_free(void *p) { (void)p; }
-#endif
+/* The allocator's (mcache.c): every sampling countdown of the calling thread
+ * expires at its next allocation, so a new rate applies at once. */
+ESC_PROF_HIDDEN void mcache_restart_sampling(void);
 
 /* --- Shared between profile.c and profwrite.c ------------------------------ */
 

@@ -1,8 +1,9 @@
 /*
  * profile_unit.c — cmocka unit tests of the heap profiler alone: built from
  * rtlib/profile.c and rtlib/profwrite.c without the allocator, the tests call
- * the allocator's hooks (esc_prof_malloc / esc_prof_free) themselves on
- * addresses they make up, so every figure is known exactly.
+ * the profiler as the allocator does (a countdown that calls esc_prof_expired
+ * when it runs out, esc_prof_free_slow while a span count says a sample may
+ * be live) on addresses they make up, so every figure is known exactly.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,29 @@ void free(void *p) { __libc_free(p); }
 
 /* Fake object addresses: never dereferenced, spread over many pages. */
 static void *fake(uintptr_t i) { return (void *)(0x7e0000000000u + i * 4096 + 64); }
+
+/* The allocator's side (malloc.c, mcache.h), for one countdown and one span
+ * that holds every fake object.  unit 1 is the byte countdown of tiny and
+ * large objects; a slot countdown counts allocations of `unit` bytes. */
+static int64_t countdown;
+static uint8_t countdown_on;
+static _Atomic uint32_t span_sampled;
+
+static void prof_malloc_unit(void *p, size_t size, size_t unit) {
+  countdown -= unit == 1 ? (int64_t)size : 1;
+  if (countdown < 0)
+    countdown = esc_prof_expired(p, size, unit, &countdown_on, &span_sampled, 0);
+}
+static void prof_malloc(void *p, size_t size) { prof_malloc_unit(p, size, 1); }
+static void prof_free(void *p) {
+  if (span_sampled)
+    esc_prof_free_slow(p, &span_sampled);
+}
+/* What escalloc_set_memprofile_rate calls: the countdown starts over. */
+void mcache_restart_sampling(void) {
+  countdown = 0;
+  countdown_on = 0;
+}
 
 /* Sampled allocations and frees counted in the buckets of objects of `size`. */
 static void counts_for(uint64_t size, uint64_t *allocs, uint64_t *frees) {
@@ -96,89 +120,125 @@ static void test_rate_one_samples_every_allocation(void **state) {
   escalloc_set_memprofile_rate(1);
   enum { N = 1000, SIZE = 12345 };
   for (uintptr_t i = 0; i < N; i++)
-    esc_prof_malloc(fake(i), SIZE);
+    prof_malloc(fake(i), SIZE);
   uint64_t a, f;
   counts_for(SIZE, &a, &f);
   assert_int_equal(a, N);
   assert_int_equal(f, 0);
   for (uintptr_t i = 0; i < N; i += 2)
-    esc_prof_free(fake(i));
+    prof_free(fake(i));
   counts_for(SIZE, &a, &f);
   assert_int_equal(a, N);
   assert_int_equal(f, N / 2);
   for (uintptr_t i = 1; i < N; i += 2)
-    esc_prof_free(fake(i));
+    prof_free(fake(i));
   counts_for(SIZE, &a, &f);
   assert_int_equal(f, N);
-  /* Every page-map counter is back to zero: frees are cheap again. */
-  for (uintptr_t i = 0; i < N; i++)
-    assert_int_equal(esc_prof_pagemap[esc_prof_page_slot(fake(i))], 0);
-  assert_int_equal(esc_prof_nlive, 0);
+  /* The span's count is back to zero: its frees are fast again. */
+  assert_int_equal(span_sampled, 0);
 }
 
 static void test_unsampled_free_is_ignored(void **state) {
   (void)state;
   escalloc_set_memprofile_rate(1);
-  esc_prof_malloc(fake(5000), 777);
-  esc_prof_free(fake(5001));        /* never sampled */
-  esc_prof_free_slow((char *)fake(5000) + 8); /* an interior address is not the object */
+  prof_malloc(fake(5000), 777);
+  prof_free(fake(5001));        /* never sampled */
+  esc_prof_free_slow((char *)fake(5000) + 8, &span_sampled); /* an interior address is not the object */
   uint64_t a, f;
   counts_for(777, &a, &f);
   assert_int_equal(a, 1);
   assert_int_equal(f, 0);
-  esc_prof_free(fake(5000));
-  esc_prof_free(fake(5000)); /* the second free finds no record */
+  prof_free(fake(5000));
+  prof_free(fake(5000)); /* the second free finds no record */
   counts_for(777, &a, &f);
   assert_int_equal(f, 1);
 }
 
 /* An address sampled again without a free in between (an object the
- * allocator reused without esc_prof_free): the old record counts as freed,
- * and one free clears the page map. */
+ * allocator reused without esc_prof_free_slow): the old record counts as
+ * freed, and one free clears the span's count. */
 static void test_address_sampled_twice(void **state) {
   (void)state;
   escalloc_set_memprofile_rate(1);
-  esc_prof_malloc(fake(6000), 555);
-  esc_prof_malloc(fake(6000), 556);
+  prof_malloc(fake(6000), 555);
+  prof_malloc(fake(6000), 556);
   uint64_t a, f;
   counts_for(555, &a, &f);
   assert_true(a == 1 && f == 1);
-  esc_prof_free(fake(6000));
+  prof_free(fake(6000));
   counts_for(556, &a, &f);
   assert_true(a == 1 && f == 1);
-  assert_int_equal(esc_prof_pagemap[esc_prof_page_slot(fake(6000))], 0);
+  assert_int_equal(span_sampled, 0);
 }
 
 static void test_rate_zero_samples_nothing(void **state) {
   (void)state;
   escalloc_set_memprofile_rate(0);
   for (uintptr_t i = 0; i < 100000; i++)
-    esc_prof_malloc(fake(i), 4321);
+    prof_malloc(fake(i), 4321);
   uint64_t a, f;
   counts_for(4321, &a, &f);
   assert_int_equal(a, 0);
-  /* The idle thread re-reads the rate within ESC_PROF_IDLE_RECHECK bytes. */
-  assert_true(esc_prof_next_sample <= ESC_PROF_IDLE_RECHECK);
+  /* The idle countdown re-reads the rate within ESC_PROF_IDLE_RECHECK bytes. */
+  assert_true(countdown <= ESC_PROF_IDLE_RECHECK);
+  assert_int_equal(countdown_on, 0);
+  /* ... and a slot countdown within as many bytes of its slots. */
+  mcache_restart_sampling();
+  prof_malloc_unit(fake(1), 4096, 4096);
+  assert_true(countdown > 0 && countdown <= ESC_PROF_IDLE_RECHECK / 4096);
+}
+
+/* Samples of `size`-byte objects (the bucket's allocation count). */
+static uint64_t sampled_of(uint64_t size) {
+  uint64_t a, f;
+  counts_for(size, &a, &f);
+  return a;
+}
+
+/* a samples of n allocations of size bytes at rate: within 5 standard
+ * deviations of n * (1 - exp(-size/rate)). */
+static void assert_sampled_fraction(const char *what, uint64_t a, uint64_t n, uint64_t size, int64_t rate) {
+  double p = 1 - exp(-(double)size / rate), want = n * p, sd = sqrt(n * p * (1 - p));
+  printf("%s: sampled %llu of %llu, expected %.0f +- %.0f\n", what, (unsigned long long)a,
+         (unsigned long long)n, want, sd);
+  assert_true(fabs(a - want) <= 5 * sd);
 }
 
 /* The sampled fraction is 1 - exp(-size/rate): within 5 standard deviations
- * over a million allocations (about 0.8%), so a biased sampler fails. */
+ * over a million allocations (about 0.8%), so a biased sampler fails; for
+ * the byte countdown and for a slot countdown (which counts allocations of
+ * one slot size). */
 static void test_sampling_probability(void **state) {
   (void)state;
   const int64_t rate = 4096;
-  const uint64_t n = 1000000, size = 64;
-  escalloc_set_memprofile_rate(rate);
-  for (uint64_t i = 0; i < n; i++) {
-    esc_prof_malloc(fake(10000), size);
-    esc_prof_free(fake(10000));
+  const uint64_t n = 1000000;
+  const size_t sizes[2] = {64, 96}, units[2] = {1, 96};
+  for (int k = 0; k < 2; k++) {
+    escalloc_set_memprofile_rate(rate);
+    for (uint64_t i = 0; i < n; i++) {
+      prof_malloc_unit(fake(10000), sizes[k], units[k]);
+      prof_free(fake(10000));
+    }
+    uint64_t a, f;
+    counts_for(sizes[k], &a, &f);
+    assert_sampled_fraction(units[k] == 1 ? "byte countdown" : "slot countdown", a, n, sizes[k], rate);
+    assert_int_equal(a, f);
   }
-  uint64_t a, f;
-  counts_for(size, &a, &f);
-  double p = 1 - exp(-(double)size / rate), want = n * p, sd = sqrt(n * p * (1 - p));
-  printf("sampled %llu of %llu, expected %.0f +- %.0f\n", (unsigned long long)a, (unsigned long long)n,
-         want, sd);
-  assert_true(fabs(a - want) <= 5 * sd);
-  assert_int_equal(a, f);
+}
+
+/* A countdown that starts (a thread's first allocation of a class, a new
+ * rate) samples its first allocation with the same probability as any
+ * other: a sampler that never sampled it, or always did, fails. */
+static void test_fresh_countdown_probability(void **state) {
+  (void)state;
+  const int64_t rate = 4096;
+  const uint64_t n = 200000, size = 1000;
+  for (uint64_t i = 0; i < n; i++) {
+    escalloc_set_memprofile_rate(rate); /* starts the countdown over */
+    prof_malloc_unit(fake(30000), size, size);
+    prof_free(fake(30000));
+  }
+  assert_sampled_fraction("fresh countdowns", sampled_of(size), n, size, rate);
 }
 
 static void test_set_rate(void **state) {
@@ -209,7 +269,7 @@ static void test_write_gzip(void **state) {
   assert_true(fd >= 0);
   close(fd);
   escalloc_set_memprofile_rate(1);
-  esc_prof_malloc(fake(20000), 999);
+  prof_malloc(fake(20000), 999);
   assert_int_equal(escalloc_write_heap_profile(path), 0);
   unsigned char magic[2] = {0};
   fd = open(path, O_RDONLY);
@@ -218,7 +278,7 @@ static void test_write_gzip(void **state) {
   close(fd);
   unlink(path);
   assert_true(magic[0] == 0x1f && magic[1] == 0x8b);
-  esc_prof_free(fake(20000));
+  prof_free(fake(20000));
 }
 
 /* Sampling (stack capture, new buckets, live-table growth) and writing a
@@ -236,10 +296,10 @@ static void test_no_malloc_inside_the_profiler(void **state) {
   escalloc_set_memprofile_rate(1);
   unsigned long before = malloc_calls;
   for (uintptr_t i = 0; i < 20000; i++) /* grows the live table several times */
-    esc_prof_malloc(fake(100000 + i), 100 + i % 50);
+    prof_malloc(fake(100000 + i), 100 + i % 50);
   int rc = escalloc_write_heap_profile(path);
   for (uintptr_t i = 0; i < 20000; i++)
-    esc_prof_free(fake(100000 + i));
+    prof_free(fake(100000 + i));
   unsigned long calls = malloc_calls - before;
   unlink(path);
   assert_int_equal(rc, 0);
@@ -256,6 +316,7 @@ int main(void) {
       cmocka_unit_test(test_address_sampled_twice),
       cmocka_unit_test(test_rate_zero_samples_nothing),
       cmocka_unit_test(test_sampling_probability),
+      cmocka_unit_test(test_fresh_countdown_probability),
       cmocka_unit_test(test_set_rate),
       cmocka_unit_test(test_write_errors),
       cmocka_unit_test(test_write_gzip),
