@@ -117,11 +117,14 @@ static void count_event(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64
 
 /* --- profiling ----------------------------------------------------------- */
 
-/* A sampling countdown of c expired at the allocation of p, `size` bytes
- * (profile.h).  Not inlined, and called from the entry point the program
- * called (or a function it tail-called), so that its return address tells
- * the profiler where the program's frames begin. */
+/* A sampling countdown of c expired at the allocation of p (profile.h):
+ * a slot of span class `which`, or `size` bytes for ESC_SAMPLE_BYTES.  Not
+ * inlined, and called from the entry point the program called (or a
+ * function it tail-called), so that its return address tells the profiler
+ * where the program's frames begin. */
 static ESC_NOINLINE void prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
+  if (which != ESC_SAMPLE_BYTES)
+    size = escalloc_class_to_size[esc_spanclass_sizeclass(which)];
   struct mspan *s = span_of(p);
   int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->sample_on[which],
                                   &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
@@ -133,7 +136,7 @@ static ESC_NOINLINE void prof_countdown_expired(struct mcache *c, uint32_t which
 /* Counts slot p of span class spc, just handed out by c. */
 static inline __attribute__((always_inline)) void count_slot(struct mcache *c, uint32_t spc, void *p) {
   if (ESC_UNLIKELY(mcache_count_alloc(c, spc)))
-    prof_countdown_expired(c, spc, p, escalloc_class_to_size[spc >> 1]);
+    prof_countdown_expired(c, spc, p, 0); /* the callee looks up the slot size: no register kept for it here */
 }
 
 /* Before p, an object of span s, is freed: drops its sample if it has one.
@@ -362,7 +365,7 @@ static inline void *small_fast(struct mcache *c, uint32_t spc) {
  * alignment contract (the 24-byte class is skipped). */
 void *esc_malloc(size_t size) {
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c)) {
+  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX)) {
     uint32_t cls = escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     return small_fast(c, cls << 1);
   }
@@ -388,7 +391,7 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
    * in the noscan span class; the class lookup keeps the 24-byte class for
    * ALIGN8 callers only. */
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && c && !needs_slow_flags(size, flags))) {
+  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX && !needs_slow_flags(size, flags))) {
     const uint8_t *to_class = flags & ESCALLOC_ALIGN8 ? escalloc_size_to_class8 : escalloc_size_to_class8_a16;
     uint32_t cls = to_class[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
@@ -555,8 +558,6 @@ static ESC_NOINLINE void free_small_other(struct mcache *c, struct mspan *s, voi
 }
 
 static ESC_NOINLINE void free_slow(void *p) {
-  if (!p)
-    return;
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
@@ -581,7 +582,7 @@ void esc_free(void *p) {
    * start and the alloc bit remain to check.  Slow paths are tail calls. */
   uintptr_t a = (uintptr_t)p;
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY((a >> ESC_ADDR_BITS) == 0 && c)) {
+  if (ESC_LIKELY(c && (a >> ESC_ADDR_BITS) == 0)) {
     _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
     if (ESC_LIKELY(chunk != NULL)) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
@@ -601,7 +602,8 @@ void esc_free(void *p) {
       }
     }
   }
-  free_slow(p);
+  if (p)
+    free_slow(p);
 }
 
 size_t esc_usable_size(const void *p) {

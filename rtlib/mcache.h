@@ -150,9 +150,10 @@ static inline void esc_count(_Atomic uint64_t *ctr, uint64_t n) {
  * under ThreadSanitizer relaxed atomics. */
 static inline int esc_countdown(_Atomic int64_t *ctr, int64_t n) {
 #if defined(__x86_64__) && !defined(ESC_TSAN)
-  int negative;
-  __asm__("subq %2, %0" : "+m"(*(int64_t *)ctr), "=@ccs"(negative) : "er"(n));
-  return negative;
+  __asm__ goto("subq %1, %0\n\tjs %l[expired]" : "+m"(*(int64_t *)ctr) : "er"(n) : "cc" : expired);
+  return 0;
+expired:
+  return 1;
 #else
   int64_t v = atomic_load_explicit(ctr, memory_order_relaxed) - n;
   atomic_store_explicit(ctr, v, memory_order_relaxed);
