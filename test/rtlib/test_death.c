@@ -20,6 +20,7 @@
 
 #include "death.h"
 #include "escalloc/abi.h"
+#include "escalloc/escalloc.h"
 
 /* Runs fn in a child with stderr captured; checks it aborted and that the
  * message contains `want` and the address *addr_out set by fn. */
@@ -138,6 +139,25 @@ static void free_never_allocated_slot(void *arg) {
   free(p + 32 * 5); /* a slot of the same span nobody allocated */
 }
 
+/* Sampled objects are freed through the profiler's path (their spans have
+ * no fast owner); a second free is still caught, for every kind of object. */
+static void double_free_sampled(void *arg) {
+  size_t size = (size_t)(uintptr_t)arg;
+  escalloc_set_memprofile_rate(1);
+  void *keep = escalloc_mallocgc(size, ESCALLOC_NOSCAN); /* a tiny block stays alive */
+  void *p = escalloc_mallocgc(size, ESCALLOC_NOSCAN);
+  escalloc_free(p);
+  escalloc_free(p);
+  escalloc_free(keep);
+}
+
+static void test_double_free_sampled(void **s) {
+  (void)s;
+  const size_t sizes[] = {5, 64, 100000};
+  for (unsigned i = 0; i < 3; i++)
+    expect_abort(double_free_sampled, (void *)(uintptr_t)sizes[i], "double free");
+}
+
 static void test_double_free_small(void **s) { (void)s; expect_abort(double_free_small, NULL, "double free"); }
 static void test_double_free_large(void **s) { (void)s; expect_abort(double_free_large, NULL, "double free"); }
 static void test_double_free_tiny(void **s) { (void)s; expect_abort(double_free_tiny, NULL, "double free"); }
@@ -176,6 +196,7 @@ int main(void) {
       cmocka_unit_test(test_double_free_tiny),
       cmocka_unit_test(test_double_free_cross_thread),
       cmocka_unit_test(test_double_free_remote_owned),
+      cmocka_unit_test(test_double_free_sampled),
       cmocka_unit_test(test_free_stack),
       cmocka_unit_test(test_free_static),
       cmocka_unit_test(test_free_interior),

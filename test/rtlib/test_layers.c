@@ -2,9 +2,12 @@
  * test_layers.c — unit tests of the runtime's layers through their internal
  * interfaces (the headers in rtlib/): the page heap (coalescing, alignment, lookup,
  * release accounting), the mcentral ownership protocol (remote frees pushed
- * while owned, applied under the lock when not), and the mcache (thread exit
- * hands everything back).
+ * while owned, applied under the lock when not), the mcache (thread exit
+ * hands everything back), and the profiler's hold on spans (a span with a
+ * sampled object has no fast owner; MemStats counts exactly however the
+ * sampling countdowns are re-armed).
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +21,7 @@
 #include "escalloc/escalloc.h"
 #include "mcache.h"
 #include "mheap.h"
+#include "profile.h"
 
 static uintptr_t heap_free_pages(void) {
   pthread_mutex_lock(&esc_heap.lock);
@@ -190,6 +194,88 @@ static void thread_churn_does_not_leak(void **state) {
   assert_int_equal(b.HeapSys, a.HeapSys);
 }
 
+/* Rate 1 samples every allocation: each sampled object keeps its span off
+ * the free fast path until the span's last sample is freed. */
+static void sampled_span_has_no_fast_owner(void **state) {
+  (void)state;
+  struct mcache *c = esc_tls_cache;
+  int64_t old_rate = escalloc_set_memprofile_rate(1);
+  void *p = malloc(48), *q = malloc(48);
+  struct mspan *s = span_of(p);
+  assert_ptr_equal(span_of(q), s);
+  assert_ptr_equal(atomic_load(&s->owner), c);
+  assert_int_equal(atomic_load(&s->prof_sampled), 2);
+  assert_null(atomic_load(&s->fast_owner));
+  free(p);
+  assert_int_equal(atomic_load(&s->prof_sampled), 1);
+  assert_null(atomic_load(&s->fast_owner));
+  free(q); /* the last sample: fast frees again */
+  assert_int_equal(atomic_load(&s->prof_sampled), 0);
+  assert_ptr_equal(atomic_load(&s->fast_owner), c);
+  escalloc_set_memprofile_rate(0);
+  void *r = malloc(48);
+  assert_ptr_equal(span_of(r), s);
+  assert_int_equal(atomic_load(&s->prof_sampled), 0);
+  assert_ptr_equal(atomic_load(&s->fast_owner), c);
+  free(r);
+  escalloc_set_memprofile_rate(old_rate);
+}
+
+/* Another thread frees the span's last sample: the span stays off the fast
+ * path (only its owner may give it back) and frees into it stay correct. */
+static void sampled_object_freed_by_another_thread(void **state) {
+  (void)state;
+  int64_t old_rate = escalloc_set_memprofile_rate(1);
+  void *p = malloc(112);
+  struct mspan *s = span_of(p);
+  escalloc_set_memprofile_rate(0);
+  void *q = malloc(112);
+  assert_ptr_equal(span_of(q), s);
+  assert_int_equal(atomic_load(&s->prof_sampled), 1);
+  pthread_t t;
+  pthread_create(&t, NULL, free_it, p);
+  pthread_join(t, NULL);
+  assert_int_equal(atomic_load(&s->prof_sampled), 0);
+  assert_null(atomic_load(&s->fast_owner));
+  free(q); /* the checked path */
+  assert_int_equal(malloc_usable_size(malloc(112)), 112);
+  escalloc_set_memprofile_rate(old_rate);
+}
+
+/* Slots are counted by the sampling countdowns (mcache.h): Mallocs and the
+ * class's count are exact whatever the rate, across re-arming and rate
+ * changes, and in a thread that exits. */
+static void *alloc_n(void *arg) {
+  size_t n = (size_t)(uintptr_t)arg;
+  for (size_t i = 0; i < n; i++)
+    free(malloc(80));
+  return NULL;
+}
+
+static void memstats_exact_while_sampling(void **state) {
+  (void)state;
+  const int64_t rates[] = {0, 1, 100, 4096, ESC_PROF_DEFAULT_RATE};
+  int64_t old_rate = escalloc_set_memprofile_rate(0);
+  uint32_t cls = escalloc_size_class(80, 0);
+  for (unsigned k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+    struct escalloc_memstats a, b;
+    escalloc_read_memstats(&a);
+    escalloc_set_memprofile_rate(rates[k]);
+    alloc_n((void *)(uintptr_t)10007);
+    pthread_t t;
+    pthread_create(&t, NULL, alloc_n, (void *)(uintptr_t)5003);
+    pthread_join(t, NULL);
+    escalloc_set_memprofile_rate(0);
+    alloc_n((void *)(uintptr_t)11);
+    escalloc_read_memstats(&b);
+    assert_int_equal(b.BySize[cls].mallocs - a.BySize[cls].mallocs, 10007 + 5003 + 11);
+    assert_int_equal(b.BySize[cls].frees - a.BySize[cls].frees, 10007 + 5003 + 11);
+    /* pthread_create allocates too (glibc's thread bookkeeping) */
+    assert_true(b.Mallocs - a.Mallocs >= 10007 + 5003 + 11);
+  }
+  escalloc_set_memprofile_rate(old_rate);
+}
+
 int main(void) {
   free(malloc(1)); /* the main thread's cache exists from here on */
   const struct CMUnitTest tests[] = {
@@ -200,6 +286,9 @@ int main(void) {
       cmocka_unit_test(central_remote_free_is_pushed_while_owned),
       cmocka_unit_test(thread_exit_hands_spans_back),
       cmocka_unit_test(thread_churn_does_not_leak),
+      cmocka_unit_test(sampled_span_has_no_fast_owner),
+      cmocka_unit_test(sampled_object_freed_by_another_thread),
+      cmocka_unit_test(memstats_exact_while_sampling),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
