@@ -4,8 +4,8 @@
 #
 #   bench/profile/run.sh [--rounds N] [--scale K] [--no-callgrind]
 #
-# Builds rtlib/*.c twice (with the hooks, and with -DESCALLOC_NO_PROFILE,
-# which makes esc_prof_malloc/esc_prof_free empty), links bench_alloc.c
+# Builds rtlib/*.c twice (with the profiler, and with -DESCALLOC_NO_PROFILE,
+# which counts nmalloc without sampling countdowns), links bench_alloc.c
 # statically against each, and runs, round after round in rotating order:
 #   none     the runtime without hooks (the baseline)
 #   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
