@@ -196,26 +196,33 @@ static struct mspan *find_free(uintptr_t npages, uintptr_t align) {
   }
 }
 
-static struct mspan *new_span_locked(struct esc_arena *ar, uintptr_t base, uintptr_t npages) {
+/* A span record for npages pages at base, `released` of them released. */
+static struct mspan *new_span_locked(struct esc_arena *ar, uintptr_t base, uintptr_t npages,
+                                     uintptr_t released) {
   struct mspan *s = fixalloc_alloc_locked(&esc_heap.span_alloc);
   if (!s)
     return NULL;
   s->arena = ar;
   s->base = base;
   s->npages = npages;
-  s->released_pages = count_released(ar, page_index(ar, base), npages);
+  s->released_pages = released;
   return s;
 }
 
 /* Splits [lead][npages][rest] out of the free span f; returns the middle,
- * no longer in any list. */
+ * no longer in any list.  Released pages are counted in the lead and the
+ * middle only: the rest (often most of an arena) gets what remains of f's
+ * count, so carving costs the size of the request, not of the run. */
 static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
   free_remove(f);
   struct esc_arena *ar = f->arena;
   uintptr_t rest = f->npages - lead - npages;
   uint8_t needzero = f->needzero;
+  uintptr_t lead_rel = lead ? count_released(ar, page_index(ar, f->base), lead) : 0;
+  uintptr_t first = page_index(ar, f->base) + lead;
+  uintptr_t rel = count_released(ar, first, npages);
   if (lead) {
-    struct mspan *l = new_span_locked(ar, f->base, lead);
+    struct mspan *l = new_span_locked(ar, f->base, lead, lead_rel);
     if (!l) {
       free_insert(f);
       return NULL;
@@ -225,7 +232,8 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
     free_insert(l);
   }
   if (rest) {
-    struct mspan *r = new_span_locked(ar, f->base + ((lead + npages) << ESC_PAGE_SHIFT), rest);
+    struct mspan *r = new_span_locked(ar, f->base + ((lead + npages) << ESC_PAGE_SHIFT), rest,
+                                      f->released_pages - lead_rel - rel);
     if (!r) {
       /* Undo the lead split: it is the only free neighbour, merge back. */
       if (lead) {
@@ -242,8 +250,6 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
   }
   f->base += lead << ESC_PAGE_SHIFT;
   f->npages = npages;
-  uintptr_t first = page_index(ar, f->base);
-  uintptr_t rel = count_released(ar, first, npages);
   /* Released pages read as zero: a run made only of them needs no memset. */
   f->needzero = rel == npages ? 0 : needzero;
   set_released(ar, first, npages, 0);
@@ -295,7 +301,7 @@ static int grow(uintptr_t npages) {
   esc_heap.arenas = ar;
   esc_heap.pages_sys += pages;
 
-  struct mspan *s = new_span_locked(ar, base, pages);
+  struct mspan *s = new_span_locked(ar, base, pages, pages); /* all released, as set above */
   if (!s)
     return 0; /* the arena stays reserved and unused; harmless */
   for (uintptr_t c = 0; c < bytes >> ESC_ARENA_SHIFT; c++)

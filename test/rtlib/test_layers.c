@@ -97,6 +97,48 @@ static void heap_release_accounting(void **state) {
   mheap_free(t);
 }
 
+/* Every free span's released_pages equals the released bits of its pages
+ * (what carve's arithmetic relies on), and they add up to pages_released.
+ * Checked under the heap lock, asserted after it (a failed assertion
+ * leaves the test by longjmp). */
+static void assert_free_spans_count_released(void) {
+  uintptr_t total = 0, bad = 0;
+  pthread_mutex_lock(&esc_heap.lock);
+  for (unsigned b = 0; b < ESC_HEAP_BUCKETS; b++)
+    for (struct mspan *s = esc_heap.free[b]; s; s = s->next) {
+      struct esc_arena *ar = s->arena;
+      uintptr_t first = (s->base - ar->base) / ESC_PAGE_SIZE, n = 0;
+      for (uintptr_t i = first; i < first + s->npages; i++)
+        n += (ar->released[i / 64] >> (i % 64)) & 1;
+      bad += s->released_pages != n;
+      total += n;
+    }
+  uintptr_t counted = esc_heap.pages_released;
+  pthread_mutex_unlock(&esc_heap.lock);
+  assert_int_equal(bad, 0);
+  assert_int_equal(counted, total);
+}
+
+/* Carving from runs that are partly released: the lead, the request and the
+ * rest each get the right count. */
+static void heap_carving_keeps_released_counts(void **state) {
+  (void)state;
+  struct mspan *a = mheap_alloc(300, 1, SPAN_LARGE);
+  mheap_free(a);
+  escalloc_free_os_memory(); /* everything free is released */
+  struct mspan *b = mheap_alloc(100, 1, SPAN_LARGE);
+  memset((void *)b->base, 1, 100 * ESC_PAGE_SIZE);
+  mheap_free(b); /* 100 dirty pages join released ones */
+  struct mspan *c = mheap_alloc(30, 1, SPAN_LARGE);
+  struct mspan *d = mheap_alloc(150, 1, SPAN_LARGE); /* across the dirty/released edge */
+  struct mspan *e = mheap_alloc(8, 64, SPAN_LARGE); /* with a lead */
+  assert_free_spans_count_released();
+  mheap_free(d);
+  mheap_free(c);
+  mheap_free(e);
+  assert_free_spans_count_released();
+}
+
 struct remote {
   void *p;
 };
@@ -283,6 +325,7 @@ int main(void) {
       cmocka_unit_test(heap_lookup_from_interior_pointers),
       cmocka_unit_test(heap_aligned_spans),
       cmocka_unit_test(heap_release_accounting),
+      cmocka_unit_test(heap_carving_keeps_released_counts),
       cmocka_unit_test(central_remote_free_is_pushed_while_owned),
       cmocka_unit_test(thread_exit_hands_spans_back),
       cmocka_unit_test(thread_churn_does_not_leak),
