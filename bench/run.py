@@ -30,7 +30,7 @@ COMPETITORS = [
     ("tcmalloc", os.path.join(LIBDIR, "libtcmalloc_minimal.so.4")),
     ("mimalloc", os.path.join(LIBDIR, "libmimalloc.so.2")),
 ]
-WORKLOADS = ["churn", "mixed", "larson", "prodcons", "threads", "large"]
+WORKLOADS = ["churn", "bigset", "mixed", "larson", "prodcons", "threads", "large"]
 
 
 def environment(lib, extra):

@@ -6,7 +6,7 @@
  *     <workload> <seconds> <peak RSS KiB>
  * timing only the work (not process start-up).
  *
- * usage: workloads <churn|mixed|larson|prodcons|threads|large|pair> [scale]
+ * usage: workloads <churn|bigset|mixed|larson|prodcons|threads|large|pair> [scale]
  *   scale multiplies the iteration counts (default 1).
  */
 #include <pthread.h>
@@ -39,6 +39,24 @@ static void churn(void) {
     unsigned k = (unsigned)(r % SLOTS);
     free(slot[k]);
     slot[k] = malloc(16 + (r >> 32) % 113);
+    slot[k][0] = (char)i;
+  }
+  for (int k = 0; k < SLOTS; k++)
+    free(slot[k]);
+}
+
+/* Single thread, small objects (16..48 bytes) replaced at random in a
+ * working set of 200000: each size class spans hundreds of spans, with
+ * holes scattered over all of them (a hash table or cache that churns). */
+static void bigset(void) {
+  enum { SLOTS = 200000 };
+  static char *slot[SLOTS];
+  uint64_t s = 3;
+  for (long i = 0, n = iters(10000000); i < n; i++) {
+    uint64_t r = next(&s);
+    unsigned k = (unsigned)(r % SLOTS);
+    free(slot[k]);
+    slot[k] = malloc(16 + (r >> 32) % 33);
     slot[k][0] = (char)i;
   }
   for (int k = 0; k < SLOTS; k++)
@@ -225,7 +243,7 @@ static const struct {
   const char *name;
   void (*run)(void);
 } workloads[] = {
-    {"churn", churn}, {"mixed", mixed},     {"larson", larson}, {"prodcons", prodcons},
+    {"churn", churn}, {"bigset", bigset}, {"mixed", mixed},     {"larson", larson}, {"prodcons", prodcons},
     {"threads", threads}, {"large", large}, {"pair", pair},
 };
 
@@ -246,7 +264,7 @@ static long peak_rss_kib(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: workloads <churn|mixed|larson|prodcons|threads|large|pair> [scale]\n");
+    fprintf(stderr, "usage: workloads <churn|bigset|mixed|larson|prodcons|threads|large|pair> [scale]\n");
     return 2;
   }
   if (argc == 3)

@@ -1423,7 +1423,7 @@ bool SiteDecider::loopSafe(unsigned Id, AllocSite &S) {
   for (unsigned X = 0; X < FA.Objs.size(); ++X)
     if (FA.Objs[X].Contents.contains(Id)) {
       S.Why = Reason{"reachable from the next loop iteration (stored into " +
-                     FA.objLabel(X) + ")"};
+                     FA.objLabel(X) + ", which outlives the iteration)"};
       return false;
     }
   // Registers: values cross iterations only through loop-header phis.

@@ -159,7 +159,7 @@ static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr
     if (ESC_UNLIKELY(!(*word & bit)))
       esc_fatal("double free", p);
     *word &= ~bit;
-    s->has_free = 1; /* found when the owner's scan wraps around */
+    s->freed++; /* found when the owner's scan wraps around */
     return;
   }
   mcentral_free_remote(s, p, idx, c);
@@ -593,7 +593,7 @@ void esc_free(void *p) {
         uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
         if (ESC_LIKELY(idx * s->elemsize == off && idx < s->nelems && (*word & bit))) {
           *word ^= bit; /* the bit is known set: clear it */
-          s->has_free = 1;
+          s->freed++;
           esc_count(&c->stats.nfree[s->spanclass], 1);
           return;
         }

@@ -174,17 +174,20 @@ void mcache_fold_stats(struct esc_counters *sum) {
   pthread_mutex_unlock(&registry_lock);
 }
 
-/* Makes s current after it waited in owned[]: picks up remote frees and
- * finds the first word with a free slot. */
+/* Makes s current again if it has room enough: picks up remote frees and,
+ * with at least mspan_reuse_threshold slots freed since it was current,
+ * finds its first word with a free slot. */
 static int revive(struct mspan *s) {
   /* A plain load first: the exchange takes the line from the freeing
    * threads, so skip it when there is nothing to take. */
   if (atomic_load_explicit(&s->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED) {
     uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
                      ~ESC_XFREE_OWNED;
-    mspan_apply_frees(s, list);
+    s->freed = (uint16_t)(s->freed + mspan_apply_frees(s, list));
   }
-  s->has_free = 0;
+  if (s->freed < mspan_reuse_threshold(s))
+    return 0;
+  s->freed = 0;
   uint16_t w = 0;
   while (w < s->nwords && s->alloc_bits[w] == ~0ull)
     w++;
@@ -254,7 +257,8 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   for (int tries = 0; tries < ESC_OWNED_LOOK && c->owned[spc]; tries++) {
     struct mspan *t = c->owned[spc];
     owned_remove(c, spc, t);
-    if ((t->has_free || (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) &&
+    if ((t->freed >= mspan_reuse_threshold(t) ||
+         (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) &&
         revive(t)) {
       c->alloc[spc] = t;
       return mcache_alloc(c, spc);

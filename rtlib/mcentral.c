@@ -55,7 +55,7 @@ static int init_span(struct mspan *s, uint32_t spc) {
   s->nwords = (uint16_t)((s->nelems + 63) / 64);
   s->cur_word = 0;
   s->alloc_count = 0;
-  s->has_free = 0;
+  s->freed = 0;
   memset(s->alloc_bits, 0, sizeof s->alloc_bits);
   if (s->nelems % 64)
     s->alloc_bits[s->nwords - 1] = ~0ull << (s->nelems % 64);
@@ -82,13 +82,19 @@ uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list) {
   return n;
 }
 
+/* Enough free slots to be taken (mspan_reuse_threshold). */
+static int worth_taking(const struct mspan *s) {
+  return s->nelems - s->alloc_count >= mspan_reuse_threshold(s);
+}
+
 static void file_unowned(struct mcentral *m, struct mspan *s) {
   if (s->alloc_count == 0) {
     m->nspans--;
     mheap_free(s);
+  } else if (worth_taking(s)) {
+    list_push(&m->partial, s, LIST_PARTIAL);
   } else {
-    list_push(s->alloc_count == s->nelems ? &m->full : &m->partial, s,
-              s->alloc_count == s->nelems ? LIST_FULL : LIST_PARTIAL);
+    list_push(&m->full, s, LIST_FULL);
   }
 }
 
@@ -97,7 +103,7 @@ static void take_ownership(struct mspan *s, struct mcache *c) {
   atomic_store_explicit(&s->owner, c, memory_order_relaxed);
   mspan_set_fast_owner(s);
   s->list = LIST_NONE;
-  s->has_free = 0;
+  s->freed = 0;
   uint16_t w = 0;
   while (w < s->nwords && s->alloc_bits[w] == ~0ull)
     w++;
@@ -165,9 +171,9 @@ static void free_unowned_locked(struct mcentral *m, struct mspan *s, void *p, ui
     esc_fatal("double free", p);
   s->alloc_bits[idx >> 6] &= ~bit;
   /* Move the span only when its list changes: full -> partial, or empty. */
-  int was_full = s->alloc_count == s->nelems;
+  int was_full = !worth_taking(s);
   s->alloc_count--;
-  if (was_full || s->alloc_count == 0) {
+  if ((was_full && worth_taking(s)) || s->alloc_count == 0) {
     list_remove(m, s);
     file_unowned(m, s);
   }
@@ -200,24 +206,24 @@ void mcentral_flush_deferred(struct mcache *c) {
   struct esc_deferred *d = c->deferred;
   uint32_t n = c->ndeferred;
   c->ndeferred = 0;
-  /* Group by span class so each class's lock is taken once. */
-  for (uint32_t i = 1; i < n; i++) {
-    struct esc_deferred x = d[i];
-    uint32_t j = i;
-    for (; j > 0 && d[j - 1].s->spanclass > x.s->spanclass; j--)
-      d[j] = d[j - 1];
-    d[j] = x;
-  }
-  for (uint32_t i = 0; i < n;) {
-    struct mcentral *m = central(d[i].s->spanclass);
+  /* Each class's lock is taken once: a pass per class present, applying its
+   * frees and compacting the others to the front (a batch rarely holds more
+   * than a few classes, so this is about n steps per class, where sorting
+   * the batch cost about n*n/4). */
+  while (n) {
+    uint8_t spc = d[0].s->spanclass;
+    struct mcentral *m = central(spc);
+    uint32_t rest = 0;
     pthread_mutex_lock(&m->lock);
-    uint8_t spc = d[i].s->spanclass;
-    for (; i < n && d[i].s->spanclass == spc; i++) {
+    for (uint32_t i = 0; i < n; i++) {
       struct mspan *s = d[i].s;
-      if (!push_remote(s, d[i].p))
+      if (s->spanclass != spc)
+        d[rest++] = d[i];
+      else if (!push_remote(s, d[i].p))
         free_unowned_locked(m, s, d[i].p, mspan_index(s, d[i].p));
     }
     pthread_mutex_unlock(&m->lock);
+    n = rest;
   }
 }
 

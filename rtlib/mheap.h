@@ -53,15 +53,18 @@ struct mspan {
   uint16_t nelems;
   uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
   uint8_t spanclass; /* small spans */
-  uint8_t has_free;  /* owner freed into it since it stopped being current */
   uint8_t state;     /* enum esc_span_state */
-  uint8_t list;      /* enum esc_span_list */
+  /* Slots the owner freed into it, or took from its remote stack, since it
+   * was last made current: what a refill may expect to find (a hint only:
+   * frees ahead of the scan count too, and it wraps). */
+  uint16_t freed;
   /* Objects freed by threads other than the owner: a stack linked through the
    * objects' first word, | ESC_XFREE_OWNED while an mcache owns the span. */
   _Atomic uintptr_t xfree;
   uintptr_t npages;
   struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
   uint8_t needzero;  /* some page may hold old data */
+  uint8_t list;      /* enum esc_span_list */
   uint16_t nwords;   /* alloc_bits words in use */
   uint32_t alloc_count; /* live objects; kept while unowned */
   /* Live objects of this span that the heap profiler sampled; changed under

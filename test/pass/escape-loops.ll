@@ -113,7 +113,7 @@ exit:
 ; Negative: stored into memory that lives across iterations.
 ; CHECK-LABEL: define i64 @stored_across_iterations(
 ; CHECK: %p = call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: reachable from the next loop iteration (stored into local slot)
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: reachable from the next loop iteration (stored into local slot, which outlives the iteration)
 define i64 @stored_across_iterations(i64 %n) {
 entry:
   %slot = alloca ptr

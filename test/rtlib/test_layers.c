@@ -236,6 +236,64 @@ static void thread_churn_does_not_leak(void **state) {
   assert_int_equal(b.HeapSys, a.HeapSys);
 }
 
+/* A thread allocates 48-byte objects until one span holds nelems of them
+ * (a span it filled entirely), frees every other object, and exits, leaving
+ * that span unowned and full in its mcentral; its objects go to arg. */
+static void *fill_one_span(void *arg) {
+  void **objs = arg;
+  uint32_t n = escalloc_class_to_nobjs[escalloc_size_class(48, 0)];
+  enum { MAX = 4 * ESC_MAX_OBJS };
+  static void *all[MAX];
+  struct mspan *full = NULL;
+  uint32_t count = 0;
+  for (uint32_t i = 0; i < MAX && !full; i++) {
+    all[count++] = malloc(48);
+    struct mspan *s = span_of(all[count - 1]);
+    uint32_t in_s = 0;
+    for (uint32_t j = 0; j < count; j++)
+      in_s += span_of(all[j]) == s;
+    if (in_s == n)
+      full = s;
+  }
+  uint32_t k = 0;
+  for (uint32_t j = 0; j < count; j++) {
+    if (full && span_of(all[j]) == full)
+      objs[k++] = all[j];
+    else
+      free(all[j]);
+  }
+  return full;
+}
+
+/* An unowned span is offered to caches (mcentral partial) only with at
+ * least mspan_reuse_threshold free slots; below that it waits on the full
+ * list, so that one refill serves many allocations. */
+static void unowned_span_waits_for_enough_free_slots(void **state) {
+  (void)state;
+  static void *objs[ESC_MAX_OBJS];
+  struct mspan *s;
+  pthread_t t;
+  pthread_create(&t, NULL, fill_one_span, objs);
+  pthread_join(t, (void **)&s);
+  assert_non_null(s);
+  assert_null(atomic_load(&s->owner));
+  assert_int_equal(s->list, LIST_FULL);
+  uint32_t threshold = mspan_reuse_threshold(s);
+  assert_true(threshold > 1 && threshold < s->nelems);
+  struct mcache *c = esc_tls_cache;
+  for (uint32_t i = 0; i + 1 < threshold; i++)
+    free(objs[i]);
+  mcentral_flush_deferred(c);
+  assert_int_equal(s->list, LIST_FULL); /* one short of the threshold */
+  free(objs[threshold - 1]);
+  mcentral_flush_deferred(c);
+  assert_int_equal(s->list, LIST_PARTIAL);
+  for (uint32_t i = threshold; i < s->nelems; i++)
+    free(objs[i]);
+  mcentral_flush_deferred(c); /* empty: back to the heap */
+  assert_int_equal(s->state, SPAN_FREE);
+}
+
 /* Rate 1 samples every allocation: each sampled object keeps its span off
  * the free fast path until the span's last sample is freed. */
 static void sampled_span_has_no_fast_owner(void **state) {
@@ -329,6 +387,7 @@ int main(void) {
       cmocka_unit_test(central_remote_free_is_pushed_while_owned),
       cmocka_unit_test(thread_exit_hands_spans_back),
       cmocka_unit_test(thread_churn_does_not_leak),
+      cmocka_unit_test(unowned_span_waits_for_enough_free_slots),
       cmocka_unit_test(sampled_span_has_no_fast_owner),
       cmocka_unit_test(sampled_object_freed_by_another_thread),
       cmocka_unit_test(memstats_exact_while_sampling),
