@@ -118,11 +118,13 @@ static void count_event(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64
 /* --- profiling ----------------------------------------------------------- */
 
 /* A sampling countdown of c expired at the allocation of p (profile.h):
- * a slot of span class `which`, or `size` bytes for ESC_SAMPLE_BYTES.  Not
- * inlined, and called from the entry point the program called (or a
- * function it tail-called), so that its return address tells the profiler
+ * a slot of span class `which`, or `size` bytes for ESC_SAMPLE_BYTES.
+ * Returns p, so that the caller need not keep it in a callee-saved register
+ * (which gcc would save on the fast path too).  Not inlined, and called,
+ * never tail-called (PROF_CALL), from the entry point the program called or
+ * a function it tail-called, so that its return address tells the profiler
  * where the program's frames begin. */
-static ESC_NOINLINE void prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
+static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
   if (which != ESC_SAMPLE_BYTES)
     size = escalloc_class_to_size[esc_spanclass_sizeclass(which)];
   struct mspan *s = span_of(p);
@@ -131,12 +133,22 @@ static ESC_NOINLINE void prof_countdown_expired(struct mcache *c, uint32_t which
   mcache_arm_countdown(c, which, left);
   if (s->state == SPAN_SMALL)
     mspan_set_fast_owner(s); /* sampled: no fast frees into s (c owns it) */
+  return p;
 }
 
-/* Counts slot p of span class spc, just handed out by c. */
-static inline __attribute__((always_inline)) void count_slot(struct mcache *c, uint32_t spc, void *p) {
+/* p = prof_countdown_expired(...), as a call: the empty asm consumes the
+ * result, so the compiler cannot turn the call into a jump. */
+#define PROF_CALL(p, ...)                                                                          \
+  do {                                                                                             \
+    (p) = prof_countdown_expired(__VA_ARGS__);                                                     \
+    __asm__("" : "+r"(p));                                                                         \
+  } while (0)
+
+/* Counts slot p of span class spc, just handed out by c; returns p. */
+static inline __attribute__((always_inline)) void *count_slot(struct mcache *c, uint32_t spc, void *p) {
   if (ESC_UNLIKELY(mcache_count_alloc(c, spc)))
-    prof_countdown_expired(c, spc, p, 0); /* the callee looks up the slot size: no register kept for it here */
+    PROF_CALL(p, c, spc, p, 0); /* the callee looks up the slot size: no register kept for it here */
+  return p;
 }
 
 /* Before p, an object of span s, is freed: drops its sample if it has one.
@@ -179,8 +191,7 @@ static inline __attribute__((always_inline)) void *alloc_small(struct mcache *c,
     else
       memset(p, DEBUG_ALLOC_BYTE, escalloc_class_to_size[cls]);
   }
-  count_slot(c, spc, p);
-  return p;
+  return count_slot(c, spc, p);
 }
 
 /* --- tiny objects -------------------------------------------------------- */
@@ -242,7 +253,7 @@ static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t fla
   if (flags & ESCALLOC_NEEDZERO)
     memset(p, 0, n);
   if (ESC_UNLIKELY(mcache_count_bytes(c, n)))
-    prof_countdown_expired(c, ESC_SAMPLE_BYTES, p, n);
+    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, n);
   return p;
 }
 
@@ -295,7 +306,7 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
   count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
   if (c && ESC_UNLIKELY(mcache_count_bytes(c, npages << ESC_PAGE_SHIFT)))
-    prof_countdown_expired(c, ESC_SAMPLE_BYTES, p, npages << ESC_PAGE_SHIFT);
+    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, npages << ESC_PAGE_SHIFT);
   return p;
 }
 
@@ -342,12 +353,13 @@ static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
     errno = ENOMEM;
     return NULL;
   }
-  count_slot(c, spc, p);
-  return p;
+  return count_slot(c, spc, p);
 }
 
-/* The fast path: a free bit in the current word of the class's span. */
-static inline void *small_fast(struct mcache *c, uint32_t spc) {
+/* The fast path: a free bit in the current word of the class's span.  spc
+ * is pointer-sized so that gcc folds the countdown's address into one
+ * operand instead of computing a 32-bit index first. */
+static inline void *small_fast(struct mcache *c, uintptr_t spc) {
   struct mspan *s = c->alloc[spc];
   uint32_t w = s->cur_word;
   uint64_t bits = s->alloc_bits[w];
@@ -355,8 +367,7 @@ static inline void *small_fast(struct mcache *c, uint32_t spc) {
     uint32_t i = (uint32_t)__builtin_ctzll(~bits);
     s->alloc_bits[w] = bits | (1ull << i);
     void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
-    count_slot(c, spc, p);
-    return p;
+    return count_slot(c, spc, p);
   }
   return refill(c, spc);
 }
@@ -480,8 +491,7 @@ void *esc_mallocgc_spc(size_t size, uint32_t spc) {
         uint32_t i = (uint32_t)__builtin_ctzll(~bits);
         s->alloc_bits[w] = bits | (1ull << i);
         void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * elemsize);
-        count_slot(c, spc, p);
-        return p;
+        return count_slot(c, spc, p);
       }
       return refill(c, spc);
     }
