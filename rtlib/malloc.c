@@ -196,6 +196,12 @@ static inline __attribute__((always_inline)) void *alloc_small(struct mcache *c,
 
 /* --- tiny objects -------------------------------------------------------- */
 
+/* Go's rule: a noscan object under ESCALLOC_TINY_SIZE goes to the tiny
+ * allocator. */
+static inline int tiny_request(size_t size, uint32_t flags) {
+  return (flags & ESCALLOC_NOSCAN) & (size < ESCALLOC_TINY_SIZE);
+}
+
 static inline uint32_t tiny_start_bit(uint32_t off) { return 1u << off; }
 static inline uint32_t tiny_end_bit(uint32_t end) { return end < 15 ? 1u << (16 + end) : 0; }
 /* Offset of the last byte of the object starting at off. */
@@ -220,13 +226,9 @@ void esc_tiny_retire(struct mcache *c) {
 /* Not inlined: the entries that call it keep their fast paths frameless. */
 static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
   uint32_t n = size ? (uint32_t)size : 1; /* a unique address even for 0 bytes */
-  uint32_t off = c->tiny_offset;
-  if (!(n & 7))
-    off = (off + 7) & ~7u;
-  else if (!(n & 3))
-    off = (off + 3) & ~3u;
-  else if (!(n & 1))
-    off = (off + 1) & ~1u;
+  /* Natural alignment: the lowest set bit of n (1, 2, 4 or 8 under 16). */
+  uint32_t align = n & -n;
+  uint32_t off = (c->tiny_offset + align - 1) & -align;
   void *p;
   if (c->tiny && off + n <= ESC_TINY_BLOCK) {
     atomic_fetch_or_explicit(c->tiny_word, tiny_start_bit(off) | tiny_end_bit(off + n - 1),
@@ -258,7 +260,7 @@ static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t fla
 }
 
 /* Checks that p starts a live tiny object; returns its block word. */
-static _Atomic uint32_t *tiny_word_of(struct mspan *s, const void *p, uint32_t *snapshot) {
+static inline _Atomic uint32_t *tiny_word_of(struct mspan *s, const void *p, uint32_t *snapshot) {
   uintptr_t off = (uintptr_t)p - s->base;
   if (ESC_UNLIKELY((off >> 4) >= s->nelems))
     esc_fatal("pointer into a tiny span's tail (not an object)", p);
@@ -333,7 +335,7 @@ static void *small_or_tiny_slow(size_t size, uint32_t sizeclass, uint32_t flags)
     errno = ENOMEM;
     return NULL;
   }
-  if ((flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+  if (tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
   return alloc_small(c, sizeclass, size, flags);
 }
@@ -386,7 +388,7 @@ void *esc_malloc(size_t size) {
 /* esc_mallocgc off the slot fast path: tiny objects as tail calls. */
 static ESC_NOINLINE void *mallocgc_flags_slow(size_t size, uint32_t flags) {
   struct mcache *c = esc_tls_fast;
-  if (c && (flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+  if (c && tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
   return mallocgc_slow(size, flags);
 }
@@ -394,7 +396,7 @@ static ESC_NOINLINE void *mallocgc_flags_slow(size_t size, uint32_t flags) {
 /* True when flags send an object of `size` bytes off the slot fast path:
  * zeroing, or a noscan object small enough for the tiny allocator. */
 static inline int needs_slow_flags(size_t size, uint32_t flags) {
-  return (flags & ESCALLOC_NEEDZERO) | ((flags & ESCALLOC_NOSCAN) & (size < ESCALLOC_TINY_SIZE));
+  return (flags & ESCALLOC_NEEDZERO) | tiny_request(size, flags);
 }
 
 void *esc_mallocgc(size_t size, uint32_t flags) {
@@ -422,7 +424,7 @@ static ESC_NOINLINE void *mallocgc_class_checked(size_t size, uint32_t sizeclass
  * (their class plays no part), as tail calls: no frame is built for them. */
 static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
   struct mcache *c = esc_tls_fast;
-  if (c && (flags & ESCALLOC_NOSCAN) && size < ESCALLOC_TINY_SIZE)
+  if (c && tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
   return mallocgc_class_checked(size, sizeclass, flags);
 }
@@ -434,10 +436,14 @@ void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
    * wrong class, or the empty span of a class not used yet: elemsize 0)
    * takes the slow path, which validates the class and re-routes it. */
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u && !needs_slow_flags(size, flags))) {
-    uint32_t spc = esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN);
-    if (ESC_LIKELY(size <= c->alloc[spc]->elemsize))
-      return small_fast(c, spc);
+  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u)) {
+    if (ESC_LIKELY(!needs_slow_flags(size, flags))) {
+      uint32_t spc = esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN);
+      if (ESC_LIKELY(size <= c->alloc[spc]->elemsize))
+        return small_fast(c, spc);
+    } else if (tiny_request(size, flags)) {
+      return tiny_alloc(c, size, flags); /* what the pass sends here most */
+    }
   }
   return mallocgc_class_slow(size, sizeclass, flags);
 }
@@ -561,10 +567,16 @@ static inline void free_small(struct mcache *c, struct mspan *s, void *p) {
   slot_free(c, s, p, idx);
 }
 
-/* free_small off esc_free's fast path: tiny objects, spans this thread does
- * not own, spans holding a sampled object. */
+/* free_small off esc_free's fast path: spans this thread does not own,
+ * spans holding a sampled object. */
 static ESC_NOINLINE void free_small_other(struct mcache *c, struct mspan *s, void *p) {
   free_small(c, s, p);
+}
+
+/* A tiny object, from esc_free: one call, not two. */
+static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, void *p) {
+  prof_forget(c, s, p);
+  tiny_free(c, s, p);
 }
 
 static ESC_NOINLINE void free_slow(void *p) {
@@ -608,6 +620,8 @@ void esc_free(void *p) {
           return;
         }
       } else if (s && s->state == SPAN_SMALL && span_contains(s, p)) {
+        if (s->spanclass == ESC_TINY_SPANCLASS)
+          return free_tiny_object(c, s, p);
         return free_small_other(c, s, p);
       }
     }
