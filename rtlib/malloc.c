@@ -223,40 +223,68 @@ void esc_tiny_retire(struct mcache *c) {
   }
 }
 
+/* Zeroes the n < 16 bytes at p without a call to memset. */
+static inline void tiny_zero(char *p, uint32_t n) {
+  static const char zeros[8];
+  if (n & 8) {
+    memcpy(p, zeros, 8);
+    p += 8;
+  }
+  if (n & 4) {
+    memcpy(p, zeros, 4);
+    p += 4;
+  }
+  if (n & 2) {
+    memcpy(p, zeros, 2);
+    p += 2;
+  }
+  if (n & 1)
+    *p = 0;
+}
+
+/* What every tiny allocation of n bytes at p ends with. */
+static inline __attribute__((always_inline)) void *tiny_finish(struct mcache *c, void *p, uint32_t n,
+                                                               uint32_t flags) {
+  esc_count(&c->stats.tiny_allocs, 1);
+  if (flags & ESCALLOC_NEEDZERO)
+    tiny_zero(p, n);
+  if (ESC_UNLIKELY(mcache_count_bytes(c, n)))
+    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, n);
+  return p;
+}
+
+/* A tiny object of n bytes at the start of a new block: the current one is
+ * full (or there is none).  Tail-called, so that tiny_alloc's common case
+ * saves no registers. */
+static ESC_NOINLINE void *tiny_alloc_new_block(struct mcache *c, uint32_t n, uint32_t flags) {
+  void *block = mcache_alloc(c, ESC_TINY_SPANCLASS);
+  if (ESC_UNLIKELY(!block)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  esc_count(&c->stats.nmalloc[ESC_TINY_SPANCLASS], 1); /* blocks are not sampled, objects are */
+  struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
+  esc_tiny_retire(c);
+  c->tiny_word = &s->tiny[mspan_index(s, block)];
+  atomic_store_explicit(c->tiny_word, TINY_ACTIVE | tiny_start_bit(0) | tiny_end_bit(n - 1),
+                        memory_order_relaxed);
+  c->tiny = (uintptr_t)block;
+  c->tiny_offset = n;
+  return tiny_finish(c, block, n, flags);
+}
+
 /* Not inlined: the entries that call it keep their fast paths frameless. */
 static ESC_NOINLINE void *tiny_alloc(struct mcache *c, size_t size, uint32_t flags) {
   uint32_t n = size ? (uint32_t)size : 1; /* a unique address even for 0 bytes */
   /* Natural alignment: the lowest set bit of n (1, 2, 4 or 8 under 16). */
   uint32_t align = n & -n;
   uint32_t off = (c->tiny_offset + align - 1) & -align;
-  void *p;
-  if (c->tiny && off + n <= ESC_TINY_BLOCK) {
-    atomic_fetch_or_explicit(c->tiny_word, tiny_start_bit(off) | tiny_end_bit(off + n - 1),
-                             memory_order_relaxed);
-    c->tiny_offset = off + n;
-    p = (void *)(c->tiny + off);
-  } else {
-    void *block = mcache_alloc(c, ESC_TINY_SPANCLASS);
-    if (ESC_UNLIKELY(!block)) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    esc_count(&c->stats.nmalloc[ESC_TINY_SPANCLASS], 1); /* blocks are not sampled, objects are */
-    struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
-    esc_tiny_retire(c);
-    c->tiny_word = &s->tiny[mspan_index(s, block)];
-    atomic_store_explicit(c->tiny_word, TINY_ACTIVE | tiny_start_bit(0) | tiny_end_bit(n - 1),
-                          memory_order_relaxed);
-    c->tiny = (uintptr_t)block;
-    c->tiny_offset = n;
-    p = block;
-  }
-  esc_count(&c->stats.tiny_allocs, 1);
-  if (flags & ESCALLOC_NEEDZERO)
-    memset(p, 0, n);
-  if (ESC_UNLIKELY(mcache_count_bytes(c, n)))
-    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, n);
-  return p;
+  if (ESC_UNLIKELY(!c->tiny || off + n > ESC_TINY_BLOCK))
+    return tiny_alloc_new_block(c, n, flags);
+  atomic_fetch_or_explicit(c->tiny_word, tiny_start_bit(off) | tiny_end_bit(off + n - 1),
+                           memory_order_relaxed);
+  c->tiny_offset = off + n;
+  return tiny_finish(c, (void *)(c->tiny + off), n, flags);
 }
 
 /* Checks that p starts a live tiny object; returns its block word. */

@@ -384,8 +384,23 @@ static void usable_size_of_null(void **state) {
   escalloc_free(NULL);
 }
 
+/* NEEDZERO zeroes every tiny size (tiny_zero stores 8, 4, 2 and 1 bytes by
+ * the bits of the size), in blocks that held dirty objects before. */
+static void tiny_needzero_every_size(void **state) {
+  (void)state;
+  for (uint32_t n = 1; n < ESCALLOC_TINY_SIZE; n++)
+    for (int round = 0; round < 64; round++) {
+      unsigned char *p = escalloc_mallocgc(n, ESCALLOC_NOSCAN | ESCALLOC_NEEDZERO);
+      for (uint32_t j = 0; j < n; j++)
+        assert_int_equal(p[j], 0);
+      memset(p, 0xee, n); /* dirty for the blocks reused later */
+      escalloc_free(p);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(tiny_needzero_every_size),
       cmocka_unit_test(every_size_gets_its_class_and_alignment),
       cmocka_unit_test(align8_class_only_on_request),
       cmocka_unit_test(mallocgc_class_matches_mallocgc),
