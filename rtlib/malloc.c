@@ -601,9 +601,17 @@ static ESC_NOINLINE void free_small_other(struct mcache *c, struct mspan *s, voi
   free_small(c, s, p);
 }
 
-/* A tiny object, from esc_free: one call, not two. */
-static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, void *p) {
+/* free_tiny_object's case of a span that holds a sampled object. */
+static ESC_NOINLINE void free_tiny_maybe_sampled(struct mcache *c, struct mspan *s, void *p) {
   prof_forget(c, s, p);
+  tiny_free(c, s, p);
+}
+
+/* A tiny object, from esc_free: one call, not two, and (the profiler's case
+ * being a tail call of its own) no registers to save. */
+static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, void *p) {
+  if (ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0))
+    return free_tiny_maybe_sampled(c, s, p);
   tiny_free(c, s, p);
 }
 
