@@ -151,10 +151,15 @@ static inline __attribute__((always_inline)) void *count_slot(struct mcache *c, 
   return p;
 }
 
+/* s holds a sampled object (a frees' test: profile.h's invariants). */
+static inline int span_has_samples(const struct mspan *s) {
+  return ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0);
+}
+
 /* Before p, an object of span s, is freed: drops its sample if it has one.
  * Only spans holding a sampled object pay more than this one load. */
 static inline void prof_forget(struct mcache *c, struct mspan *s, void *p) {
-  if (ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0)) {
+  if (span_has_samples(s)) {
     esc_prof_free_slow(p, &s->prof_sampled);
     if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)
       mspan_set_fast_owner(s); /* fast frees again once its last sample is gone */
@@ -582,36 +587,39 @@ static uintptr_t checked_index(struct mspan *s, const void *p) {
   return idx;
 }
 
-/* Frees p, which lies in the in-use small span s. */
-static inline void free_small(struct mcache *c, struct mspan *s, void *p) {
-  prof_forget(c, s, p);
+/* Frees p, which lies in the in-use small span s, holding no sample. */
+static inline void free_small_unsampled(struct mcache *c, struct mspan *s, void *p) {
   if (ESC_UNLIKELY(s->spanclass == ESC_TINY_SPANCLASS)) {
     tiny_free(c, s, p);
     return;
   }
-  uintptr_t idx = checked_index(s, p);
-  if (ESC_UNLIKELY(esc_settings.debug) && s->elemsize > sizeof(void *))
-    memset((char *)p + sizeof(void *), DEBUG_FREE_BYTE, s->elemsize - sizeof(void *));
-  slot_free(c, s, p, idx);
+  slot_free(c, s, p, checked_index(s, p));
+}
+
+/* Frees p, which lies in the in-use small span s. */
+static inline void free_small(struct mcache *c, struct mspan *s, void *p) {
+  prof_forget(c, s, p);
+  free_small_unsampled(c, s, p);
+}
+
+/* free_small for a span that holds a sampled object: out of line, so that
+ * the callers below save no registers for the profiler's call. */
+static ESC_NOINLINE void free_small_sampled(struct mcache *c, struct mspan *s, void *p) {
+  free_small(c, s, p);
 }
 
 /* free_small off esc_free's fast path: spans this thread does not own,
  * spans holding a sampled object. */
 static ESC_NOINLINE void free_small_other(struct mcache *c, struct mspan *s, void *p) {
-  free_small(c, s, p);
+  if (span_has_samples(s))
+    return free_small_sampled(c, s, p);
+  free_small_unsampled(c, s, p);
 }
 
-/* free_tiny_object's case of a span that holds a sampled object. */
-static ESC_NOINLINE void free_tiny_maybe_sampled(struct mcache *c, struct mspan *s, void *p) {
-  prof_forget(c, s, p);
-  tiny_free(c, s, p);
-}
-
-/* A tiny object, from esc_free: one call, not two, and (the profiler's case
- * being a tail call of its own) no registers to save. */
+/* A tiny object, from esc_free: one call, not two. */
 static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, void *p) {
-  if (ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0))
-    return free_tiny_maybe_sampled(c, s, p);
+  if (span_has_samples(s))
+    return free_small_sampled(c, s, p);
   tiny_free(c, s, p);
 }
 
@@ -619,6 +627,12 @@ static ESC_NOINLINE void free_slow(void *p) {
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
+    /* ESCALLOC_DEBUG sends every free here (its esc_tls_fast is NULL). */
+    if (ESC_UNLIKELY(esc_settings.debug) && s->spanclass != ESC_TINY_SPANCLASS) {
+      checked_index(s, p); /* only a slot's start is filled */
+      if (s->elemsize > sizeof(void *))
+        memset((char *)p + sizeof(void *), DEBUG_FREE_BYTE, s->elemsize - sizeof(void *));
+    }
     free_small(c, s, p);
     return;
   }
