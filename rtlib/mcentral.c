@@ -179,18 +179,10 @@ static void free_unowned_locked(struct mcentral *m, struct mspan *s, void *p, ui
   }
 }
 
-void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c) {
+/* mcentral_free_remote for a thread without a cache: under the lock now. */
+static ESC_NOINLINE void free_remote_now(struct mspan *s, void *p, uintptr_t idx) {
+  struct mcentral *m = central(s->spanclass);
   for (;;) {
-    if (push_remote(s, p))
-      return;
-    if (c) { /* batch it: one lock round per ESC_DEFER_MAX frees */
-      c->deferred[c->ndeferred].s = s;
-      c->deferred[c->ndeferred].p = p;
-      if (++c->ndeferred == ESC_DEFER_MAX)
-        mcentral_flush_deferred(c);
-      return;
-    }
-    struct mcentral *m = central(s->spanclass);
     pthread_mutex_lock(&m->lock);
     /* Ownership changes only under this lock: decide again. */
     if (!(atomic_load_explicit(&s->xfree, memory_order_relaxed) & ESC_XFREE_OWNED)) {
@@ -199,7 +191,23 @@ void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache
       return;
     }
     pthread_mutex_unlock(&m->lock);
+    if (push_remote(s, p))
+      return;
   }
+}
+
+/* The common cases (a push, or a place in the batch) save no registers:
+ * the lock rounds are out of line. */
+void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c) {
+  if (push_remote(s, p))
+    return;
+  if (!c)
+    return free_remote_now(s, p, idx);
+  /* Batch it: one lock round per ESC_DEFER_MAX frees. */
+  c->deferred[c->ndeferred].s = s;
+  c->deferred[c->ndeferred].p = p;
+  if (++c->ndeferred == ESC_DEFER_MAX)
+    mcentral_flush_deferred(c);
 }
 
 void mcentral_flush_deferred(struct mcache *c) {
