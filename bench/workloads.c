@@ -28,39 +28,35 @@ static uint64_t next(uint64_t *s) {
 
 static long iters(long base) { return (long)(base * scale); }
 
-/* Single thread, small objects (16..128 bytes) replaced at random in a
- * working set of 1000. */
-static void churn(void) {
-  enum { SLOTS = 1000 };
-  char *slot[SLOTS] = {0};
-  uint64_t s = 1;
-  for (long i = 0, n = iters(20000000); i < n; i++) {
-    uint64_t r = next(&s);
-    unsigned k = (unsigned)(r % SLOTS);
+/* Single thread: `n` random replacements in the working set slot[0..nslots)
+ * of objects of min..min+spread-1 bytes, each written once. */
+static void replace_at_random(char **slot, unsigned nslots, long n, size_t min, size_t spread,
+                              uint64_t seed) {
+  for (long i = 0; i < n; i++) {
+    uint64_t r = next(&seed);
+    unsigned k = (unsigned)(r % nslots);
     free(slot[k]);
-    slot[k] = malloc(16 + (r >> 32) % 113);
+    slot[k] = malloc(min + (r >> 32) % spread);
     slot[k][0] = (char)i;
   }
-  for (int k = 0; k < SLOTS; k++)
+  for (unsigned k = 0; k < nslots; k++)
     free(slot[k]);
 }
 
-/* Single thread, small objects (16..48 bytes) replaced at random in a
- * working set of 200000: each size class spans hundreds of spans, with
- * holes scattered over all of them (a hash table or cache that churns). */
+/* Small objects (16..128 bytes) replaced at random in a working set of 1000. */
+static void churn(void) {
+  enum { SLOTS = 1000 };
+  char *slot[SLOTS] = {0};
+  replace_at_random(slot, SLOTS, iters(20000000), 16, 113, 1);
+}
+
+/* Small objects (16..48 bytes) replaced at random in a working set of
+ * 200000: each size class spans hundreds of spans, with holes scattered over
+ * all of them (a hash table or cache that churns). */
 static void bigset(void) {
   enum { SLOTS = 200000 };
   static char *slot[SLOTS];
-  uint64_t s = 3;
-  for (long i = 0, n = iters(10000000); i < n; i++) {
-    uint64_t r = next(&s);
-    unsigned k = (unsigned)(r % SLOTS);
-    free(slot[k]);
-    slot[k] = malloc(16 + (r >> 32) % 33);
-    slot[k][0] = (char)i;
-  }
-  for (int k = 0; k < SLOTS; k++)
-    free(slot[k]);
+  replace_at_random(slot, SLOTS, iters(10000000), 16, 33, 3);
 }
 
 /* Single thread, a spread of sizes (70% <= 256, 25% <= 4 KiB, 5% <= 32 KiB)
