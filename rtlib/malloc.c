@@ -433,6 +433,11 @@ static inline int needs_slow_flags(size_t size, uint32_t flags) {
 }
 
 void *esc_mallocgc(size_t size, uint32_t flags) {
+  /* No flags (what the pass passes for a variable size that may hold
+   * pointers and needs 16-byte alignment): malloc's own path, flag tests
+   * and table choice skipped. */
+  if (flags == 0)
+    return esc_malloc(size);
   /* Noscan objects of 16 bytes or more take the same fast path as malloc,
    * in the noscan span class; the class lookup keeps the 24-byte class for
    * ALIGN8 callers only. */
