@@ -27,8 +27,9 @@
  * thread's sampling countdowns (a slot by its span class's, a tiny or large
  * object by its bytes), and where the countdown expires the profiler decides
  * whether to sample it (prof_countdown_expired).  A sampled object's span
- * loses its fast owner, so frees into it take free_small, which drops the
- * sample (prof_forget) before the slot is freed.  Both run with no allocator
+ * loses its fast owner, so frees into it take the checked path
+ * (free_small_sampled), which drops the sample (prof_forget) before the slot
+ * is freed.  Both run with no allocator
  * lock held.  A realloc in place keeps the object, and so its sample.
  */
 #include <errno.h>

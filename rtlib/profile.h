@@ -28,8 +28,10 @@
  *     1 - exp(-s/rate) either way.
  *   - A span that holds a sampled object has no fast owner (mheap.h), so
  *     every free into it takes a checked path, which looks at prof_sampled
- *     and only when that is not 0 calls esc_prof_free_slow.  Frees into
- *     spans without samples (all of them, with sampling off) pay nothing.
+ *     and only when that is not 0 calls esc_prof_free_slow.  The free fast
+ *     path (spans without samples: all of them, with sampling off) pays
+ *     nothing; the checked paths (tiny objects, other threads' spans) pay
+ *     one load and one branch.
  *
  * Invariants
  *   - A sampled object is in the live table and counted in its span's
