@@ -29,8 +29,8 @@
  * whether to sample it (prof_countdown_expired).  A sampled object's span
  * loses its fast owner, so frees into it take the checked path
  * (free_small_sampled), which drops the sample (prof_forget) before the slot
- * is freed.  Both run with no allocator
- * lock held.  A realloc in place keeps the object, and so its sample.
+ * is freed.  Both run with no allocator lock held.  A realloc in place keeps
+ * the object, and so its sample.
  */
 #include <errno.h>
 #include <pthread.h>
