@@ -22,10 +22,13 @@
  * snapshot can read a bucket's stack after dropping the lock.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,7 +180,10 @@ static int64_t next_sample_distance(int64_t rate) {
  * escalloc_set_memprofile_rate and escalloc_write_heap_profile; never from
  * inside malloc, where the loader may be half-way through a dlopen of its
  * own.  Samples taken before the constructor, without libunwind, or with
- * ESCALLOC_MEMPROFILE_UNWIND=libgcc use libgcc's unwinder.
+ * ESCALLOC_MEMPROFILE_UNWIND=libgcc use libgcc's unwinder.  So does a static
+ * executable: it has no loader to open libunwind with (dlopen crashes
+ * there), and dlopen is referenced weakly so that a static link does not
+ * pull in libc.a's dlopen and its warning.
  *
  * Neither unwinder calls the profiler back: libgcc's needs no memory, and
  * libunwind takes its caches from mmap, for exactly this use (gperftools'
@@ -200,7 +206,31 @@ static __thread uint32_t unw_warm;
 
 static void say(const char *a, const char *b, const char *c, const char *d);
 
+/* Static executables (-static, -static-pie) have no dynamic loader.  dlopen
+ * crashes in them, so they never open libunwind (or zlib, profwrite.c) and
+ * keep libgcc's unwinder, linked in; dlopen is referenced weakly so that a
+ * static link does not pull in libc.a's dlopen for us (nor its link-time
+ * warning).  And libgcc's unwinder aborts when called during libc's own
+ * start-up there, before the constructors run (prof_constructed): those few
+ * samples get no stack. */
+#pragma weak dlopen
+static int prof_constructed;
+
+/* Whether the program has a dynamic loader (its headers have PT_INTERP). */
+static int has_loader(void) {
+  const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+  unsigned long n = getauxval(AT_PHNUM);
+  for (unsigned long i = 0; ph && i < n; i++)
+    if (ph[i].p_type == PT_INTERP)
+      return 1;
+  return 0;
+}
+
+int esc_prof_can_dlopen(void) { return dlopen && has_loader(); }
+
 static void open_unwinder_once(void) {
+  if (!esc_prof_can_dlopen())
+    return;
   const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
   if (want && *want && strcmp(want, "libgcc") != 0 && strcmp(want, "libunwind") != 0)
     say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want, "' (expected libunwind or libgcc); ",
@@ -261,10 +291,12 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
   int n;
   if (unw && (unw_warm >= ESC_PROF_COLD_SAMPLES || ++unw_warm > ESC_PROF_COLD_SAMPLES)) {
     n = unw(raw, RAW_FRAMES);
-  } else {
+  } else if (__builtin_expect(prof_constructed || has_loader(), 1)) {
     struct unwind_state s = {raw, 0};
     _Unwind_Backtrace(unwind_frame, &s);
     n = s.n;
+  } else {
+    n = 0; /* libc's own start-up in a static executable: no stack */
   }
   int i = 0;
   while (i < n && (uintptr_t)raw[i] != hook_ret)
@@ -598,6 +630,7 @@ __attribute__((constructor)) static void prof_constructor(void) {
   if (prof_rate > 0)
     open_unwinder();
 #endif
+  prof_constructed = 1;
 }
 
 /* --- Public API ------------------------------------------------------------------- */

@@ -111,6 +111,8 @@ ESC_PROF_HIDDEN long esc_prof_snapshot(struct esc_prof_record **out, size_t *byt
 
 /* "libunwind" or "libgcc": the unwinder that samples use now. */
 ESC_PROF_HIDDEN const char *esc_prof_unwinder(void);
+/* Whether dlopen is safe in this process (not a static executable). */
+ESC_PROF_HIDDEN int esc_prof_can_dlopen(void);
 
 /* The sampling rate now in force (bytes; 0 = off). */
 ESC_PROF_HIDDEN int64_t esc_prof_rate(void);

@@ -260,7 +260,10 @@ static struct {
 } zlib;
 static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
 
+#pragma weak dlopen /* a static executable links without libc.a's dlopen */
 static void zlib_open(void) {
+  if (!esc_prof_can_dlopen())
+    return; /* a static executable: the profile is written uncompressed */
   void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!h)
     return;
