@@ -21,15 +21,18 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Analysis/CallGraph.h"
 #include "llvm/Analysis/CycleAnalysis.h"
+#include "llvm/Analysis/InlineCost.h"
 #include "llvm/Analysis/LazyValueInfo.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/MemoryBuiltins.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/TargetTransformInfo.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/ConstantRange.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
@@ -1252,6 +1255,7 @@ struct SiteDecider {
   LazyValueInfo &LVI;
   FunctionEscapeInfo &Out;
   uint64_t CalleePath; // deepest promoted bytes below this function
+  FunctionAnalysisManager &FAM; // the callees' TTI, for wrapper calls
 
   void decide(unsigned Id);
   bool sizeAndAlign(AllocSite &S);
@@ -1453,6 +1457,13 @@ void SiteDecider::decide(unsigned Id) {
     return Keep(O.Why);
   }
   if (O.IsWrapperCall) {
+    std::string Blocker = wrapperInlineBlocker(*S.Call, FAM);
+    if (!Blocker.empty()) {
+      LLVM_DEBUG(dbgs() << "escalloc: not inlining " << *S.Call << ": "
+                        << Blocker << "\n");
+      return Keep(Reason{"allocated by @", S.Call->getCalledFunction(),
+                         ", which is not inlined: " + Blocker});
+    }
     S.InlineWrapper = true;
     return Keep(Reason{"allocated by wrapper @", S.Call->getCalledFunction(),
                        " (not inlined)"});
@@ -1620,6 +1631,51 @@ static bool isAllocWrapper(Function &F, const FunctionAnalyzer &Solved,
   return O.Kind == ObjKind::Site && O.Returned && !O.Escaped && !O.Pinned;
 }
 
+std::string wrapperInlineBlocker(CallBase &CB, FunctionAnalysisManager &FAM) {
+  Function *Callee = CB.getCalledFunction();
+  if (!Callee || Callee->isDeclaration())
+    return "its body is not in the module";
+  Function &Caller = *CB.getFunction();
+  // The user's own words first: they asked for a function that stays one.
+  if (Callee->hasFnAttribute(Attribute::NoInline) || CB.isNoInline())
+    return "it is marked noinline (promotion into the caller's frame "
+           "without inlining is not implemented)";
+  if (Callee->hasOptNone() || Caller.hasOptNone())
+    return "it or its caller is marked optnone";
+  // Code for other target features (target("avx2")) cannot run inside a
+  // caller compiled without them: the backend cannot even lower it.
+  if (!FAM.getResult<TargetIRAnalysis>(Caller).areInlineCompatible(&Caller,
+                                                                   Callee))
+    return "it is compiled for other target features than the caller";
+  // Code that looks at its own frame sees the caller's once inlined.
+  for (Instruction &I : instructions(*Callee))
+    if (auto *II = dyn_cast<IntrinsicInst>(&I))
+      switch (II->getIntrinsicID()) {
+      case Intrinsic::frameaddress:
+      case Intrinsic::sponentry:
+        return "it reads its own frame address";
+      case Intrinsic::returnaddress:
+      case Intrinsic::addressofreturnaddress:
+        return "it reads its return address";
+      default:
+        break;
+      }
+  // What LLVM's inliner itself refuses: other conflicting attributes
+  // (sanitizers, null-pointer-is-valid, ...), interposable definitions, and
+  // bodies that cannot be inlined at all (indirectbr, va_start, ...).
+  auto GetTLI = [&](Function &G) -> const TargetLibraryInfo & {
+    return FAM.getResult<TargetLibraryAnalysis>(G);
+  };
+  std::optional<InlineResult> ByAttrs = getAttributeBasedInliningDecision(
+      CB, Callee, FAM.getResult<TargetIRAnalysis>(*Callee), GetTLI);
+  if (ByAttrs && !ByAttrs->isSuccess())
+    return ByAttrs->getFailureReason();
+  InlineResult Viable = isInlineViable(*Callee);
+  if (!Viable.isSuccess())
+    return Viable.getFailureReason();
+  return "";
+}
+
 /// Whether solving \p F would find a site: an allocation call or a call to
 /// a known allocation wrapper (callees are analysed first).
 static bool hasSite(Function &F, const TargetLibraryInfo &TLI,
@@ -1754,7 +1810,8 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
                     FAM.getResult<CycleAnalysis>(F),
                     FAM.getResult<LazyValueAnalysis>(F),
                     FI,
-                    CalleePath};
+                    CalleePath,
+                    FAM};
       for (unsigned Id : FA.SiteIds)
         D.decide(Id);
       FI.PathBytes = CalleePath + FI.PromotedBytes;

@@ -183,6 +183,14 @@ std::string paramName(const llvm::Argument &A);
 /// paramName of every argument of \p F, in one walk over its body.
 llvm::SmallVector<std::string, 4> paramNames(const llvm::Function &F);
 
+/// Why the call \p CB of an allocation wrapper must not be inlined, or ""
+/// when it may: the user's noinline/optnone, target features the caller
+/// lacks (TTI::areInlineCompatible), a body that reads its own frame or
+/// return address, then LLVM's own attribute-based decision and
+/// isInlineViable.
+std::string wrapperInlineBlocker(llvm::CallBase &CB,
+                                 llvm::FunctionAnalysisManager &FAM);
+
 /// The -escalloc-explain knob.
 bool explainEnabled();
 

@@ -1,6 +1,11 @@
 ; Allocation wrappers (an xmalloc that returns what malloc gave it), found
 ; through function summaries: where the caller keeps the result local, the
 ; wrapper is inlined there and the allocation inside is decided in the caller.
+; Never a wrapper the user or LLVM says must stay a function (noinline on the
+; function or the call, optnone), one compiled for target features the caller
+; lacks (the backend cannot lower avx2 code in a plain x86-64 function), or
+; one that reads its own frame or return address: those calls stay, and the
+; remark says why.
 ; RUN: %opt -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
 ; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
 ; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
@@ -18,7 +23,7 @@ declare void @abort() noreturn nounwind nocallback
 declare void @reader(ptr nocapture readonly) nofree nocallback
 
 ; PRINT: escalloc: function @xmalloc (allocation wrapper)
-define ptr @xmalloc(i64 %n) noinline {
+define ptr @xmalloc(i64 %n) {
   %p = call ptr @malloc(i64 %n)
   %null = icmp eq ptr %p, null
   br i1 %null, label %fail, label %ok
@@ -74,3 +79,113 @@ define void @logged_use() {
   call void @free(ptr %p)
   ret void
 }
+
+; PRINT: escalloc: function @xmalloc_noinline (allocation wrapper)
+define ptr @xmalloc_noinline(i64 %n) noinline {
+  %p = call ptr @malloc(i64 %n)
+  ret ptr %p
+}
+
+; PRINT-LABEL: escalloc: function @noinline_use
+; PRINT: site xmalloc_noinline(24): heap: allocated by @xmalloc_noinline, which is not inlined: it is marked noinline
+; CHECK-LABEL: define i64 @noinline_use(
+; CHECK: call ptr @xmalloc_noinline(i64 24)
+; CHECK-NOT: alloca
+; CHECK: ret i64
+; REMARK: remark: <unknown>:0:0: xmalloc_noinline(24) escapes to heap: allocated by @xmalloc_noinline, which is not inlined: it is marked noinline (promotion into the caller's frame without inlining is not implemented)
+define i64 @noinline_use() {
+  %p = call ptr @xmalloc_noinline(i64 24)
+  store i64 9, ptr %p
+  %v = load i64, ptr %p
+  call void @free(ptr %p)
+  ret i64 %v
+}
+
+; noinline on the call, not the function.
+; CHECK-LABEL: define i64 @noinline_call_use(
+; CHECK: call ptr @xmalloc(i64 32) #[[NOINLINE:[0-9]+]]
+; REMARK: remark: <unknown>:0:0: xmalloc(32) escapes to heap: allocated by @xmalloc, which is not inlined: it is marked noinline
+define i64 @noinline_call_use() {
+  %p = call ptr @xmalloc(i64 32) noinline
+  store i64 9, ptr %p
+  %v = load i64, ptr %p
+  call void @free(ptr %p)
+  ret i64 %v
+}
+
+; Compiled for AVX2 (its body may use 256-bit vectors); the caller is plain
+; x86-64.
+define ptr @xmalloc_avx2(i64 %n) #0 {
+  %p = call ptr @malloc(i64 %n)
+  store <8 x i32> zeroinitializer, ptr %p, align 1
+  ret ptr %p
+}
+
+; CHECK-LABEL: define i64 @avx2_use(
+; CHECK: call ptr @xmalloc_avx2(i64 64)
+; CHECK-NOT: alloca
+; CHECK: ret i64
+; REMARK: remark: <unknown>:0:0: xmalloc_avx2(64) escapes to heap: allocated by @xmalloc_avx2, which is not inlined: it is compiled for other target features than the caller
+define i64 @avx2_use() #1 {
+  %p = call ptr @xmalloc_avx2(i64 64)
+  %v = load i64, ptr %p
+  call void @free(ptr %p)
+  ret i64 %v
+}
+
+; The same features on both sides: inlined and promoted.
+; CHECK-LABEL: define i64 @avx2_from_avx2(
+; CHECK: %escalloc.obj = alloca [64 x i8]
+; CHECK-NOT: call ptr @xmalloc_avx2
+; CHECK: ret i64
+; REMARK: remark: <unknown>:0:0: malloc(64) moved to stack; 1 free removed
+define i64 @avx2_from_avx2() #0 {
+  %p = call ptr @xmalloc_avx2(i64 64)
+  %v = load i64, ptr %p
+  call void @free(ptr %p)
+  ret i64 %v
+}
+
+@frame = global ptr null
+@ret = global ptr null
+
+; Reads its own frame / return address: inlined, it would read the caller's.
+define ptr @xmalloc_frame(i64 %n) {
+  %p = call ptr @malloc(i64 %n)
+  %f = call ptr @llvm.frameaddress.p0(i32 0)
+  store ptr %f, ptr @frame
+  ret ptr %p
+}
+
+define ptr @xmalloc_ret(i64 %n) {
+  %p = call ptr @malloc(i64 %n)
+  %r = call ptr @llvm.returnaddress(i32 0)
+  store ptr %r, ptr @ret
+  ret ptr %p
+}
+
+; CHECK-LABEL: define i64 @frame_use(
+; CHECK: call ptr @xmalloc_frame(i64 16)
+; CHECK: call ptr @xmalloc_ret(i64 16)
+; CHECK-NOT: alloca
+; CHECK: ret i64
+; REMARK: remark: <unknown>:0:0: xmalloc_frame(16) escapes to heap: allocated by @xmalloc_frame, which is not inlined: it reads its own frame address
+; REMARK: remark: <unknown>:0:0: xmalloc_ret(16) escapes to heap: allocated by @xmalloc_ret, which is not inlined: it reads its return address
+define i64 @frame_use() {
+  %p = call ptr @xmalloc_frame(i64 16)
+  %q = call ptr @xmalloc_ret(i64 16)
+  %v = load i64, ptr %p
+  %w = load i64, ptr %q
+  call void @free(ptr %p)
+  call void @free(ptr %q)
+  %s = add i64 %v, %w
+  ret i64 %s
+}
+
+declare ptr @llvm.frameaddress.p0(i32)
+declare ptr @llvm.returnaddress(i32)
+
+attributes #0 = { "target-cpu"="x86-64" "target-features"="+avx,+avx2,+cx8,+fxsr,+mmx,+sse,+sse2,+x87" }
+attributes #1 = { "target-cpu"="x86-64" "target-features"="+cx8,+fxsr,+mmx,+sse,+sse2,+x87" }
+
+; CHECK: attributes #[[NOINLINE]] = { noinline }
