@@ -46,6 +46,9 @@ struct options {
   const char *knobs[64];
   int nknobs;
   enum runtime_mode runtime;
+  /* The sanitizers enabled by -fsanitize= that own malloc (a bit each, in
+   * the order of malloc_sanitizers[]), net of -fno-sanitize=. */
+  unsigned malloc_sanitizers;
 };
 
 static const char *progname = "escc";
@@ -72,6 +75,7 @@ static void print_help(void) {
       "  -m=2               As -m, and explain each escape step by step (-escalloc-explain)\n"
       "  --rt=MODE          Runtime to link: static (default for executables),\n"
       "                     shared (default with -shared), none\n"
+      "                     (none with -fsanitize=address, thread, memory, ...)\n"
       "  --help             Display this help\n"
       "  --version          Display escc's version and the LLVM it was built for\n"
       "\n"
@@ -155,6 +159,59 @@ static int clang_major_version(const char *cc) {
   return atoi(buf);
 }
 
+/* Sanitizers whose run-time library replaces malloc: with one of them escc
+ * links no escalloc runtime (two mallocs in one process crash at start-up)
+ * and the pass lowers nothing (the sanitizer owns every heap object, so it
+ * reports heap errors as clang's program would).  Promotion to the stack
+ * stays: the sanitizers check stack objects too. */
+static const char *const malloc_sanitizers[] = {
+    "address", "hwaddress", "thread", "memory", "leak",
+    "kernel-address", "kernel-hwaddress", "kernel-memory",
+};
+enum { NUM_MALLOC_SANITIZERS = sizeof malloc_sanitizers / sizeof malloc_sanitizers[0] };
+
+/* Tracks -fsanitize=a,b,... and -fno-sanitize=... (the last one wins, as in
+ * clang); returns false for any other argument. */
+static bool scan_sanitize(const char *arg, struct options *o) {
+  bool on = !strncmp(arg, "-fsanitize=", 11);
+  if (!on && strncmp(arg, "-fno-sanitize=", 14))
+    return false;
+  const char *list = arg + (on ? 11 : 14);
+  while (*list) {
+    size_t len = strcspn(list, ",");
+    for (int i = 0; i < NUM_MALLOC_SANITIZERS; i++)
+      if (strlen(malloc_sanitizers[i]) == len && !strncmp(list, malloc_sanitizers[i], len)) {
+        if (on)
+          o->malloc_sanitizers |= 1u << i;
+        else
+          o->malloc_sanitizers &= ~(1u << i);
+      }
+    if (!on && len == 3 && !strncmp(list, "all", 3))
+      o->malloc_sanitizers = 0;
+    list += len + (list[len] == ',');
+  }
+  return true;
+}
+
+/* With a sanitizer that owns malloc: no runtime, no lowering (the knob goes
+ * through ESCALLOC_OPTIONS, which the plugin reads in clang and in lld, so
+ * a link-only command gets no "argument unused" warning), and one note. */
+static void defer_to_sanitizer(struct options *o, bool has_input) {
+  if (!o->malloc_sanitizers)
+    return;
+  const char *name = malloc_sanitizers[__builtin_ctz(o->malloc_sanitizers)];
+  o->runtime = RT_NONE;
+  const char *old = getenv("ESCALLOC_OPTIONS");
+  char *env = concat(old && *old ? old : "", old && *old ? " -escalloc-lower=false"
+                                                          : "-escalloc-lower=false");
+  setenv("ESCALLOC_OPTIONS", env, 1);
+  if (has_input)
+    fprintf(stderr,
+            "%s: note: -fsanitize=%s owns malloc: escalloc's runtime is not linked and no "
+            "allocation is lowered (moves to the stack stay)\n",
+            progname, name);
+}
+
 /* Classifies the arguments escc must know about; returns true for an argument
  * that escc consumes (not passed to clang). */
 static bool scan_arg(const char *arg, struct options *o) {
@@ -194,6 +251,8 @@ static bool scan_arg(const char *arg, struct options *o) {
     o->lto = false;
   else if (!strcmp(arg, "-v"))
     o->verbose = true;
+  else
+    scan_sanitize(arg, o);
   return false;
 }
 
@@ -256,6 +315,7 @@ int main(int argc, char **argv) {
   }
   if (!has_input)
     o.links = false;
+  defer_to_sanitizer(&o, has_input);
 
   /* The clang escc was configured with was checked by CMake; only another
    * one (ESCC_CC) costs a `clang -dumpversion` run per call. */
@@ -327,6 +387,8 @@ int main(int argc, char **argv) {
             strcat(env, " ");
           strcat(env, o.knobs[k]);
         }
+        if (o.malloc_sanitizers) /* last, so that it wins */
+          env = concat(env, " -escalloc-lower=false");
         setenv("ESCALLOC_OPTIONS", env, 1);
       }
     }
