@@ -129,8 +129,9 @@ static char *concat(const char *a, const char *b) {
   return s;
 }
 
-/* Runs `cc -dumpversion` and returns the major version, or -1 when cc cannot
- * be run.  Uses fork/exec rather than popen so that no shell interprets cc. */
+/* Runs `cc --version` and returns clang's major version, 0 when cc runs but is
+ * not clang (gcc, or a wrapper of it), or -1 when cc cannot be run.  Uses
+ * fork/exec rather than popen so that no shell interprets cc. */
 static int clang_major_version(const char *cc) {
   int fds[2];
   if (pipe(fds) != 0)
@@ -142,11 +143,11 @@ static int clang_major_version(const char *cc) {
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    execlp(cc, cc, "-dumpversion", (char *)NULL);
+    execlp(cc, cc, "--version", (char *)NULL);
     _exit(127);
   }
   close(fds[1]);
-  char buf[64] = {0};
+  char buf[4096] = {0};
   ssize_t total = 0, n;
   while (total < (ssize_t)sizeof buf - 1 &&
          (n = read(fds[0], buf + total, sizeof buf - 1 - total)) > 0)
@@ -156,7 +157,131 @@ static int clang_major_version(const char *cc) {
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || total == 0)
     return -1;
-  return atoi(buf);
+  /* "clang version 19.1.7", "Debian clang version 19.1.7 (...)". */
+  const char *v = strstr(buf, "clang version ");
+  if (!v)
+    return 0;
+  return atoi(v + strlen("clang version "));
+}
+
+/* Response files, expanded as clang's driver expands them (llvm::cl's
+ * ExpandResponseFiles with the GNU tokenizer): `@file` names a file whose
+ * contents are split into arguments at unquoted whitespace; a backslash
+ * escapes the next character; '...' and "..." quote (a backslash inside them
+ * still escapes); an `@file` inside is expanded in turn, relative to the
+ * current directory as clang-19 does; an `@file` that cannot be read stays
+ * an argument (clang then reports it as a missing input). */
+struct arglist {
+  char **v;
+  int *origin; /* index in argv of the argument each one came from */
+  int n, cap;
+};
+
+static void push_arg(struct arglist *l, char *arg, int origin) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 64;
+    l->v = realloc(l->v, (size_t)l->cap * sizeof *l->v);
+    l->origin = realloc(l->origin, (size_t)l->cap * sizeof *l->origin);
+    if (!l->v || !l->origin)
+      die("%s", "out of memory");
+  }
+  l->v[l->n] = arg;
+  l->origin[l->n++] = origin;
+}
+
+static bool is_rsp_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Splits src (len bytes) into arguments as llvm::cl::TokenizeGNUCommandLine. */
+static void tokenize_gnu(const char *src, size_t len, struct arglist *out, int origin) {
+  char *tok = malloc(len + 1);
+  if (!tok)
+    die("%s", "out of memory");
+  size_t t = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (t == 0) {
+      while (i < len && is_rsp_space(src[i]))
+        i++;
+      if (i == len)
+        break;
+    }
+    char c = src[i];
+    if (i + 1 < len && c == '\\') {
+      tok[t++] = src[++i];
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      for (i++; i < len && src[i] != c; i++) {
+        if (src[i] == '\\' && i + 1 < len)
+          i++;
+        tok[t++] = src[i];
+      }
+      if (i == len)
+        break;
+      continue;
+    }
+    if (is_rsp_space(c)) {
+      if (t) {
+        tok[t] = '\0';
+        push_arg(out, strdup(tok), origin);
+      }
+      t = 0;
+      continue;
+    }
+    tok[t++] = c;
+  }
+  if (t) {
+    tok[t] = '\0';
+    push_arg(out, strdup(tok), origin);
+  }
+  free(tok);
+}
+
+static bool read_file(const char *path, char **data, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  size_t cap = 4096, n = 0, got;
+  char *buf = malloc(cap);
+  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap)
+      buf = realloc(buf, cap *= 2);
+  }
+  bool ok = buf && !ferror(f);
+  fclose(f);
+  if (!ok) {
+    free(buf);
+    return false;
+  }
+  *data = buf;
+  *len = n;
+  return true;
+}
+
+/* Appends arg to out, expanding it when it is a readable @file.  depth bounds
+ * the nesting (clang reports a cycle; escc leaves that report to clang by
+ * passing the argument through unexpanded). */
+static void expand_arg(char *arg, int origin, struct arglist *out, int depth) {
+  char *data;
+  size_t len;
+  struct stat st;
+  if (arg[0] != '@' || depth > 64 || stat(arg + 1, &st) != 0 || !S_ISREG(st.st_mode) ||
+      !read_file(arg + 1, &data, &len)) {
+    push_arg(out, arg, origin);
+    return;
+  }
+  const char *src = data;
+  if (len >= 3 && !memcmp(src, "\xef\xbb\xbf", 3)) { /* UTF-8 byte order mark */
+    src += 3;
+    len -= 3;
+  }
+  struct arglist inner = {0};
+  tokenize_gnu(src, len, &inner, origin);
+  free(data);
+  for (int k = 0; k < inner.n; k++)
+    expand_arg(inner.v[k], origin, out, depth + 1);
+  free(inner.v);
+  free(inner.origin);
 }
 
 /* Sanitizers whose run-time library replaces malloc: with one of them escc
@@ -256,16 +381,36 @@ static bool scan_arg(const char *arg, struct options *o) {
   return false;
 }
 
+/* Options whose value is the next argument: the value is not an input. */
+static bool takes_value(const char *arg) {
+  static const char *const with_value[] = {
+      "-o", "-x", "-I", "-D", "-U", "-L", "-include", "-imacros", "-isystem", "-idirafter",
+      "-iquote", "-isysroot", "-MF", "-MT", "-MQ", "-Xlinker", "-Xclang", "-Xassembler",
+      "-Xpreprocessor", "-mllvm", "-T", "-target", "-arch", "-z", "-u", "-e", "--param"};
+  for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+    if (!strcmp(arg, with_value[k]))
+      return true;
+  return false;
+}
+
 int main(int argc, char **argv) {
   struct options o = {.links = true, .runtime = RT_AUTO};
   bool has_input = false;
+  /* An input language named by -x is in force at the end of the command
+   * line: what escc appends (the runtime archive) then needs `-x none`. */
+  bool x_in_force = false;
 
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-help")) {
+  /* The arguments as clang will see them, response files expanded. */
+  struct arglist ex = {0};
+  for (int i = 1; i < argc; i++)
+    expand_arg(argv[i], i, &ex, 0);
+
+  for (int i = 0; i < ex.n; i++) {
+    if (!strcmp(ex.v[i], "--help") || !strcmp(ex.v[i], "-help")) {
       print_help();
       return 0;
     }
-    if (!strcmp(argv[i], "--version")) {
+    if (!strcmp(ex.v[i], "--version")) {
       printf("escc (escalloc) %s, for LLVM %d\n", ESCC_VERSION, ESCC_LLVM_MAJOR);
       fflush(stdout);
       /* Fall through to clang's own --version, as cc drivers do. */
@@ -295,23 +440,47 @@ int main(int argc, char **argv) {
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
 
   /* Worst case: every argument plus the ones escc adds. */
-  char **args = calloc((size_t)argc + 32, sizeof *args);
-  if (!args)
+  char **args = calloc((size_t)ex.n + (size_t)argc + 40, sizeof *args);
+  bool *consumed = calloc((size_t)ex.n + 1, sizeof *consumed);
+  /* Per argument of argv: some argument expanded from it is escc's own. */
+  bool *origin_consumed = calloc((size_t)argc, sizeof *origin_consumed);
+  if (!args || !consumed || !origin_consumed)
     die("%s", "out of memory");
   int n = 0;
   args[n++] = (char *)cc;
 
-  for (int i = 1; i < argc; i++) {
-    if (scan_arg(argv[i], &o))
+  for (int i = 0; i < ex.n; i++) {
+    const char *a = ex.v[i];
+    if (scan_arg(a, &o)) {
+      consumed[i] = origin_consumed[ex.origin[i]] = true;
       continue;
-    if (!strcmp(argv[i], "-mllvm") && i + 1 < argc && !strncmp(argv[i + 1], "-escalloc-", 10)) {
+    }
+    if (!strcmp(a, "-mllvm") && i + 1 < ex.n && !strncmp(ex.v[i + 1], "-escalloc-", 10)) {
       if (o.nknobs == (int)(sizeof o.knobs / sizeof o.knobs[0]))
         die("%s", "too many -mllvm -escalloc-* knobs");
-      o.knobs[o.nknobs++] = argv[i + 1];
+      o.knobs[o.nknobs++] = ex.v[i + 1];
     }
-    if (argv[i][0] != '-' || !strcmp(argv[i], "-"))
+    if (!strcmp(a, "-x") && i + 1 < ex.n)
+      x_in_force = strcmp(ex.v[i + 1], "none") != 0;
+    else if (!strncmp(a, "-x", 2) && a[2])
+      x_in_force = strcmp(a + 2, "none") != 0;
+    if (takes_value(a) && i + 1 < ex.n) {
+      i++; /* the value: neither an input nor an option of escc's */
+      continue;
+    }
+    if (a[0] != '-' || !strcmp(a, "-"))
       has_input = true;
-    args[n++] = argv[i];
+  }
+  /* Pass each argument of argv on as given, a response file included, unless
+   * escc consumed something it holds: then its expansion, less escc's own. */
+  for (int i = 0; i < ex.n; i++) {
+    int from = ex.origin[i];
+    if (!origin_consumed[from]) {
+      if (i == 0 || ex.origin[i - 1] != from)
+        args[n++] = argv[from];
+    } else if (!consumed[i]) {
+      args[n++] = ex.v[i];
+    }
   }
   if (!has_input)
     o.links = false;
@@ -325,6 +494,13 @@ int main(int argc, char **argv) {
   if (major < 0) {
     fprintf(stderr, "%s: error: cannot run '%s' (set ESCC_CC to a clang-%d)\n", progname, cc,
             ESCC_LLVM_MAJOR);
+    return 1;
+  }
+  if (major == 0) {
+    fprintf(stderr,
+            "%s: error: '%s' is not clang (escalloc is a clang plugin); set ESCC_CC to a "
+            "clang-%d\n",
+            progname, cc, ESCC_LLVM_MAJOR);
     return 1;
   }
   if (major != ESCC_LLVM_MAJOR) {
@@ -392,6 +568,10 @@ int main(int argc, char **argv) {
         setenv("ESCALLOC_OPTIONS", env, 1);
       }
     }
+    if (x_in_force) { /* the runtime is a library, not source in -x's language */
+      args[n++] = "-x";
+      args[n++] = "none";
+    }
     enum runtime_mode rt = o.runtime;
     if (rt == RT_AUTO)
       rt = o.shared ? RT_SHARED : RT_STATIC;
@@ -423,6 +603,5 @@ int main(int argc, char **argv) {
   execvp(cc, args);
   fprintf(stderr, "%s: error: cannot run '%s': %s (set ESCC_CC to a clang-%d)\n", progname, cc,
           strerror(errno), ESCC_LLVM_MAJOR);
-  return 1;
   return 1;
 }
