@@ -15,6 +15,15 @@
 // and the analysis is run again, so the allocation inside is decided (and
 // reported, "inlined into ...") in the caller.
 //
+// Stack guard (StackGuard.h): in a frame whose objects need it, they share
+// one block the function reserves at entry only when the thread's stack has
+// room; each site then reads
+//   site:    br %ok, stack, heap
+//   stack:   memset/memcpy of its slot (calloc, strdup)
+//   heap:    %h = the original call
+//   join:    %p = phi [%slot, stack], [%h, heap]
+//   frees:   if (%p != %slot) free(%p)
+//
 // Afterwards: `tail` is cleared on calls that may receive a pointer (the
 // marker promises the callee touches no caller alloca), and a function that
 // gained more than a page of stack gets inline stack probes.
@@ -23,6 +32,7 @@
 #include "HeapToStack.h"
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
+#include "StackGuard.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/Statistic.h"
@@ -47,6 +57,7 @@ STATISTIC(NumPromoted, "Allocations moved to the stack");
 STATISTIC(NumFallback, "Allocations moved to the stack behind a size check");
 STATISTIC(NumFreesRemoved, "Frees of promoted objects removed");
 STATISTIC(NumWrappersInlined, "Allocation wrappers inlined");
+STATISTIC(NumGuarded, "Allocations moved to the stack behind the stack guard");
 
 /// Stack a function may gain before it needs probes: one guard page.
 static constexpr uint64_t ProbeThreshold = 4096;
@@ -66,17 +77,20 @@ static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
     R << ore::NV("Detail", W.Tail);
 }
 
-static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S) {
+static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
+                         bool Guarded) {
   if (S.Promote) {
     ORE.emit([&] {
       OptimizationRemark R(DEBUG_TYPE, "MovedToStack", S.Call);
       R << ore::NV("Allocation", S.Label) << " moved to stack";
       if (S.RuntimeFallback)
         R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
+      if (Guarded)
+        R << (S.RuntimeFallback ? " and" : " when") << " the stack has room";
       if (!S.Frees.empty())
         R << "; " << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees")
-          << (S.RuntimeFallback ? " guarded" : " removed");
+          << (S.RuntimeFallback || Guarded ? " guarded" : " removed");
       appendInlined(R, *S.Call);
       return R;
     });
@@ -208,6 +222,84 @@ static void promote(const AllocSite &S) {
   }
 }
 
+/// The guarded rewrite of \p S into \p Slot of the frame's block, used when
+/// \p Ok (and, for a run-time size, when the size fits).
+static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
+  CallBase *CB = S.Call;
+  LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
+                    << " bytes, guarded) in " << CB->getFunction()->getName()
+                    << "\n");
+  ++NumPromoted;
+  ++NumGuarded;
+  if (S.RuntimeFallback)
+    ++NumFallback;
+  IRBuilder<> B(CB);
+  B.SetCurrentDebugLocation(CB->getDebugLoc());
+  Value *OnStack = Ok;
+  if (S.RuntimeFallback)
+    OnStack = B.CreateAnd(
+        Ok,
+        B.CreateICmpULE(S.DynSize,
+                        ConstantInt::get(S.DynSize->getType(), S.Size)),
+        "escalloc.fits");
+  Instruction *StackT, *HeapT;
+  SplitBlockAndInsertIfThenElse(OnStack, CB, &StackT, &HeapT);
+  BasicBlock *Join = CB->getParent();
+  IRBuilder<> SB(StackT);
+  SB.SetCurrentDebugLocation(CB->getDebugLoc());
+  if (S.Zeroed)
+    SB.CreateMemSet(Slot, SB.getInt8(0),
+                    S.RuntimeFallback ? S.DynSize : SB.getInt64(S.Size),
+                    S.Alignment);
+  if (S.CopiesString) {
+    SB.CreateMemCpy(Slot, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
+                    S.Size - 1);
+    SB.CreateStore(SB.getInt8(0), SB.CreateConstGEP1_64(SB.getInt8Ty(), Slot,
+                                                        S.Size - 1));
+  }
+  CB->moveBefore(HeapT);
+  PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
+  Phi->insertBefore(Join->begin());
+  CB->replaceAllUsesWith(Phi);
+  Phi->addIncoming(Slot, StackT->getParent());
+  Phi->addIncoming(CB, HeapT->getParent());
+  Phi->setDebugLoc(CB->getDebugLoc());
+  for (CallBase *Free : S.Frees) {
+    IRBuilder<> FB(Free);
+    Value *OnHeap =
+        FB.CreateICmpNE(Free->getArgOperand(0), Slot, "escalloc.onheap");
+    Instruction *T = SplitBlockAndInsertIfThen(OnHeap, Free, false);
+    Free->moveBefore(T);
+  }
+}
+
+/// The guard of \p F's frame, and each guarded site rewritten into its
+/// slot of the block.
+static void promoteGuardedSites(Function &F,
+                                ArrayRef<const AllocSite *> Sites) {
+  uint64_t Bytes = 0;
+  Align MaxAlign(16);
+  SmallVector<uint64_t, 4> Offsets;
+  for (const AllocSite *S : Sites) {
+    Bytes = alignTo(Bytes, S->Alignment);
+    Offsets.push_back(Bytes);
+    Bytes += S->Size;
+    MaxAlign = std::max(MaxAlign, S->Alignment);
+  }
+  GuardedBlock GB = emitStackGuard(F, Bytes, MaxAlign);
+  // All slots first, next to the block: each rewrite splits blocks.
+  IRBuilder<> B(cast<Instruction>(GB.Base)->getNextNode());
+  SmallVector<Value *, 4> Slots;
+  for (uint64_t Off : Offsets)
+    // Not inbounds: without room the block is empty and the slot is only
+    // compared, never dereferenced.
+    Slots.push_back(Off ? B.CreateConstGEP1_64(B.getInt8Ty(), GB.Base, Off,
+                                               "escalloc.slot")
+                        : GB.Base);
+  for (auto [S, Slot] : zip(Sites, Slots))
+    promoteGuarded(*S, Slot, GB.Ok);
+}
+
 /// `tail` promises the callee does not access the caller's allocas.
 static void clearTailMarkers(Function &F) {
   for (Instruction &I : instructions(F))
@@ -272,16 +364,25 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
     Function &F = *const_cast<Function *>(CF);
     auto &ORE = FAM.getResult<OptimizationRemarkEmitterAnalysis>(F);
     emitSummaries(ORE, F, FI);
+    // Decide which objects need the guard before any rewrite changes their
+    // uses.  In a recursive function none is exempt.
     bool Promoted = false;
+    SmallVector<const AllocSite *, 4> Guarded;
     for (const AllocSite &S : FI.Sites) {
-      emitDecision(ORE, S);
+      bool Guard = S.Promote && stackGuardEnabled() &&
+                   (FI.Recursive || FI.HiddenRecursion || !needsNoGuard(S));
+      if (Guard)
+        Guarded.push_back(&S);
+      emitDecision(ORE, S, Guard);
       Promoted |= S.Promote;
     }
     if (!Promoted)
       continue;
     for (const AllocSite &S : FI.Sites)
-      if (S.Promote)
+      if (S.Promote && !is_contained(Guarded, &S))
         promote(S);
+    if (!Guarded.empty())
+      promoteGuardedSites(F, Guarded);
     clearTailMarkers(F);
     if (FI.PromotedBytes > ProbeThreshold && !F.hasFnAttribute("probe-stack"))
       F.addFnAttr("probe-stack", "inline-asm");

@@ -112,6 +112,22 @@ void escalloc_free(void *ptr);
 /* The usable size of a live object (a tiny object's own size, not 16). */
 size_t escalloc_usable_size(const void *ptr);
 
+/* The stack guard (pass/StackGuard.cpp).  A function holding promoted
+ * objects that need stack checks, at entry, that the stack pointer minus its
+ * objects' bytes, `low`, satisfies  low - bounds[0] < bounds[1]  (unsigned):
+ * at least the reserve above the lowest address of the current thread's
+ * stack and below its top.  The bounds are a thread-local pair each module
+ * defines for itself (`__escalloc_stack`, linkonce_odr, initial-exec); the
+ * first check of a thread finds {0, 0} and calls this function (a weak
+ * reference: without the runtime the bounds stay {0, 0} and every promoted
+ * object of a guarded function takes the heap).  It stores
+ *   bounds[0] = stack lowest address + reserve, bounds[1] = size - reserve,
+ * or {0, 1} (never) when the stack is unknown or no larger than the reserve.
+ * Reserve: max(ESCALLOC_STACK_RESERVE (default 65536), stack size / 16).
+ * Not an ABI-versioned entry point: an old runtime without it only disables
+ * the guarded promotions. */
+void escalloc_stack_guard_init(uintptr_t bounds[2]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
 }
 // CHECK-DAG: differential-1.c:34:50: remark: malloc(16) escapes to heap: reachable from the next loop iteration
 // CHECK-DAG: differential-1.c:62:13: remark: malloc(16) escapes to heap: passed to @pthread_create argument 4
-// CHECK-DAG: differential-1.c:75:17: remark: malloc(16) moved to stack; 1 free removed
+// CHECK-DAG: differential-1.c:75:17: remark: malloc(16) moved to stack when the stack has room; 1 free guarded
 // CHECK-DAG: differential-1.c:82:13: remark: malloc(16) escapes to heap: passed to realloc
 // CHECK-DAG: differential-1.c:89:17: remark: malloc(16) escapes to heap: reachable from the next loop iteration
 // CHECK-DAG: differential-1.c:97:13: remark: malloc({{.*}}) moved to stack when its size fits

@@ -14,7 +14,7 @@ __attribute__((noinline)) long sum(const long *v) { return v[0] + v[1]; }
 
 long pair(long a, long b) {
   long *v = malloc(2 * sizeof *v);
-  // DEFAULT: driver-knob.c:[[@LINE-1]]:13: remark: malloc(16) moved to stack; 1 free removed
+  // DEFAULT: driver-knob.c:[[@LINE-1]]:13: remark: malloc(16) moved to stack when the stack has room; 1 free guarded
   // KNOB: driver-knob.c:[[@LINE-2]]:13: remark: malloc(16) escapes to heap: too large for stack (16 > 8)
   if (!v)
     return -1;

@@ -26,7 +26,7 @@ __attribute__((noinline)) struct point *make(long x) {
 __attribute__((noinline)) void publish(struct point *p) { global_point = p; }
 
 int main(int argc, char **argv) {
-  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(48) moved to stack; 1 free removed
+  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(48) moved to stack when the stack has room; 1 free guarded
   char *buf = malloc(48);
   snprintf(buf, 48, "argc=%d", argc);
   puts(buf);

@@ -27,7 +27,7 @@ __attribute__((noinline)) struct pair *same(struct pair *p) { return p; }
 
 int main(int argc, char **argv) {
   (void)argv;
-  // REMARK-DAG: escape-interproc.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) moved to stack; 1 free removed
+  // REMARK-DAG: escape-interproc.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) moved to stack when the stack has room; 1 free guarded
   struct pair *local = malloc(sizeof *local);
   local->a = 3 + argc;
   local->b = 3;

@@ -37,19 +37,19 @@ int main(int argc, char **argv) {
   int zeros = 0;
   long sum = 0;
   for (int i = 0; i < 1000; i++) {
-    // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: calloc(8, 8) moved to stack; 1 free removed
+    // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: calloc(8, 8) moved to stack when the stack has room; 1 free guarded
     long *v = calloc(8, sizeof(long));
     zeros += v[(i + 1) % 8] == 0;
     sum += touch(v, i) % 5;
     free(v);
   }
-  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: aligned_alloc(64, 256) moved to stack; 1 free removed
+  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: aligned_alloc(64, 256) moved to stack when the stack has room; 1 free guarded
   char *a = aligned_alloc(64, 256);
   fill(a, 256);
   char al = a[argc];
-  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: strdup(...) moved to stack; 1 free removed
+  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: strdup(...) moved to stack when the stack has room; 1 free guarded
   char *d = strdup("literal");
-  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(?) moved to stack when its size fits 64 bytes; 1 free guarded
+  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(?) moved to stack when its size fits 64 bytes and the stack has room; 1 free guarded
   char *b = malloc(n + 1);
   fill(b, n + 1);
   printf("zeros=%d sum=%ld aligned=%c dup=%s fits=%.3s\n", zeros, sum, al, d, b);

@@ -17,7 +17,7 @@
 #include <string.h>
 
 int main(void) {
-  // DEFAULT: escape-knob.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(48) moved to stack; 1 free removed
+  // DEFAULT: escape-knob.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(48) moved to stack when the stack has room; 1 free guarded
   // SMALL: escape-knob.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(48) escapes to heap: too large for stack (48 > 32)
   char *buf = malloc(48);
   snprintf(buf, 48, "hello, %d", 48);

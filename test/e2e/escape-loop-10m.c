@@ -22,7 +22,7 @@ __attribute__((noinline)) static void fill(long *v, long i) {
 int main(void) {
   unsigned long sum = 0;
   for (long i = 0; i < 10000000; i++) {
-    // REMARK: escape-loop-10m.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(1024) moved to stack; 1 free removed
+    // REMARK: escape-loop-10m.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(1024) moved to stack when the stack has room; 1 free guarded
     long *v = malloc(128 * sizeof(long));
     fill(v, i);
     sum += (unsigned long)v[i % 128];

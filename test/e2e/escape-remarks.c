@@ -25,7 +25,7 @@ static int unused_work(int n) {
 }
 
 static inline struct node *new_node(long v) {
-  // REMARK-DAG: escape-remarks.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(16) moved to stack; 1 free removed (inlined into sum_local)
+  // REMARK-DAG: escape-remarks.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(16) moved to stack when the stack has room; 1 free guarded (inlined into sum_local)
   // REMARK-DAG: escape-remarks.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: stored into an escaping object (inlined into publish)
   struct node *n = malloc(sizeof *n);
   n->v = v;

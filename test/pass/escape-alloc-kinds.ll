@@ -2,10 +2,10 @@
 ; aligned_alloc keeps its alignment (at least 16), strdup of a constant string
 ; (and strndup) copies it; realloc and invalid requests stay on the heap.
 ; Non-constant sizes: a proven bound, or the run-time fallback.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
-; RUN: %opt -passes=escalloc -escalloc-fallback-size=0 -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-fallback-size=0 -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=NOFALLBACK
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -2,8 +2,8 @@
 ; loaded from, stored into, freed, or passed to callees that neither capture
 ; nor free it, becomes an entry-block alloca (align 16) with lifetime markers,
 ; and its free is deleted.  Everything else stays a malloc, with a reason.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -1,18 +1,18 @@
 ; Stack budgets (-escalloc-max-stack-size, -escalloc-max-frame,
 ; -escalloc-max-path, -escalloc-opaque-frame) and stack probes for a function
 ; that gains more than a page.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
 ; Knobs: a smaller object limit and frame budget.
-; RUN: %opt -passes=escalloc -escalloc-max-stack-size=32 -escalloc-max-frame=48 \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-max-stack-size=32 -escalloc-max-frame=48 \
 ; RUN:   -pass-remarks=escalloc -pass-remarks-missed=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=SMALL
-; RUN: %opt -passes=escalloc -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=POLICY
 ; POLICY: remark: <unknown>:0:0: opaque_budget calls code outside the module (callback_maybe): frame budget 4096 bytes
 ; POLICY: remark: <unknown>:0:0: callback_budget calls code outside the module (qsort): frame budget 4096 bytes
-; RUN: %opt -passes=escalloc -escalloc-max-path=6000 -pass-remarks=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-max-path=6000 -pass-remarks=escalloc \
 ; RUN:   -pass-remarks-missed=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=PATH
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -1,9 +1,9 @@
 ; Recursion, setjmp (returns_twice), musttail, tail markers, and frees that
 ; mix promoted and heap pointers.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
-; RUN: %opt -passes=escalloc -escalloc-allow-recursion -pass-remarks=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-allow-recursion -pass-remarks=escalloc \
 ; RUN:   -pass-remarks-missed=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=ALLOW
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

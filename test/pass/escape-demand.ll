@@ -4,10 +4,10 @@
 ; (negative); functions with no site anywhere above them are not reported
 ; because nothing asks.  With remarks every function is summarised.
 ;
-; RUN: %opt -passes=escalloc -S %s | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARKS
-; RUN: %opt -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
+; RUN: %opt -escalloc-stack-guard=false -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
 
 @g = global ptr null
 

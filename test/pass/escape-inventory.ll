@@ -1,12 +1,12 @@
 ; The inventory tags every allocation call early; a site LLVM deletes before
 ; the decision gets a "removed as dead" remark at its own line, and every
 ; copy the inliner made gets its own decision naming the caller.
-; RUN: %opt -passes=escalloc-inventory -S %s -o - | FileCheck %s --check-prefix=TAG
-; RUN: %opt -passes='escalloc-inventory,always-inline,instcombine,escalloc' \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc-inventory -S %s -o - | FileCheck %s --check-prefix=TAG
+; RUN: %opt -escalloc-stack-guard=false -passes='escalloc-inventory,always-inline,instcombine,escalloc' \
 ; RUN:   -pass-remarks=escalloc -pass-remarks-missed=escalloc -pass-remarks-analysis=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
 ; After the decision the tags are gone.
-; RUN: %opt -passes='escalloc-inventory,escalloc' -S %s -o - | FileCheck %s --check-prefix=STRIP
+; RUN: %opt -escalloc-stack-guard=false -passes='escalloc-inventory,escalloc' -S %s -o - | FileCheck %s --check-prefix=STRIP
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"

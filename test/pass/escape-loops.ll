@@ -1,8 +1,8 @@
 ; Loops: the alloca goes to the entry block, llvm.lifetime.start/end mark each
 ; iteration's live range, calloc's zeroing stays at the site; promoted only
 ; when no object of one iteration can be reached in the next.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -1,10 +1,10 @@
 ; Flow through memory (Go's location graph with dereference levels): a pointer
 ; stored into an object that does not escape keeps both on the stack; stored
 ; into anything that may escape, it escapes with it.
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
-; RUN: %opt -passes=escalloc -escalloc-explain -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-explain -pass-remarks-missed=escalloc \
 ; RUN:   -pass-remarks-analysis=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=EXPLAIN
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"

@@ -6,11 +6,11 @@
 ; lacks (the backend cannot lower avx2 code in a plain x86-64 function), or
 ; one that reads its own frame or return address: those calls stay, and the
 ; remark says why.
-; RUN: %opt -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
-; RUN: %opt -passes=escalloc -S %s -o - | FileCheck %s
-; RUN: %opt -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN: %opt -escalloc-stack-guard=false -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
-; RUN: %opt -passes=escalloc -escalloc-wrapper-size=0 -S %s -o - | FileCheck %s --check-prefix=OFF
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-wrapper-size=0 -S %s -o - | FileCheck %s --check-prefix=OFF
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
