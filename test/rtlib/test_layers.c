@@ -148,25 +148,41 @@ static void *free_it(void *arg) {
   return NULL;
 }
 
+/* Frees the NULL-terminated list of objects arg. */
+static void *free_all(void *arg) {
+  for (void **p = arg; *p; p++)
+    free(*p);
+  return NULL;
+}
+
 static void central_remote_free_is_pushed_while_owned(void **state) {
   (void)state;
-  void *p = malloc(700);
   void *q = malloc(700);
-  struct mspan *s = span_of(p);
+  struct mspan *s = span_of(q);
   assert_ptr_equal(atomic_load(&s->owner), esc_tls_cache);
+  /* Enough objects of s for the owner to take it back (its reuse threshold). */
+  static void *mine[ESC_MAX_OBJS + 1];
+  uint32_t k = 0, threshold = mspan_reuse_threshold(s);
+  while (k < threshold) {
+    void *o = malloc(700);
+    assert_ptr_equal(span_of(o), s); /* the current span, not full yet */
+    mine[k++] = o;
+  }
+  mine[k] = NULL;
+  void *p = mine[k - 1];
   pthread_t t;
-  pthread_create(&t, NULL, free_it, p);
+  pthread_create(&t, NULL, free_all, mine);
   pthread_join(t, NULL);
-  /* Owned: the free waits on the span's remote stack, bit still set. */
+  /* Owned: the frees wait on the span's remote stack, bits still set. */
   uintptr_t x = atomic_load(&s->xfree);
   assert_true(x & ESC_XFREE_OWNED);
   assert_ptr_equal((void *)(x & ~ESC_XFREE_OWNED), p);
   uintptr_t idx = mspan_index(s, p);
   assert_true(s->alloc_bits[idx / 64] & (1ull << (idx % 64)));
-  /* The owner picks it up when it runs out of room. */
-  void *ps[64];
-  int n = 0, reused = 0;
-  while (n < 64) {
+  /* The owner picks them up when it runs out of room (within two spans). */
+  static void *ps[2 * ESC_MAX_OBJS];
+  int n = 0, reused = 0, limit = 2 * s->nelems;
+  while (n < limit) {
     ps[n] = malloc(700);
     reused |= ps[n] == p;
     n++;
