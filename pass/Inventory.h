@@ -19,6 +19,10 @@
 
 #include "llvm/IR/PassManager.h"
 
+namespace llvm {
+class PassInstrumentationCallbacks;
+} // namespace llvm
+
 namespace escalloc {
 
 /// -passes=escalloc-inventory: tag every allocation call.
@@ -27,6 +31,11 @@ public:
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
   static bool isRequired() { return true; }
 };
+
+/// Watches GlobalOpt, which replaces an allocation whose only pointer lives
+/// in one internal global by a global of its own ("<holder>.body"): such a
+/// site is reported "turned into a global by LLVM", not "removed as dead".
+void watchGlobalOpt(llvm::PassInstrumentationCallbacks &PIC);
 
 /// Emits the "removed as dead" remark for every inventoried site that no
 /// instruction carries any more.

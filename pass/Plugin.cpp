@@ -97,6 +97,8 @@ void parseKnobsFromEnvironment() {
 
 void registerCallbacks(PassBuilder &PB) {
   parseKnobsFromEnvironment();
+  if (PassInstrumentationCallbacks *PIC = PB.getPassInstrumentationCallbacks())
+    watchGlobalOpt(*PIC);
   PB.registerAnalysisRegistrationCallback([](ModuleAnalysisManager &MAM) {
     MAM.registerPass([] { return EscapeAnalysis(); });
   });

@@ -5,6 +5,11 @@
 ; RUN: %opt -escalloc-stack-guard=false -passes='escalloc-inventory,always-inline,instcombine,escalloc' \
 ; RUN:   -pass-remarks=escalloc -pass-remarks-missed=escalloc -pass-remarks-analysis=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
+; GlobalOpt turns an allocation whose only pointer lives in one internal
+; global into a global of its own: that is what the remark says (an
+; allocation GlobalOpt deletes as dead still reads "removed as dead").
+; RUN: %opt -passes='escalloc-inventory,globalopt,escalloc' \
+; RUN:   -pass-remarks-analysis=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=GLOBAL
 ; After the decision the tags are gone.
 ; RUN: %opt -escalloc-stack-guard=false -passes='escalloc-inventory,escalloc' -S %s -o - | FileCheck %s --check-prefix=STRIP
 
@@ -56,10 +61,42 @@ define void @skipped() noinline optnone {
   ret void
 }
 
-; STRIP-NOT: escalloc.site
+@table = internal global ptr null
+@unread = internal global ptr null
 
-; TAG: !escalloc.sites = !{![[DEAD]], ![[HELPER:[0-9]+]]}
-; TAG: ![[DEAD]] = distinct !{!"malloc(100)", !"dead", !{{[0-9]+}}, i32 3, i32 7}
+; GLOBAL-DAG: inventory.c:19:11: malloc(64) turned into a global by LLVM before escape analysis (its only pointer was stored in table)
+; GLOBAL-DAG: inventory.c:20:12: malloc(32) removed as dead by LLVM before escape analysis
+; GLOBAL-NOT: malloc(64) removed as dead
+; STRIP-LABEL: define void @init_table(
+; STRIP: store ptr %p, ptr @table
+define void @init_table() !dbg !50 {
+  %p = call ptr @malloc(i64 64), !dbg !51
+  store ptr %p, ptr @table, !dbg !51
+  %q = call ptr @malloc(i64 32), !dbg !52
+  store ptr %q, ptr @unread, !dbg !52
+  ret void, !dbg !51
+}
+
+define void @set_table(i64 %i, i32 %v) {
+  %t = load ptr, ptr @table
+  %a = getelementptr i32, ptr %t, i64 %i
+  store i32 %v, ptr %a
+  ret void
+}
+
+define i32 @get_table(i64 %i) {
+  %t = load ptr, ptr @table
+  %a = getelementptr i32, ptr %t, i64 %i
+  %v = load i32, ptr %a
+  ret i32 %v
+}
+
+; STRIP-NOT: escalloc.site
+; STRIP-NOT: escalloc.globalized
+
+; TAG: !escalloc.sites = !{![[DEAD]], ![[HELPER:[0-9]+]], ![[TABLE:[0-9]+]], ![[UNREAD:[0-9]+]]}
+; TAG: ![[DEAD]] = distinct !{!"malloc(100)", !"dead", !{{[0-9]+}}, i32 3, i32 7, null}
+; TAG: ![[TABLE]] = distinct !{!"malloc(64)", !"init_table", !{{[0-9]+}}, i32 19, i32 11, ptr @table}
 
 !llvm.dbg.cu = !{!0}
 !llvm.module.flags = !{!2, !3}
@@ -76,3 +113,6 @@ define void @skipped() noinline optnone {
 !31 = !DILocation(line: 11, column: 3, scope: !30)
 !40 = distinct !DISubprogram(name: "escaping_user", scope: !1, file: !1, line: 14, type: !5, unit: !0, spFlags: DISPFlagDefinition)
 !41 = !DILocation(line: 15, column: 3, scope: !40)
+!50 = distinct !DISubprogram(name: "init_table", scope: !1, file: !1, line: 18, type: !5, unit: !0, spFlags: DISPFlagDefinition)
+!51 = !DILocation(line: 19, column: 11, scope: !50)
+!52 = !DILocation(line: 20, column: 12, scope: !50)
