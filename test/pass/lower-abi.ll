@@ -5,7 +5,7 @@
 ; runtime itself) is not lowered; a clashing declaration is a clear error.
 ; RUN: split-file %s %t
 ; RUN: %opt -passes=escalloc-lower -S %t/lowered.ll -o - | FileCheck %s --check-prefix=LOWERED
-; RUN: %opt -passes=escalloc-lower -S %t/nothing.ll -o - | FileCheck %s --check-prefix=NOTHING
+; RUN: %opt -passes=escalloc-lower -S -o - < %t/nothing.ll | FileCheck %s --check-prefix=NOTHING
 ; RUN: %opt -passes=escalloc-lower -S %t/runtime.ll -o - | FileCheck %s --check-prefix=RUNTIME
 ; RUN: %opt -passes=escalloc-lower -S %t/runtime-spc.ll -o - | FileCheck %s --check-prefix=RUNTIME-SPC
 ; RUN: not %opt -passes=escalloc-lower -S %t/clash.ll -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLASH

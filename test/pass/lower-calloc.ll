@@ -4,7 +4,7 @@
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
 ; NEEDZERO leaves work for the runtime, so no calloc takes the span-class
 ; entry (escalloc_mallocgc_spc never zeroes):
-; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s --check-prefix=NOSPC
+; RUN: %opt -passes=escalloc-lower -S -o - < %s | FileCheck %s --check-prefix=NOSPC
 ; NOSPC-NOT: escalloc_mallocgc_spc
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK

@@ -6,7 +6,7 @@
 ; escalloc_mallocgc_class: lower-tiny.ll, lower-calloc.ll.)
 ; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s
 ; No malloc here is tiny: the flag-taking class entry is not even declared.
-; RUN: %opt -passes=escalloc-lower -S %s -o - | FileCheck %s --check-prefix=NOCLASS
+; RUN: %opt -passes=escalloc-lower -S -o - < %s | FileCheck %s --check-prefix=NOCLASS
 ; NOCLASS-NOT: escalloc_mallocgc_class
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-analysis=escalloc -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=REMARK
@@ -14,7 +14,7 @@
 ; RUN: %opt -passes=escalloc-lower -pass-remarks-output=%t.yaml -disable-output %s
 ; RUN: FileCheck %s --check-prefix=YAML < %t.yaml
 ; The knob turns lowering off: plain malloc stays, no ABI reference.
-; RUN: %opt -passes=escalloc-lower -escalloc-lower=false -S %s -o - | FileCheck %s --check-prefix=OFF
+; RUN: %opt -passes=escalloc-lower -escalloc-lower=false -S -o - < %s | FileCheck %s --check-prefix=OFF
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
