@@ -5,7 +5,8 @@
 #   tools/dev.sh demo       build, then compile examples/points.c with `escc -O2 -m` and run it
 #   tools/dev.sh check      build, then run the check tier (runtime unit tests, lit, end-to-end, one real program)
 #   tools/dev.sh build      configure and build only (build/)
-#   tools/dev.sh realworld  the real-programs comparison (slow; writes docs/realworld.md)
+#   tools/dev.sh realworld  the fuzzers' long ranges, then the real-programs comparison (slow; writes docs/realworld.md)
+#   tools/dev.sh fuzz       the fuzzers' long ranges only (gen.py 0-999, csmith 0-499; test/fuzz/README.md)
 #   tools/dev.sh bench      the runtime and lowering benchmarks (slow; prints ratios)
 #   tools/dev.sh deps       install the Debian packages the project needs
 #
@@ -21,6 +22,8 @@ check_packages=(clang-19 llvm-19-dev llvm-19-tools lld-19 libclang-rt-19-dev cma
   python3 python3-yaml python3-pygments valgrind libcmocka-dev gnuplot-nox dpkg-dev file zlib1g-dev golang-go libunwind8)
 # Extra packages for the benchmarks (competitor allocators).
 bench_packages=(libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev hyperfine)
+# Extra packages for the realworld tier's fuzzing (test/fuzz) and reducing what it finds.
+fuzz_packages=(csmith libcsmith-dev cvise)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -63,9 +66,18 @@ case $cmd in
     say "running the check tier (ctest -L check)"
     cd "$build" && ctest -L check --output-on-failure -j "$jobs"
     ;;
-  realworld)
+  fuzz)
+    install_missing "${fuzz_packages[@]}"
     do_build
-    exec "$root/test/realworld/run.sh" --build-dir "$build" "${@:2}"
+    ninja -C "$build" fuzz
+    ;;
+  realworld)
+    install_missing "${fuzz_packages[@]}"
+    do_build
+    fuzz_status=0
+    ninja -C "$build" fuzz || fuzz_status=$?
+    "$root/test/realworld/run.sh" --build-dir "$build" "${@:2}"
+    exit "$fuzz_status"
     ;;
   bench)
     install_missing "${bench_packages[@]}"
@@ -73,7 +85,7 @@ case $cmd in
     ninja -C "$build" bench
     ;;
   -h | --help | help | "")
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     [[ -n $cmd ]] || exit 2
     ;;
   *)

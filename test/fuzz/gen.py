@@ -1,0 +1,836 @@
+#!/usr/bin/env python3
+"""test/fuzz/gen.py — random C programs of allocation patterns for escalloc.
+
+Writes two translation units, `a.c` (everything the pass should look at) and
+`ext.c` (functions "the module cannot see" without LTO: callback registries,
+the other half of a cross-file recursion, a heap kept in another file).
+
+Every program is deterministic and free of undefined behaviour: it prints a
+checksum of its data after each top-level step (never an address; pointer bits
+are only stored, hidden and rebuilt), its -O0 stack use stays far below 8 MiB,
+and each run takes a fraction of a second.  The oracle (fuzz.py) compares
+`escc` builds with `clang-19 -O0`.
+
+Patterns (a template each; templates nest through `child`):
+  malloc/calloc/realloc/free, constant and run-time sizes, loops, lists, phis
+  of heap/stack/static pointers, holders, calls to defined, other-file and libc
+  functions, varargs, recursion, function pointers, qsort callbacks, strings;
+  and the classes of issue 11:
+  1 stack: recursion through another file, a callback registry, a re-entrant
+    SA_NODEFER signal handler, a function whose address comes out of inline
+    asm, a thread on a 64 KiB stack (4000-byte objects, thousands of levels:
+    fine on the heap, an overflow when promoted without a run-time guard);
+  2 pointer bits: uintptr_t (plain, xor-hidden), two 32-bit halves, a double,
+    byte copies, sprintf/sscanf "%p", a union passed by value in tail position;
+  3 va_arg out-parameters, library functions returning their argument
+    (ctermid, strcpy, memcpy, ...), frees two levels down;
+  4 noinline / frame-address / target("avx2") allocation wrappers, and
+    programs that define their own malloc/free.
+
+Usage: gen.py SEED OUTDIR
+"""
+import os
+import random
+import sys
+
+PRELUDE_A = r"""#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+typedef unsigned long u64;
+static u64 ck = 1469598103934665603UL;
+static void mix(u64 v) { ck = (ck ^ v) * 1099511628211UL; }
+static u64 hstr(const char *s) { u64 h = 5381; while (*s) h = h * 33 + (unsigned char)*s++; return h; }
+static u64 hbytes(const unsigned char *p, long n) { u64 h = 7; for (long i = 0; i < n; i++) h = h * 131 + p[i]; return h; }
+/* Overwrites the stack below the caller: a read of a dead frame sees this. */
+__attribute__((noinline)) static void clobber(void) {
+  volatile unsigned char buf[16384];
+  for (int i = 0; i < (int)sizeof buf; i++) buf[i] = (unsigned char)(i * 7 + 1);
+}
+/* The other file (ext.c). */
+u64 ext_sum(const u64 *p, long n);
+void ext_fill(u64 *p, long n, u64 v);
+void ext_keep(void *p);
+void *ext_take(void);
+void ext_free(void *p);
+void *ext_id(void *p);
+u64 ext_call(u64 (*f)(u64), u64 a);
+void ext_out(void **o, size_t n);
+u64 ext_vsum(int n, ...);
+"""
+
+PRELUDE_EXT = r"""#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+typedef unsigned long u64;
+u64 ext_sum(const u64 *p, long n) { u64 s = 0; for (long i = 0; i < n; i++) s = s * 31 + p[i]; return s; }
+void ext_fill(u64 *p, long n, u64 v) { for (long i = 0; i < n; i++) p[i] = v + (u64)i * 3; }
+static void *kept[256];
+static int nkept;
+void ext_keep(void *p) { if (nkept == 256) abort(); kept[nkept++] = p; }
+void *ext_take(void) { if (nkept == 0) abort(); return kept[--nkept]; }
+void ext_free(void *p) { free(p); }
+void *ext_id(void *p) { return p; }
+u64 ext_call(u64 (*f)(u64), u64 a) { return f(a) + 1; }
+void ext_out(void **o, size_t n) { *o = malloc(n); memset(*o, 7, n); }
+u64 ext_vsum(int n, ...) {
+  va_list ap; va_start(ap, n); u64 s = 0;
+  for (int i = 0; i < n; i++) s = s * 17 + va_arg(ap, u64);
+  va_end(ap); return s;
+}
+"""
+
+# A program that defines its own allocator (glibc allows interposition): a
+# bump arena, frees ignored.  Its calls must keep their meaning.
+OWN_MALLOC = r"""#include <sys/mman.h>
+static char *arena_base;
+static size_t arena_used;
+static int arena_lock;
+void *malloc(size_t n) {
+  while (__atomic_exchange_n(&arena_lock, 1, __ATOMIC_ACQUIRE)) {}
+  if (!arena_base) {
+    arena_base = mmap(0, (size_t)1 << 32, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena_base == MAP_FAILED) abort();
+  }
+  size_t *h = (size_t *)(arena_base + arena_used);
+  arena_used += 16 + ((n + 15) & ~(size_t)15);
+  if (arena_used > ((size_t)1 << 32)) abort();
+  __atomic_store_n(&arena_lock, 0, __ATOMIC_RELEASE);
+  h[0] = n;
+  return h + 2;
+}
+void free(void *p) { (void)p; }
+void *calloc(size_t a, size_t b) { void *p = malloc(a * b); memset(p, 0, a * b); return p; }
+void *realloc(void *p, size_t n) {
+  void *q = malloc(n);
+  if (p) { size_t o = ((size_t *)p)[-2]; memcpy(q, p, o < n ? o : n); }
+  return q;
+}
+"""
+
+ELEMS = [("u64", 8), ("unsigned", 4), ("unsigned short", 2), ("unsigned char", 1)]
+
+
+class Gen:
+    def __init__(self, seed, exclude=()):
+        self.r = random.Random(seed)
+        self.exclude = set(exclude)
+        self.step_kinds = []  # per top-level step: the patterns it uses
+        self.seed = seed
+        self.n = 0
+        self.a = []      # definitions in a.c, in order
+        self.ext = []    # definitions in ext.c
+        self.once = set()
+        self.max_depth = self.r.choice([1, 2, 2, 3])
+
+    # -- helpers ---------------------------------------------------------
+    def name(self, base):
+        self.n += 1
+        return "%s%d" % (base, self.n)
+
+    def k(self):
+        return self.r.choice([1, 3, 5, 7, 31, 131, 2654435761, 0x9E3779B97F4A7C15])
+
+    def count(self, lo=1, hi=300):
+        """A constant element count or one that depends on the argument (a
+        run-time size, the fallback path)."""
+        if self.r.random() < 0.7:
+            return str(self.r.randint(lo, hi))
+        return "(long)(%d + a %% %d)" % (lo, max(1, hi - lo))
+
+    def alloc(self, ty, n):
+        c = self.r.random()
+        if c < 0.6:
+            return "malloc((size_t)(%s) * sizeof(%s))" % (n, ty)
+        if c < 0.85:
+            return "calloc((size_t)(%s), sizeof(%s))" % (n, ty)
+        return "realloc(NULL, (size_t)(%s) * sizeof(%s))" % (n, ty)
+
+    def ni(self):
+        return "__attribute__((noinline)) " if self.r.random() < 0.5 else ""
+
+    def child(self, depth):
+        """The name of a function `u64 f(u64)`: another template, or a leaf."""
+        if depth >= self.max_depth or self.r.random() < 0.3 or not any(map(self.allowed, NESTED)):
+            f = self.name("leaf")
+            self.a.append("static u64 %s(u64 a) { return a * %dUL + %d; }\n"
+                          % (f, self.k() & 0xffff, self.r.randint(0, 99)))
+            return f
+        return self.template(NESTED, depth + 1)
+
+    def allowed(self, t):
+        kind = KIND[t]
+        if kind in self.exclude:
+            return False
+        return any(kind + ":" + v not in self.exclude for v in VARIANTS.get(kind, [""]))
+
+    def template(self, pool, depth):
+        t = self.r.choice([t for t in pool if self.allowed(t)])
+        if t not in VARIANTS_OF:
+            self.step_kinds[-1].append(KIND[t])
+        return t(self, depth)
+
+    def variant(self, kind, options):
+        v = self.r.choice([o for o in options if kind + ":" + o not in self.exclude])
+        self.step_kinds[-1].append(kind + ":" + v)
+        return v
+
+    def child_call(self, depth, arg):
+        if self.r.random() < 0.5:
+            return "%s(%s)" % (self.child(depth), arg)
+        return "0"
+
+    # -- output ----------------------------------------------------------
+    def program(self):
+        steps = []
+        nsteps = self.r.randint(3, 9)
+        for _ in range(nsteps):
+            self.step_kinds.append([])
+            heavy_only = not any(map(self.allowed, NESTED))
+            if self.r.random() < 0.25 or heavy_only:
+                choices = [t for t in HEAVY if (heavy_only or t not in self.once) and self.allowed(t)]
+                if choices:
+                    t = self.r.choice(choices)
+                    self.once.add(t)
+                    self.step_kinds[-1].append(KIND[t])
+                    steps.append(t(self, 0))
+                    continue
+            steps.append(self.template(NESTED, 0))
+        own = self.r.random() < 0.06 and "ownmalloc" not in self.exclude
+        if own:
+            for k in self.step_kinds:
+                k.append("ownmalloc")
+        a0 = self.r.randint(0, 1000)
+        main = ["int main(void) {", "  u64 a = %dUL;" % a0]
+        for i, s in enumerate(steps):
+            main.append("  /* %s */" % " ".join(self.step_kinds[i]))
+            main.append("  mix(%s(a + %d)); printf(\"%d %%016lx\\n\", ck); fflush(stdout);" % (s, i, i))
+        main.append("  printf(\"ck %016lx\\n\", ck);")
+        main.append("  return 0;")
+        main.append("}")
+        head = "/* escalloc fuzz program, seed %d (test/fuzz/gen.py) */\n" % self.seed
+        a_text = head + PRELUDE_A + (OWN_MALLOC if own else "") + "\n" + \
+            "\n".join(self.a) + "\n" + "\n".join(main) + "\n"
+        ext_text = head + PRELUDE_EXT + "\n".join(self.ext) + "\n"
+        return a_text, ext_text, self.step_kinds
+
+
+# -- templates: each adds definitions and returns `u64 NAME(u64 a)` ----------
+
+def t_local(g, d):
+    f = g.name("local")
+    ty, _ = g.r.choice(ELEMS)
+    n = g.count()
+    k = g.k()
+    body = ["static u64 %s(u64 a) {" % f,
+            "  long n = %s;" % n,
+            "  %s *p = %s;" % (ty, g.alloc(ty, "n")),
+            "  if (!p) abort();",
+            "  for (long i = 0; i < n; i++) p[i] = (%s)(a + (u64)i * %dUL);" % (ty, k)]
+    cc = g.child_call(d, "a + n")
+    body.append("  p[n / 2] += (%s)%s;" % (ty, cc))
+    if ty == "u64" and g.r.random() < 0.4:
+        body.append("  u64 s = ext_sum(p, n);")
+    else:
+        body.append("  u64 s = 0; for (long i = 0; i < n; i++) s = s * 31 + p[i];")
+    end = g.r.random()
+    if end < 0.6:
+        body.append("  free(p);")
+    elif end < 0.7:
+        body.append("  ext_free(p);")
+    elif end < 0.85:
+        gk = g.name("gkeep")
+        g.a.append("static void *%s;" % gk)
+        body.append("  if (s & 1) free(p); else { free(%s); %s = p; }" % (gk, gk))
+    # else: leaked
+    body += ["  return s;", "}"]
+    g.a.append("\n".join(body))
+    return f
+
+
+def t_realloc(g, d):
+    f = g.name("grow")
+    ty, _ = g.r.choice(ELEMS)
+    g.a.append("""static u64 %(f)s(u64 a) {
+  long cap = %(c0)d, n = 0;
+  %(ty)s *p = malloc((size_t)cap * sizeof *p);
+  for (long i = 0; i < %(n)s; i++) {
+    if (n == cap) { cap *= 2; %(ty)s *q = realloc(p, (size_t)cap * sizeof *p); if (!q) abort(); p = q; }
+    p[n++] = (%(ty)s)(i ^ a);
+  }
+  u64 s = %(cc)s;
+  for (long i = 0; i < n; i++) s = s * 131 + p[i];
+  free(p);
+  return s;
+}""" % dict(f=f, ty=ty, c0=g.r.choice([1, 2, 4, 16]), n=g.count(1, 200), cc=g.child_call(d, "a")))
+    return f
+
+
+def t_list(g, d):
+    f = g.name("list")
+    s = "LN" + f
+    rev = g.r.random() < 0.5
+    g.a.append("""struct %(s)s { struct %(s)s *next; u64 v; };
+static u64 %(f)s(u64 a) {
+  struct %(s)s *h = 0;
+  for (long i = 0; i < %(n)s; i++) {
+    struct %(s)s *x = %(alloc)s;
+    x->v = a + (u64)i * %(k)dUL; x->next = h; h = x;
+  }
+%(rev)s  u64 s = 0;
+  while (h) { struct %(s)s *nx = h->next; s = s * 31 + h->v + %(cc)s; free(h); h = nx; }
+  return s;
+}""" % dict(f=f, s=s, n=g.count(1, 100), k=g.k() & 0xffff, alloc=g.alloc("struct " + s, "1"),
+            cc=g.child_call(d, "h->v") if g.r.random() < 0.3 else "0",
+            rev=("  { struct %s *r = 0; while (h) { struct %s *nx = h->next; h->next = r; r = h; h = nx; } h = r; }\n"
+                 % (s, s)) if rev else ""))
+    return f
+
+
+def t_phi(g, d):
+    f = g.name("phi")
+    n1, n2 = g.r.randint(8, 64), g.r.randint(8, 64)
+    m = min(n1, n2, 8)
+    g.a.append("""static u64 %(f)s(u64 a) {
+  u64 local[8]; static u64 stat[8];
+  u64 *p; int heap = 1;
+  if (a %% 3 == 0) p = malloc(%(n1)d * sizeof(u64));
+  else if (a %% 3 == 1) p = calloc(%(n2)d, sizeof(u64));
+  else { p = (a & 4) ? local : stat; heap = 0; }
+  for (int i = 0; i < %(m)d; i++) p[i] = a * %(k)dUL + (u64)i;
+  u64 s = %(cc)s;
+  for (int i = 0; i < %(m)d; i++) s = s * 7 + p[i];
+  if (heap) free(p);
+  return s;
+}""" % dict(f=f, n1=n1, n2=n2, m=m, k=g.k() & 0xffff, cc=g.child_call(d, "a")))
+    return f
+
+
+def t_holder(g, d):
+    f = g.name("holder")
+    s = "H" + f
+    onheap = g.r.random() < 0.5
+    g.a.append("""struct %(s)s { u64 *p; long n; };
+static %(ni)svoid %(f)s_set(struct %(s)s *h, long n, u64 a) {
+  h->p = malloc((size_t)n * sizeof *h->p); h->n = n;
+  for (long i = 0; i < n; i++) h->p[i] = a + (u64)i;
+}
+static u64 %(f)s(u64 a) {
+%(decl)s
+  %(f)s_set(hp, %(n)s, a);
+  u64 s = %(cc)s;
+  for (long i = 0; i < hp->n; i++) s = s * 31 + hp->p[i];
+  free(hp->p);%(fr)s
+  return s;
+}""" % dict(f=f, s=s, ni=g.ni(), n=g.count(1, 200), cc=g.child_call(d, "a"),
+            decl=("  struct %s *hp = malloc(sizeof *hp);" % s) if onheap else
+            ("  struct %s h; struct %s *hp = &h;" % (s, s)),
+            fr=" free(hp);" if onheap else ""))
+    return f
+
+
+BITS = ["uint", "xor", "halves", "double", "bytes", "printf", "union_tail", "intarg",
+        "held_uint", "held_xor", "held_halves", "held_double", "held_intarg"]
+
+
+def t_bits(g, d):
+    """Pointer bits leave through a global in some disguise; a later call
+    rebuilds the pointer and reads the object (and frees it)."""
+    f = g.name("bits")
+    v = g.variant("bits", BITS)
+    n = g.r.randint(4, 400)
+    gv = "g" + f
+    fill = "  u64 *p = malloc(%d * sizeof(u64));\n  for (int i = 0; i < %d; i++) p[i] = a * 3 + (u64)i;\n" % (n, n)
+    sumfree = "  u64 s = 0; for (int i = 0; i < %d; i++) s = s * 31 + p[i];\n  free(p);\n  return s;\n" % n
+    if v.startswith("held_"):
+        # The pointer is stored as a pointer into a holder (a union on the
+        # stack or on the heap) and read back out of it as integers: no
+        # ptrtoint of p itself.
+        g.a.append("union HU%s { u64 *p; uintptr_t u; uint32_t w[2]; double d; };" % f)
+        if g.r.random() < 0.5:
+            fill += "  union HU%s hh, *h = &hh; h->p = p;\n" % f
+            hfree = ""
+        else:
+            fill += "  union HU%s *h = malloc(sizeof *h); h->p = p;\n" % f
+            hfree = " free(h);"
+    if v == "held_intarg":
+        g.a.append("static __attribute__((noinline)) u64 %(f)s_use(uintptr_t b) {\n"
+                   "  clobber();\n  u64 *p = (u64 *)b;\n"
+                   "  u64 s = 0; for (int i = 0; i < %(n)d; i++) s = s * 31 + p[i];\n  return s;\n}"
+                   % dict(f=f, n=n))
+        g.a.append("static u64 %s(u64 a) {\n%s  uintptr_t b = h->u;%s\n  return %s_use(b);\n}" % (f, fill, hfree, f))
+        return f
+    if v == "union_tail" or v == "intarg":
+        # Pointer bits reach a callee as an integer argument from a tail call.
+        if v == "union_tail":
+            g.a.append("union U%(f)s { u64 *p; long l; };\n"
+                       "static __attribute__((noinline)) u64 %(f)s_use(union U%(f)s u) {\n"
+                       "  clobber();\n  u64 *p = u.p;\n"
+                       "  u64 s = 0; for (int i = 0; i < %(n)d; i++) s = s * 31 + p[i];\n  return s;\n}"
+                       % dict(f=f, n=n))
+            arg = "union U%s u; u.p = p; return %s_use(u);" % (f, f)
+        else:
+            g.a.append("static __attribute__((noinline)) u64 %(f)s_use(uintptr_t b) {\n"
+                       "  clobber();\n  u64 *p = (u64 *)b;\n"
+                       "  u64 s = 0; for (int i = 0; i < %(n)d; i++) s = s * 31 + p[i];\n  return s;\n}"
+                       % dict(f=f, n=n))
+            arg = "return %s_use((uintptr_t)p);" % f
+        g.a.append("static u64 %s(u64 a) {\n%s  %s\n}" % (f, fill, arg))
+        return f
+    if v == "uint":
+        decl, put, get = "static uintptr_t %s;" % gv, "%s = (uintptr_t)p;" % gv, "u64 *p = (u64 *)%s;" % gv
+    elif v == "xor":
+        decl = "static uintptr_t %s;" % gv
+        put = "%s = (uintptr_t)p ^ 0x5a5a5a5a5a5aUL;" % gv
+        get = "u64 *p = (u64 *)(%s ^ 0x5a5a5a5a5a5aUL);" % gv
+    elif v == "halves":
+        decl = "static uint32_t %s_lo, %s_hi;" % (gv, gv)
+        put = "%s_lo = (uint32_t)(uintptr_t)p; %s_hi = (uint32_t)((uintptr_t)p >> 32);" % (gv, gv)
+        get = "u64 *p = (u64 *)(((uintptr_t)%s_hi << 32) | %s_lo);" % (gv, gv)
+    elif v == "double":
+        decl = "static double %s;" % gv
+        put = "memcpy(&%s, &p, sizeof p);" % gv
+        get = "u64 *p; memcpy(&p, &%s, sizeof p);" % gv
+    elif v == "bytes":
+        decl = "static unsigned char %s[sizeof(void *)];" % gv
+        put = "{ unsigned char b[sizeof p]; memcpy(b, &p, sizeof p); for (unsigned i = 0; i < sizeof p; i++) %s[i] = b[i]; }" % gv
+        get = "u64 *p; { unsigned char b[sizeof p]; for (unsigned i = 0; i < sizeof p; i++) b[i] = %s[i]; memcpy(&p, b, sizeof p); }" % gv
+    elif v == "held_uint":
+        decl, put, get = "static uintptr_t %s;" % gv, "%s = h->u;%s" % (gv, hfree), "u64 *p = (u64 *)%s;" % gv
+    elif v == "held_xor":
+        decl = "static uintptr_t %s;" % gv
+        put = "%s = h->u ^ 0x5a5a5a5a5a5aUL;%s" % (gv, hfree)
+        get = "u64 *p = (u64 *)(%s ^ 0x5a5a5a5a5a5aUL);" % gv
+    elif v == "held_halves":
+        decl = "static uint32_t %s_lo, %s_hi;" % (gv, gv)
+        put = "%s_lo = h->w[0]; %s_hi = h->w[1];%s" % (gv, gv, hfree)
+        get = "u64 *p = (u64 *)(((uintptr_t)%s_hi << 32) | %s_lo);" % (gv, gv)
+    elif v == "held_double":
+        decl = "static double %s;" % gv
+        put = "%s = h->d;%s" % (gv, hfree)
+        get = "u64 *p; memcpy(&p, &%s, sizeof p);" % gv
+    else:  # printf
+        decl = "static char %s[64];" % gv
+        fmt = '"%p"' if g.r.random() < 0.7 else '(a > 0xffffffffffUL ? "%lx" : "%p")'
+        put = "sprintf(%s, %s, (void *)p);" % (gv, fmt)
+        get = 'void *v = 0; if (sscanf(%s, "%%p", &v) != 1) abort(); u64 *p = v;' % gv
+    g.a.append(decl)
+    g.a.append("static %(ni)svoid %(f)s_put(u64 a) {\n%(fill)s  %(put)s\n}\n"
+               "static %(ni2)su64 %(f)s_get(void) {\n  %(get)s\n%(sumfree)s}\n"
+               "static u64 %(f)s(u64 a) {\n  %(f)s_put(a);\n  clobber();\n  u64 c = %(cc)s;\n  return %(f)s_get() + c;\n}"
+               % dict(f=f, ni=g.ni(), ni2=g.ni(), fill=fill, put=put, get=get, sumfree=sumfree,
+                      cc=g.child_call(d, "a")))
+    return f
+
+
+def t_vaout(g, d):
+    f = g.name("vaout")
+    cnt = g.r.randint(1, 4)
+    ln = g.r.randint(16, 200)
+    vars_ = ["x%d" % i for i in range(cnt)]
+    g.a.append("""static %(ni)svoid %(f)s_make(int n, ...) {
+  va_list ap; va_start(ap, n);
+  for (int i = 0; i < n; i++) {
+    char **out = va_arg(ap, char **);
+    *out = malloc(%(ln)d);
+    snprintf(*out, %(ln)d, "v%%d-%%d", i, n * %(k)d);
+  }
+  va_end(ap);
+}
+static u64 %(f)s(u64 a) {
+  char %(decl)s;
+  %(f)s_make(%(cnt)d, %(addrs)s);
+  clobber();
+  u64 s = a + %(cc)s;
+%(uses)s
+  return s;
+}""" % dict(f=f, ni=g.ni(), ln=ln, k=g.r.randint(1, 99), cnt=cnt, cc=g.child_call(d, "a"),
+            decl=", ".join("*" + v for v in vars_), addrs=", ".join("&" + v for v in vars_),
+            uses="\n".join("  s = s * 31 + hstr(%s); free(%s);" % (v, v) for v in vars_)))
+    return f
+
+
+def t_vasum(g, d):
+    f = g.name("vasum")
+    ms = [g.r.randint(1, 50) for _ in range(g.r.randint(1, 5))]
+    cnt = len(ms)
+    g.a.append("""static %(ni)su64 %(f)s_sum(int n, ...) {
+  va_list ap; va_start(ap, n); u64 s = 0;
+  for (int i = 0; i < n; i++) { u64 *p = va_arg(ap, u64 *); long m = va_arg(ap, long); for (long j = 0; j < m; j++) s = s * 7 + p[j]; }
+  va_end(ap); return s;
+}
+static u64 %(f)s(u64 a) {
+%(allocs)s
+  u64 s = %(f)s_sum(%(cnt)d, %(args)s) + ext_vsum(3, a, (u64)%(cnt)d, a * 5);
+%(frees)s
+  return s + %(cc)s;
+}""" % dict(f=f, ni=g.ni(), cnt=cnt, cc=g.child_call(d, "a"),
+            allocs="\n".join("  u64 *p%d = malloc(%d * sizeof(u64)); for (int i = 0; i < %d; i++) p%d[i] = a + (u64)(i * %d);"
+                             % (i, m, m, i, i + 1) for i, m in enumerate(ms)),
+            args=", ".join("p%d, (long)%d" % (i, m) for i, m in enumerate(ms)),
+            frees="\n".join("  free(p%d);" % i for i in range(cnt))))
+    return f
+
+
+RETARG = ["ctermid", "strcpy", "memcpy", "memset", "strncpy", "memmove", "strcat", "strchr"]
+
+
+def t_retarg(g, d):
+    """A library function returns its argument: the alias must keep the
+    object alive (it is read after the function that made it returned)."""
+    f = g.name("retarg")
+    v = g.variant("retarg", RETARG)
+    gv = "g" + f
+    ln = 64
+    call = {
+        "ctermid": "ctermid(b)",
+        "strcpy": 'strcpy(b, "abcdefgh")',
+        "memcpy": 'memcpy(b, "abcdefgh", 9)',
+        "memset": "(b[20] = 0, memset(b, 'q', 20))",
+        "strncpy": 'strncpy(b, "xyzzy", %d)' % ln,
+        "memmove": 'memmove(b, "uvwxyz", 7)',
+        "strcat": '(b[0] = 0, strcat(b, "cat"))',
+        "strchr": '(strcpy(b, "abcdef"), strchr(b, \'a\'))',
+    }[v]
+    g.a.append("static char *%s;" % gv)
+    g.a.append("""static %(ni)svoid %(f)s_put(void) {
+  char *b = malloc(%(ln)d);
+  %(gv)s = %(call)s;
+}
+static u64 %(f)s(u64 a) {
+  %(f)s_put();
+  clobber();
+  u64 s = hstr(%(gv)s) + a + %(cc)s;
+  free(%(gv)s);
+  return s;
+}""" % dict(f=f, ni=g.ni(), ln=ln, gv=gv, call=call, cc=g.child_call(d, "a")))
+    return f
+
+
+def t_twolevel(g, d):
+    f = g.name("two")
+    n = g.r.randint(1, 300)
+    if g.variant("two", ["fill", "get"]) == "fill":
+        g.a.append("""struct I%(f)s { char *data; long n; };
+struct O%(f)s { struct I%(f)s *in; };
+static %(ni)svoid %(f)s_fill(struct O%(f)s *o, long n) {
+  o->in->data = malloc((size_t)n); memset(o->in->data, 'a' + (int)(n %% 26), (size_t)n); o->in->n = n;
+}
+static u64 %(f)s(u64 a) {
+  struct I%(f)s *in = malloc(sizeof *in);
+  %(odecl)s
+  %(f)s_fill(op, %(n)d);
+  clobber();
+  u64 s = hbytes((unsigned char *)in->data, in->n) + a + %(cc)s;
+  free(in->data); free(in);%(ofree)s
+  return s;
+}""" % dict(f=f, ni=g.ni(), n=n, cc=g.child_call(d, "a"),
+            odecl=("struct O%s *op = malloc(sizeof *op); op->in = in;" % f) if g.r.random() < 0.5 else
+            ("struct O%s o; struct O%s *op = &o; o.in = in;" % (f, f)),
+            ofree=""))
+        if "malloc(sizeof *op)" in g.a[-1]:
+            g.a[-1] = g.a[-1].replace("free(in->data); free(in);", "free(in->data); free(in); free(op);")
+    else:
+        g.a.append("""struct I%(f)s { char *data; long n; };
+struct O%(f)s { struct I%(f)s *in; };
+static %(ni)schar *%(f)s_get(struct O%(f)s *o) { return o->in->data; }
+static u64 %(f)s(u64 a) {
+  struct I%(f)s *in = malloc(sizeof *in);
+  in->data = malloc(%(n)d); memset(in->data, 'k', %(n)d); in->n = %(n)d;
+  struct O%(f)s o; o.in = in;
+  char *dp = %(f)s_get(&o);
+  u64 s = hbytes((unsigned char *)dp, %(n)d) + a + %(cc)s;
+  free(dp); free(in);
+  return s;
+}""" % dict(f=f, ni=g.ni(), n=n, cc=g.child_call(d, "a")))
+    return f
+
+
+def t_rec(g, d):
+    f = g.name("rec")
+    g.a.append("""static u64 %(f)s_r(u64 dd, u64 *parent) {
+  u64 *p = malloc(%(m)d * sizeof(u64));
+  for (int i = 0; i < %(m)d; i++) p[i] = (parent ? parent[i %% %(m)d] : 1) * 3 + dd;
+  u64 r = dd ? %(f)s_r(dd - 1, p) : p[0];
+  r = r * 5 + p[%(m)d - 1];
+  free(p);
+  return r;
+}
+static u64 %(f)s(u64 a) { return %(f)s_r(a %% %(depth)d + 1, NULL) + %(cc)s; }"""
+               % dict(f=f, m=g.r.randint(1, 64), depth=g.r.randint(2, 60), cc=g.child_call(d, "a")))
+    return f
+
+
+def t_fptr(g, d):
+    f = g.name("fptr")
+    kids = [g.child(d) for _ in range(g.r.randint(1, 3))]
+    g.a.append("""static u64 (*const %(f)s_tab[])(u64) = { %(kids)s };
+static u64 %(f)s(u64 a) {
+  u64 s = 0;
+  for (u64 i = 0; i < %(n)d; i++) s = s * 3 + %(f)s_tab[(a + i) %% %(m)d](a + i);
+  return s + ext_call(%(k0)s, a);
+}""" % dict(f=f, kids=", ".join(kids), n=g.r.randint(1, 6), m=len(kids), k0=kids[0]))
+    return f
+
+
+def t_ext(g, d):
+    f = g.name("ext")
+    n = g.count(1, 200)
+    v = g.variant("ext", EXTS)
+    use = {
+        "keep": "  ext_keep(p); clobber(); u64 *q = ext_take(); s = s * 3 + q[0]; free(q);",
+        "out": "  void *o; ext_out(&o, 32); s = s * 3 + ((unsigned char *)o)[5]; free(o); free(p);",
+        "id": "  u64 *q = ext_id(p); s = s * 3 + q[n - 1]; free(p);",
+        "free": "  ext_free(p);",
+    }[v]
+    g.a.append("""static u64 %(f)s(u64 a) {
+  long n = %(n)s;
+  u64 *p = malloc((size_t)n * sizeof *p);
+  ext_fill(p, n, a);
+  u64 s = ext_sum(p, n) + %(cc)s;
+%(use)s
+  return s;
+}""" % dict(f=f, n=n, use=use, cc=g.child_call(d, "a")))
+    return f
+
+
+def t_qsort(g, d):
+    f = g.name("qs")
+    g.a.append("""static int %(f)s_cmp(const void *x, const void *y) {
+  u64 a = *(const u64 *)x, b = *(const u64 *)y; return (a > b) - (a < b);
+}
+static u64 %(f)s(u64 a) {
+  long n = %(n)s;
+  u64 *p = %(alloc)s;
+  u64 x = a | 1;
+  for (long i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 7; x ^= x << 17; p[i] = x %% 1000; }
+  qsort(p, (size_t)n, sizeof *p, %(f)s_cmp);
+  u64 s = 0; for (long i = 0; i < n; i++) s = s * 31 + p[i];
+  free(p);
+  return s;
+}""" % dict(f=f, n=g.count(1, 300), alloc=g.alloc("u64", "n")))
+    return f
+
+
+def t_str(g, d):
+    f = g.name("str")
+    v = g.r.choice(["strdup", "strndup", "snprintf"])
+    mk = {
+        "strdup": 'char *s1 = strdup("hello, escalloc");',
+        "strndup": 'char *s1 = strndup("abcdefghijklmnop", %d);' % g.r.randint(1, 20),
+        "snprintf": 'char *s1 = malloc(48); snprintf(s1, 48, "n=%lu", a);',
+    }[v]
+    g.a.append("""static u64 %(f)s(u64 a) {
+  %(mk)s
+  size_t l = strlen(s1);
+  char *s2 = malloc(l + 8);
+  memcpy(s2, s1, l + 1);
+  strcat(s2, "!");
+  u64 h = hstr(s2) + l + (u64)memcmp(s1, s2, l) + %(cc)s;
+  free(s1); free(s2);
+  return h;
+}""" % dict(f=f, mk=mk, cc=g.child_call(d, "a")))
+    return f
+
+
+def t_wrap(g, d):
+    """Allocation wrappers the inliner must respect (issue 11 class 4)."""
+    f = g.name("wrap")
+    v = g.variant("wrap", WRAPS)
+    attr = {
+        "noinline": "__attribute__((noinline)) ",
+        "frame": "__attribute__((noinline)) ",
+        "return": "__attribute__((noinline)) ",
+        "avx2": '__attribute__((target("avx2"), noinline)) ',
+        "plain": "",
+    }[v]
+    extra = {
+        "frame": "  g%s_fa = __builtin_frame_address(0);\n" % f,
+        "return": "  g%s_fa = __builtin_return_address(0);\n" % f,
+    }.get(v, "")
+    if extra:
+        g.a.append("static void *g%s_fa;" % f)
+    n = g.r.randint(1, 500)
+    g.a.append("""static %(attr)su64 *%(f)s_mk(long n, u64 a) {
+%(extra)s  u64 *p = malloc((size_t)n * sizeof *p);
+  for (long i = 0; i < n; i++) p[i] = a + (u64)i * 3;
+  return p;
+}
+static u64 %(f)s(u64 a) {
+  u64 *p = %(f)s_mk(%(n)d, a);
+  u64 s = %(cc)s;
+  for (long i = 0; i < %(n)d; i++) s = s * 31 + p[i];
+  free(p);
+  return s%(fa)s;
+}""" % dict(f=f, attr=attr, extra=extra, n=n, cc=g.child_call(d, "a"),
+            fa=(" + (g%s_fa != 0)" % f) if extra else ""))
+    return f
+
+
+# -- class 1: stack use the heap version does not have (top level, once) -----
+
+def h_rectu(g, d):
+    f = g.name("walk")
+    depth = g.r.randint(2300, 2600)
+    g.a.append("""u64 %(f)s_step(u64 d);
+u64 %(f)s_walk(u64 d) {
+  unsigned char *b = malloc(4000);
+  memset(b, (int)(d & 0xff), 4000);
+  u64 r = d ? %(f)s_step(d - 1) : 0;
+  r = r * 3 + b[d %% 4000];
+  free(b);
+  return r;
+}
+static u64 %(f)s(u64 a) { return %(f)s_walk(%(depth)d + a %% 8); }""" % dict(f=f, depth=depth))
+    g.ext.append("u64 %(f)s_walk(u64 d);\nu64 %(f)s_step(u64 d) { return %(f)s_walk(d) + 1; }" % dict(f=f))
+    return f
+
+
+def h_registry(g, d):
+    f = g.name("reg")
+    g.a.append("""void %(f)s_register(u64 (*cb)(u64));
+u64 %(f)s_run(u64 d);
+static u64 %(f)s_cb(u64 d) {
+  unsigned char *b = malloc(4000);
+  memset(b, (int)(d & 0xff), 4000);
+  u64 r = d ? %(f)s_run(d - 1) : 0;
+  r = r * 3 + b[d %% 4000];
+  free(b);
+  return r;
+}
+static u64 %(f)s(u64 a) { %(f)s_register(%(f)s_cb); return %(f)s_run(%(depth)d + a %% 8); }"""
+               % dict(f=f, depth=g.r.randint(2300, 2600)))
+    g.ext.append("static u64 (*%(f)s_fn)(u64);\nvoid %(f)s_register(u64 (*cb)(u64)) { %(f)s_fn = cb; }\n"
+                 "u64 %(f)s_run(u64 d) { return %(f)s_fn(d) + 1; }" % dict(f=f))
+    return f
+
+
+def h_signal(g, d):
+    f = g.name("sig")
+    g.a.append("""static volatile sig_atomic_t %(f)s_depth;
+static u64 %(f)s_acc;
+static void %(f)s_work(void);
+static void %(f)s_handler(int sig) { (void)sig; %(f)s_work(); }
+static void %(f)s_work(void) {
+  unsigned char *b = malloc(4000), *c = malloc(4000);
+  memset(b, (int)(%(f)s_depth & 0xff), 4000);
+  memset(c, 5, 4000);
+  if (%(f)s_depth > 0) { %(f)s_depth--; raise(SIGUSR1); }
+  %(f)s_acc = %(f)s_acc * 3 + b[7] + c[3999];
+  free(b); free(c);
+}
+static u64 %(f)s(u64 a) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = %(f)s_handler;
+  sa.sa_flags = SA_NODEFER;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGUSR1, &sa, 0)) abort();
+  %(f)s_depth = %(depth)d + (int)(a %% 8); %(f)s_acc = 0;
+  %(f)s_work();
+  signal(SIGUSR1, SIG_DFL);
+  return %(f)s_acc;
+}""" % dict(f=f, depth=g.r.randint(750, 850)))
+    return f
+
+
+def h_asm(g, d):
+    f = g.name("asmf")
+    g.a.append("""static u64 %(f)s_f(u64 d);
+static u64 %(f)s_via(u64 d) {
+  u64 (*fp)(u64);
+  __asm__("lea %(f)s_f(%%%%rip), %%0" : "=r"(fp));
+  return fp(d);
+}
+__attribute__((used)) static u64 %(f)s_f(u64 d) {
+  unsigned char *b = malloc(4000);
+  memset(b, (int)(d & 0xff), 4000);
+  u64 r = d ? %(f)s_via(d - 1) : 0;
+  r = r * 3 + b[d %% 4000];
+  free(b);
+  return r;
+}
+static u64 %(f)s(u64 a) { return %(f)s_via(%(depth)d + a %% 8); }""" % dict(f=f, depth=g.r.randint(2300, 2600)))
+    return f
+
+
+def h_thread(g, d):
+    f = g.name("thr")
+    lv = g.r.randint(5, 7)
+    fns = []
+    for i in range(lv):
+        nxt = "%s_l%d(d + 1)" % (f, i + 1) if i + 1 < lv else "d"
+        fns.append("""static %(ni)su64 %(f)s_l%(i)d(u64 d) {
+  unsigned char *b0 = malloc(4000), *b1 = malloc(4000), *b2 = malloc(4000);
+  memset(b0, 1, 4000); memset(b1, 2, 4000); memset(b2, (int)d, 4000);
+  u64 r = %(nxt)s;
+  r = r * 7 + b0[d] + b1[d * 2] + b2[d * 3];
+  free(b0); free(b1); free(b2);
+  return r;
+}""" % dict(f=f, i=i, nxt=nxt, ni=g.ni()))
+    g.a.append("static u64 %s_l%d(u64 d);" % (f, lv - 1))
+    g.a.append("\n".join(reversed(fns)))
+    g.a.append("""static void *%(f)s_start(void *arg) { u64 *r = arg; *r = %(f)s_l0(*r); return NULL; }
+static u64 %(f)s(u64 a) {
+  pthread_attr_t at; pthread_t t; u64 r = a %% 16;
+  pthread_attr_init(&at);
+  if (pthread_attr_setstacksize(&at, 65536)) abort();
+  if (pthread_create(&t, &at, %(f)s_start, &r)) abort();
+  pthread_join(t, NULL);
+  pthread_attr_destroy(&at);
+  return r;
+}""" % dict(f=f))
+    return f
+
+
+NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
+          t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap]
+HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
+WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
+EXTS = ["keep", "out", "id", "free"]
+# Pattern names, as --exclude and the step comments in main() spell them.
+KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_holder: "holder",
+        t_bits: "bits", t_vaout: "vaout", t_vasum: "vasum", t_retarg: "retarg", t_twolevel: "two",
+        t_rec: "rec", t_fptr: "fptr", t_ext: "ext", t_qsort: "qsort", t_str: "str", t_wrap: "wrap",
+        h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
+        h_thread: "small-thread"}
+VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"]}
+VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
+ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
+                      [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])
+
+
+def only(patterns):
+    """The exclusion list that leaves just `patterns` (kinds or kind:variant)."""
+    keep = set(patterns)
+    return [p for p in ALL_PATTERNS if p not in keep and p.split(":")[0] not in keep]
+
+
+def generate(seed, exclude=()):
+    """(a.c text, ext.c text, per step the list of patterns it uses)."""
+    unknown = set(exclude) - set(ALL_PATTERNS) - set(VARIANTS)
+    if unknown:
+        raise ValueError("unknown patterns: %s (known: %s)" % (" ".join(sorted(unknown)), " ".join(ALL_PATTERNS)))
+    return Gen(seed, exclude).program()
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    seed, out = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    a, e, _ = generate(seed)
+    with open(os.path.join(out, "a.c"), "w") as fh:
+        fh.write(a)
+    with open(os.path.join(out, "ext.c"), "w") as fh:
+        fh.write(e)
+
+
+if __name__ == "__main__":
+    main()
