@@ -169,51 +169,81 @@ static int64_t next_sample_distance(int64_t rate) {
   return d > cap ? (int64_t)cap : (int64_t)d;
 }
 
-/* Unwinding.  libunwind's unw_backtrace, when libunwind.so.8 can be opened,
- * caches each return address's frame layout and walks ten frames in about
- * 100 ns; libgcc's _Unwind_Backtrace interprets every frame's DWARF CFI on
- * every call, several microseconds for the same stack, which the default rate
- * pays on most large allocations.  libunwind is opened with dlopen (programs
- * need no -lunwind) where dlopen is safe: from the constructor whenever the
- * rate is not 0 (about 150 us of start-up, against 3.5 times the cost of
- * large allocations with libgcc's unwinder, see bench/profile), and from
- * escalloc_set_memprofile_rate and escalloc_write_heap_profile; never from
- * inside malloc, where the loader may be half-way through a dlopen of its
- * own.  Samples taken before the constructor, without libunwind, or with
- * ESCALLOC_MEMPROFILE_UNWIND=libgcc use libgcc's unwinder.  So does a static
- * executable: it has no loader to open libunwind with (dlopen crashes
- * there), and dlopen is referenced weakly so that a static link does not
- * pull in libc.a's dlopen and its warning.
+/* Unwinding.  Three unwinders, chosen by ESCALLOC_MEMPROFILE_UNWIND:
  *
- * Neither unwinder calls the profiler back: libgcc's needs no memory, and
- * libunwind takes its caches from mmap, for exactly this use (gperftools'
+ *   fp (the default)  walks the frame-pointer chain: escc compiles programs
+ *                     with -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+ *                     and the runtime keeps its frames too, so the chain from
+ *                     the allocator to main is complete, for about 1 ns a
+ *                     frame and no library.  Frames of code built without
+ *                     frame pointers are skipped or end the walk early.
+ *   libunwind         unw_backtrace from libunwind.so.8, opened with dlopen
+ *                     (programs need no -lunwind): DWARF CFI, cached per
+ *                     return address, about 100 ns for ten frames.
+ *   libgcc            _Unwind_Backtrace: DWARF CFI interpreted on every call,
+ *                     several microseconds a stack.
+ *
+ * A process that never samples pays nothing for any of them: nothing is
+ * opened at start-up unless libunwind or libgcc was asked for, and the
+ * runtime's references to libgcc's unwinder are weak, so libgcc_s is not a
+ * dependency of every program (it is there anyway in C++ programs).  A
+ * library is opened only where dlopen is safe: from the constructor, from
+ * escalloc_set_memprofile_rate and from escalloc_write_heap_profile, never from
+ * inside malloc, where the loader may be half-way through a dlopen of its own.
+ * A static executable opens nothing (dlopen there is unusable): it unwinds by
+ * frame pointers, or with libgcc's unwinder when it was linked in.  Where the
+ * unwinder asked for is unavailable, a one-line warning says so and samples
+ * use frame pointers.
+ *
+ * The frame-pointer walk reads only the calling thread's stack: from its own
+ * frame upwards, each saved frame pointer strictly above the last and below
+ * the top of the stack (__libc_stack_end for the main thread, the thread
+ * descriptor, which glibc keeps at the top of a thread's stack, for the
+ * others), so a bad frame pointer ends the walk instead of faulting.  A
+ * sample taken on some other stack (a coroutine's, a signal stack) is unwound
+ * with libgcc's unwinder where it is linked, else keeps no frames.
+ *
+ * Neither DWARF unwinder calls the profiler back: libgcc's needs no memory,
+ * and libunwind takes its caches from mmap, for exactly this use (gperftools'
  * heap profiler relies on it).  The one allocation left is glibc's: the
  * first libunwind stack of each thread touches libunwind's thread-local
  * storage, which glibc allocates with malloc, once per thread.  That is a
  * plain allocation, never sampled (the thread is marked busy); the thread that
  * opens libunwind (the main thread, from the constructor) makes it there. */
+enum unwinder { UNWIND_FP, UNWIND_LIBUNWIND, UNWIND_LIBGCC };
+static _Atomic int unwinder_kind = UNWIND_FP;
 static int (*_Atomic unw_backtrace_fn)(void **, int);
+static _Unwind_Reason_Code (*_Atomic gcc_backtrace_fn)(_Unwind_Trace_Fn, void *);
+static uintptr_t (*_Atomic gcc_getip_fn)(struct _Unwind_Context *);
 static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
+
+/* Weak: linked from libgcc_s or libgcc_eh only if the program links them for
+ * another reason (C++, or -static's libgcc_eh). */
+#pragma weak _Unwind_Backtrace
+#pragma weak _Unwind_GetIP
+/* Weak, so that a static link does not pull in libc.a's dlopen (and its
+ * warning): a static executable never opens a library. */
+#pragma weak dlopen
+#pragma weak dlsym
+/* The main thread's stack top (glibc's ld.so and libc.a define it). */
+extern void *__libc_stack_end __attribute__((weak));
 
 /* libunwind's first stack in a thread builds that thread's frame cache (a
  * fresh mmap, about 55 page faults: more than libgcc's unwinder costs for a
  * few stacks).  A thread therefore takes its first ESC_PROF_COLD_SAMPLES
- * samples with libgcc's unwinder, and only a thread that keeps sampling (one
- * that lives long enough to amortise the cache) switches to libunwind.  The
- * thread that opened libunwind has its cache already (unw_warm = 1). */
+ * samples by frame pointers, and only a thread that keeps sampling (one that
+ * lives long enough to amortise the cache) switches to libunwind.  The thread
+ * that opened libunwind has its cache already (unw_warm = 1). */
 #define ESC_PROF_COLD_SAMPLES 8
 static __thread uint32_t unw_warm;
 
 static void say(const char *a, const char *b, const char *c, const char *d);
 
-/* Static executables (-static, -static-pie) have no dynamic loader.  dlopen
- * crashes in them, so they never open libunwind (or zlib, profwrite.c) and
- * keep libgcc's unwinder, linked in; dlopen is referenced weakly so that a
- * static link does not pull in libc.a's dlopen for us (nor its link-time
- * warning).  And libgcc's unwinder aborts when called during libc's own
- * start-up there, before the constructors run (prof_constructed): those few
- * samples get no stack. */
-#pragma weak dlopen
+/* Static executables (-static, -static-pie) have no dynamic loader: dlopen
+ * crashes in them, so they never open a library (nor zlib, profwrite.c).
+ * And libgcc's unwinder aborts when called during libc's own start-up there,
+ * before the constructors run (prof_constructed): samples on a stack that
+ * frame pointers cannot walk then get no stack. */
 static int prof_constructed;
 
 /* Whether the program has a dynamic loader (its headers have PT_INTERP). */
@@ -226,41 +256,78 @@ static int has_loader(void) {
   return 0;
 }
 
-int esc_prof_can_dlopen(void) { return dlopen && has_loader(); }
+int esc_prof_can_dlopen(void) { return &dlopen && &dlsym && has_loader(); }
+#define process_is_static() (!has_loader())
 
-static void open_unwinder_once(void) {
-  if (!esc_prof_can_dlopen())
-    return;
-  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
-  if (want && *want && strcmp(want, "libgcc") != 0 && strcmp(want, "libunwind") != 0)
-    say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want, "' (expected libunwind or libgcc); ",
-        "using libunwind where installed");
-  else if (want && strcmp(want, "libgcc") == 0)
-    return;
-  void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (!h)
-    return;
-  int (*unw)(void **, int) = (int (*)(void **, int))dlsym(h, "unw_backtrace");
-  if (unw) {
-    /* Touch libunwind's thread-local storage now: glibc allocates it with
-     * malloc on a thread's first use, and in the opening thread (the main
-     * thread, from the constructor) that allocation belongs before main, not
-     * in the middle of the program's statistics at its first sample. */
-    void *warm[4];
-    unw(warm, 4);
-    unw_warm = ESC_PROF_COLD_SAMPLES;
-  }
-  unw_backtrace_fn = unw;
+static void *esc_prof_dlopen(const char *name) {
+  return esc_prof_can_dlopen() ? dlopen(name, RTLD_NOW | RTLD_LOCAL) : NULL;
 }
 
-/* Opens libunwind once; only from contexts where dlopen is safe. */
+static int open_libunwind(void) {
+  void *h = esc_prof_dlopen("libunwind.so.8");
+  int (*unw)(void **, int) = h ? (int (*)(void **, int))dlsym(h, "unw_backtrace") : NULL;
+  if (!unw)
+    return -1;
+  /* Touch libunwind's thread-local storage now: glibc allocates it with
+   * malloc on a thread's first use, and in the opening thread (the main
+   * thread, from the constructor) that allocation belongs before main, not
+   * in the middle of the program's statistics at its first sample. */
+  void *warm[4];
+  unw(warm, 4);
+  unw_warm = ESC_PROF_COLD_SAMPLES;
+  unw_backtrace_fn = unw;
+  return 0;
+}
+
+static int open_libgcc(void) {
+  void *bt = (void *)&_Unwind_Backtrace, *ip = (void *)&_Unwind_GetIP;
+  if (!bt || !ip) {
+    void *h = esc_prof_dlopen("libgcc_s.so.1");
+    bt = h ? dlsym(h, "_Unwind_Backtrace") : NULL;
+    ip = h ? dlsym(h, "_Unwind_GetIP") : NULL;
+    if (!bt || !ip)
+      return -1;
+  }
+  gcc_getip_fn = (uintptr_t(*)(struct _Unwind_Context *))ip;
+  gcc_backtrace_fn = (_Unwind_Reason_Code(*)(_Unwind_Trace_Fn, void *))bt;
+  return 0;
+}
+
+/* Reads ESCALLOC_MEMPROFILE_UNWIND and opens what it names, once. */
+static void open_unwinder_once(void) {
+  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
+  if (!want || !*want || strcmp(want, "fp") == 0)
+    return;
+  int kind = strcmp(want, "libunwind") == 0 ? UNWIND_LIBUNWIND
+             : strcmp(want, "libgcc") == 0  ? UNWIND_LIBGCC
+                                            : -1;
+  if (kind < 0) {
+    say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want, "' (expected fp, libunwind or libgcc); ",
+        "using fp");
+    return;
+  }
+  if ((kind == UNWIND_LIBUNWIND ? open_libunwind() : open_libgcc()) != 0) {
+    say("ESCALLOC_MEMPROFILE_UNWIND=", want,
+        process_is_static() ? ": cannot load it into a static executable; "
+                            : ": the library cannot be loaded; ",
+        "using fp");
+    return;
+  }
+  unwinder_kind = kind;
+}
+
+/* Opens the unwinder asked for, once; only from contexts where dlopen is
+ * safe. */
 static void open_unwinder(void) {
   prof_busy++; /* the loader's allocations are not the program's */
   pthread_once(&unwinder_once, open_unwinder_once);
   prof_busy--;
 }
 
-const char *esc_prof_unwinder(void) { return unw_backtrace_fn ? "libunwind" : "libgcc"; }
+const char *esc_prof_unwinder(void) {
+  static const char *const names[] = {"fp", "libunwind", "libgcc"};
+  return names[unwinder_kind];
+}
 
 #define RAW_FRAMES (ESC_PROF_MAX_STACK + 16) /* room for the profiler's and allocator's frames */
 
@@ -271,11 +338,46 @@ struct unwind_state {
 
 static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) {
   struct unwind_state *s = arg;
-  uintptr_t pc = _Unwind_GetIP(ctx);
+  uintptr_t pc = gcc_getip_fn(ctx);
   if (pc == 0)
     return _URC_END_OF_STACK;
   s->pc[s->n] = (void *)pc;
   return ++s->n == RAW_FRAMES ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+static int libgcc_backtrace(void **raw) {
+  struct unwind_state s = {raw, 0};
+  if (!gcc_backtrace_fn && open_libgcc() != 0) /* weak symbols only: no dlopen */
+    return 0;
+  gcc_backtrace_fn(unwind_frame, &s);
+  return s.n;
+}
+
+/* A stack this far below its top is not the thread's own. */
+#define FP_MAX_STACK ((uintptr_t)1 << 30)
+
+/* The frame-pointer walk, from fp (a frame of the caller) to the top of the
+ * thread's stack.  Returns the number of return addresses, or -1 when fp is
+ * not on the thread's stack. */
+static int fp_backtrace(uintptr_t fp, void **raw) {
+  uintptr_t top = (uintptr_t)-1, self = (uintptr_t)pthread_self();
+  if (&__libc_stack_end && (uintptr_t)__libc_stack_end > fp)
+    top = (uintptr_t)__libc_stack_end;
+  if (self > fp && self < top)
+    top = self;
+  if (top == (uintptr_t)-1 || top - fp > FP_MAX_STACK)
+    return -1;
+  int n = 0;
+  while (n < RAW_FRAMES && fp % sizeof(uintptr_t) == 0 && fp + 2 * sizeof(uintptr_t) <= top) {
+    const uintptr_t *frame = (const uintptr_t *)fp; /* {caller's fp, return address} */
+    if (!frame[1])
+      break;
+    raw[n++] = (void *)frame[1];
+    if (frame[0] <= fp)
+      break;
+    fp = frame[0];
+  }
+  return n;
 }
 
 /* Return addresses of the program's frames above the allocation, leaf first.
@@ -287,17 +389,20 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) 
  * one does, say realloc's, the profile's drop_frames names it). */
 static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, uintptr_t hook_ret) {
   void *raw[RAW_FRAMES];
-  int (*unw)(void **, int) = unw_backtrace_fn;
-  int n;
-  if (unw && (unw_warm >= ESC_PROF_COLD_SAMPLES || ++unw_warm > ESC_PROF_COLD_SAMPLES)) {
-    n = unw(raw, RAW_FRAMES);
-  } else if (__builtin_expect(prof_constructed || has_loader(), 1)) {
-    struct unwind_state s = {raw, 0};
-    _Unwind_Backtrace(unwind_frame, &s);
-    n = s.n;
-  } else {
-    n = 0; /* libc's own start-up in a static executable: no stack */
+  int n = -1;
+  switch (unwinder_kind) {
+  case UNWIND_LIBUNWIND:
+    if (unw_warm >= ESC_PROF_COLD_SAMPLES || ++unw_warm > ESC_PROF_COLD_SAMPLES)
+      n = unw_backtrace_fn(raw, RAW_FRAMES);
+    break;
+  case UNWIND_LIBGCC:
+    n = libgcc_backtrace(raw);
+    break;
   }
+  if (n < 0)
+    n = fp_backtrace((uintptr_t)__builtin_frame_address(0), raw);
+  if (n < 0)
+    n = __builtin_expect(prof_constructed || has_loader(), 1) ? libgcc_backtrace(raw) : 0;
   int i = 0;
   while (i < n && (uintptr_t)raw[i] != hook_ret)
     i++;
@@ -628,7 +733,7 @@ __attribute__((constructor)) static void prof_constructor(void) {
   prof_busy--;
 #ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */
   if (prof_rate > 0)
-    open_unwinder();
+    open_unwinder(); /* opens nothing unless ESCALLOC_MEMPROFILE_UNWIND names a library */
 #endif
   prof_constructed = 1;
 }
@@ -675,6 +780,6 @@ static int write_profile(const char *path) {
 }
 
 int escalloc_write_heap_profile(const char *path) {
-  open_unwinder(); /* someone reads profiles: faster stacks from now on */
+  open_unwinder(); /* reads ESCALLOC_MEMPROFILE_UNWIND if the constructor did not */
   return write_profile(path);
 }

@@ -39,9 +39,9 @@
  *     can hand it to another thread) until esc_prof_free_slow for it.  Hence
  *     a free that reads a zero prof_sampled knows the object was not sampled.
  *   - The profiler never allocates through the runtime: its bookkeeping lives
- *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound with
- *     libunwind (dlopen'ed) or libgcc's _Unwind_Backtrace, neither of which
- *     calls malloc.
+ *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound by
+ *     frame pointers, or with libunwind (dlopen'ed) or libgcc's
+ *     _Unwind_Backtrace, none of which calls malloc.
  */
 #ifndef ESCALLOC_PROFILE_H
 #define ESCALLOC_PROFILE_H
@@ -109,7 +109,7 @@ struct esc_prof_record {
  * number of records, or -1 when out of memory. */
 ESC_PROF_HIDDEN long esc_prof_snapshot(struct esc_prof_record **out, size_t *bytes);
 
-/* "libunwind" or "libgcc": the unwinder that samples use now. */
+/* "fp", "libunwind" or "libgcc": the unwinder that samples use now. */
 ESC_PROF_HIDDEN const char *esc_prof_unwinder(void);
 /* Whether dlopen is safe in this process (not a static executable). */
 ESC_PROF_HIDDEN int esc_prof_can_dlopen(void);

@@ -15,8 +15,8 @@
  *
  * Everything here runs outside the profile lock and allocates only with
  * esc_prof_sysalloc.  zlib is opened with dlopen on first use, so programs need
- * no -lz; without it the profile is written uncompressed, which pprof also
- * reads.
+ * no -lz; without it (or in a static executable) the profile is written
+ * uncompressed, which pprof also reads.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -261,6 +261,7 @@ static struct {
 static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
 
 #pragma weak dlopen /* a static executable links without libc.a's dlopen */
+#pragma weak dlsym
 static void zlib_open(void) {
   if (!esc_prof_can_dlopen())
     return; /* a static executable: the profile is written uncompressed */
@@ -411,9 +412,9 @@ static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc
   value_type(out, &msg, PROFILE_PERIOD_TYPE, intern(st, "space"), bytes);
   pb_int(out, PROFILE_PERIOD, (uint64_t)rate);
   pb_int(out, PROFILE_DEFAULT_SAMPLE_TYPE, inuse_space);
-  pb_int(out, PROFILE_COMMENT,
-         intern(st, esc_prof_unwinder()[3] == 'u' ? "escalloc heap profile; stacks unwound by libunwind"
-                                                  : "escalloc heap profile; stacks unwound by libgcc"));
+  char comment[64] = "escalloc heap profile; stacks unwound by ";
+  strcat(comment, esc_prof_unwinder());
+  pb_int(out, PROFILE_COMMENT, intern(st, comment));
   for (size_t i = 0; i < st->n; i++)
     pb_bytes(out, PROFILE_STRING_TABLE, st->s[i], strlen(st->s[i]));
 

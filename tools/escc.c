@@ -440,7 +440,7 @@ int main(int argc, char **argv) {
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
 
   /* Worst case: every argument plus the ones escc adds. */
-  char **args = calloc((size_t)ex.n + (size_t)argc + 40, sizeof *args);
+  char **args = calloc((size_t)ex.n + (size_t)argc + 42, sizeof *args);
   bool *consumed = calloc((size_t)ex.n + 1, sizeof *consumed);
   /* Per argument of argv: some argument expanded from it is escc's own. */
   bool *origin_consumed = calloc((size_t)argc, sizeof *origin_consumed);
@@ -448,6 +448,10 @@ int main(int argc, char **argv) {
     die("%s", "out of memory");
   int n = 0;
   args[n++] = (char *)cc;
+  /* Frame pointers, before the user's flags (a later -fomit-frame-pointer
+   * wins): the heap profiler's default unwinder walks them. */
+  args[n++] = "-fno-omit-frame-pointer";
+  args[n++] = "-mno-omit-leaf-frame-pointer";
 
   for (int i = 0; i < ex.n; i++) {
     const char *a = ex.v[i];

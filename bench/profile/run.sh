@@ -35,7 +35,7 @@ done
 cc=${CC:-clang-19}
 tmp=$(mktemp -d)
 [[ -n ${KEEP_TMP:-} ]] || trap 'rm -rf "$tmp"' EXIT
-flags=(-O2 -fno-strict-aliasing -ftls-model=initial-exec -D_GNU_SOURCE -fPIC
+flags=(-O2 -fno-strict-aliasing -ftls-model=initial-exec -D_GNU_SOURCE -fPIC -fno-omit-frame-pointer
   -I"$root/include" -I"$root/rtlib")
 
 build_runtime() { # dir extra-flags...
@@ -51,7 +51,7 @@ echo "building the runtime with and without the profiler's hooks ($cc)" >&2
 build_runtime "$tmp/prof"
 build_runtime "$tmp/noprof" -DESCALLOC_NO_PROFILE
 for v in prof noprof; do
-  "$cc" -O2 "$root/bench/profile/bench_alloc.c" -o "$tmp/bench_$v" \
+  "$cc" -O2 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer "$root/bench/profile/bench_alloc.c" -o "$tmp/bench_$v" \
     -Wl,--whole-archive "$tmp/$v/libescalloc_rt.a" -Wl,--no-whole-archive -lpthread
 done
 

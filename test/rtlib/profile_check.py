@@ -136,20 +136,21 @@ def unwinder_of(args, prog, profile):
 
 
 def mode_exact(args, work):
-    # libunwind (dlopen'ed) when installed, and libgcc's unwinder, forced.
+    # Frame pointers (the default), libunwind (dlopen'ed) when installed, and
+    # libgcc's unwinder: each asked for, each named by the profile.
     have_libunwind = any(os.path.exists(os.path.join(d, "libunwind.so.8"))
                          for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"))
-    for unwinder in ("libunwind", "libgcc"):
+    for unwinder in ("fp", "libunwind", "libgcc"):
         path = os.path.join(work, "exact-%s.prof" % unwinder)
         env = {"ESCALLOC_MEMPROFILE_RATE": "1", "ESCALLOC_MEMPROFILE": path}
-        if unwinder == "libgcc":
-            env["ESCALLOC_MEMPROFILE_UNWIND"] = "libgcc"
+        if unwinder != "fp":
+            env["ESCALLOC_MEMPROFILE_UNWIND"] = unwinder
         truth, _ = run_prog(args, args.prog, env, ["sites"])
         prof = read_profile(args, args.prog, path)
         if not prof:
             continue
         used = unwinder_of(args, args.prog, path)
-        want = unwinder if have_libunwind else "libgcc"
+        want = "fp" if unwinder == "libunwind" and not have_libunwind else unwinder
         if used != want:
             fail("exact: stacks unwound by %s, expected %s" % (used, want))
         check_exact(prof, truth, "exact, unwound by %s" % used)
@@ -272,7 +273,7 @@ def mode_badenv(args, work):
     if read_profile(args, args.prog, path):
         print("ok: bad rate reported, default used")
     _, err = run_prog(args, args.prog, {"ESCALLOC_MEMPROFILE_UNWIND": "fast"}, ["sites"])
-    want = "escalloc: invalid ESCALLOC_MEMPROFILE_UNWIND='fast' (expected libunwind or libgcc)"
+    want = "escalloc: invalid ESCALLOC_MEMPROFILE_UNWIND='fast' (expected fp, libunwind or libgcc); using fp"
     if want not in err:
         fail("bad unwinder: stderr lacks %r: %r" % (want, err))
     else:

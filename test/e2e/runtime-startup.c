@@ -1,0 +1,53 @@
+// A process that never samples pays nothing for the heap profiler: no
+// unwinder library is a dependency or opened at start-up (frame pointers are
+// the default unwinder), and escc compiles with frame pointers.  The runtime
+// carries no debug sections into a program built without -g.
+// RUN: %escc -O2 %s -o %t
+// RUN: llvm-readelf -d %t | FileCheck %s --check-prefix=NEEDED
+// RUN: llvm-readelf -S %t | FileCheck %s --check-prefix=SECTIONS
+// RUN: %t | FileCheck %s --check-prefix=DEFAULT
+// RUN: env ESCALLOC_MEMPROFILE_RATE=1 %t | FileCheck %s --check-prefix=DEFAULT
+// RUN: env ESCALLOC_MEMPROFILE_UNWIND=libunwind %t | FileCheck %s --check-prefix=LIBUNWIND
+// RUN: env ESCALLOC_MEMPROFILE_UNWIND=libgcc %t | FileCheck %s --check-prefix=LIBGCC
+// RUN: %escc -O2 -v -c %s -o %t.o 2>&1 | FileCheck %s --check-prefix=FLAGS
+// RUN: %escc -O2 -fomit-frame-pointer -v -c %s -o %t.o 2>&1 | FileCheck %s --check-prefix=USER
+//
+// NEEDED: (NEEDED)
+// NEEDED-NOT: libgcc_s
+// NEEDED-NOT: libunwind
+// SECTIONS-NOT: .debug_
+// DEFAULT: at main: libunwind no, libgcc_s no
+// DEFAULT: after 100 allocations: libunwind no, libgcc_s no
+// LIBUNWIND: at main: libunwind yes
+// LIBGCC: at main: libunwind no, libgcc_s yes
+// FLAGS: escc: running: {{.*}} -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
+// USER: escc: running: {{.*}} -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer {{.*}}-fomit-frame-pointer
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *volatile sink;
+
+static int mapped(const char *lib) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[4096];
+  int found = 0;
+  while (f && fgets(line, sizeof line, f))
+    found |= strstr(line, lib) != NULL;
+  if (f)
+    fclose(f);
+  return found;
+}
+
+static void report(const char *when) {
+  printf("%s: libunwind %s, libgcc_s %s\n", when, mapped("libunwind") ? "yes" : "no",
+         mapped("libgcc_s") ? "yes" : "no");
+}
+
+int main(void) {
+  report("at main");
+  for (int i = 0; i < 100; i++)
+    sink = malloc(24 + i);
+  report("after 100 allocations");
+  return 0;
+}
