@@ -4,6 +4,11 @@
  * LD_PRELOADing it replaces glibc's allocator for the whole program, libc's
  * internal allocations included.  Each is a thin call into malloc.c.
  *
+ * Every name is a weak definition: a program that defines its own malloc
+ * family (glibc allows it) links with the runtime and keeps its own, and the
+ * runtime then forwards to it (forward.c, which finds this file's
+ * definitions through the hidden esc_dropin_* aliases).
+ *
  * Compiled out with -DESCALLOC_NO_DROPIN (the ThreadSanitizer build: TSan owns
  * these names and the tests call the escalloc_* entry points directly).
  */
@@ -16,6 +21,26 @@
 #include "escalloc/abi.h"
 #include "escalloc/escalloc.h"
 #include "runtime.h"
+
+/* Weak, so that the program's own definitions win. */
+#pragma weak malloc
+#pragma weak free
+#pragma weak cfree
+#pragma weak calloc
+#pragma weak realloc
+#pragma weak malloc_usable_size
+#pragma weak reallocarray
+#pragma weak aligned_alloc
+#pragma weak posix_memalign
+#pragma weak memalign
+#pragma weak valloc
+#pragma weak pvalloc
+#pragma weak malloc_trim
+#pragma weak __libc_malloc
+#pragma weak __libc_free
+#pragma weak __libc_calloc
+#pragma weak __libc_realloc
+#pragma weak __libc_memalign
 
 /* glibc's allocator hands out 4 KiB-aligned memory for valloc/pvalloc. */
 #define DROPIN_PAGE ((size_t)4096)
@@ -92,5 +117,18 @@ void __libc_free(void *p) { esc_free(p); }
 void *__libc_calloc(size_t count, size_t size) { return esc_calloc(count, size, 0); }
 void *__libc_realloc(void *p, size_t size) { return esc_realloc(p, size); }
 void *__libc_memalign(size_t alignment, size_t size) { return memalign(alignment, size); }
+
+/* This file's own definitions, for forward.c: whatever the process's names
+ * resolve to, these are ours. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* libc's attributes: not needed here */
+#endif
+#define ESC_DROPIN_ALIAS(target) __attribute__((alias(#target), visibility("hidden")))
+void *esc_dropin_malloc(size_t) ESC_DROPIN_ALIAS(malloc);
+void *esc_dropin_calloc(size_t, size_t) ESC_DROPIN_ALIAS(calloc);
+void *esc_dropin_realloc(void *, size_t) ESC_DROPIN_ALIAS(realloc);
+void esc_dropin_free(void *) ESC_DROPIN_ALIAS(free);
+int esc_dropin_posix_memalign(void **, size_t, size_t) ESC_DROPIN_ALIAS(posix_memalign);
+size_t esc_dropin_usable_size(void *) ESC_DROPIN_ALIAS(malloc_usable_size);
 
 #endif /* ESCALLOC_NO_DROPIN */

@@ -31,6 +31,10 @@
  * (free_small_sampled), which drops the sample (prof_forget) before the slot
  * is freed.  Both run with no allocator lock held.  A realloc in place keeps
  * the object, and so its sample.
+ *
+ * A copy of the runtime that is not the process's malloc forwards
+ * (forward.h): it never has an mcache, so every entry point reaches a slow
+ * path, and each slow path asks esc_forwarding() first.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +43,7 @@
 #include <unistd.h>
 
 #include "escalloc/abi.h"
+#include "forward.h"
 #include "mcache.h"
 #include "profile.h"
 
@@ -377,6 +382,8 @@ static void *small_or_tiny_slow(size_t size, uint32_t sizeclass, uint32_t flags)
 /* Everything but the common case: large, tiny, flags, no cache yet, an
  * exhausted span, debugging. */
 static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_alloc(size, flags);
   if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE))
     return small_or_tiny_slow(size, escalloc_size_class(size, flags), flags);
   return large_alloc(size, flags, 1);
@@ -462,6 +469,8 @@ static ESC_NOINLINE void *mallocgc_class_checked(size_t size, uint32_t sizeclass
 /* Off the slot fast path.  Tiny objects go straight to the tiny allocator
  * (their class plays no part), as tail calls: no frame is built for them. */
 static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, uint32_t flags) {
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_alloc(size, flags);
   struct mcache *c = esc_tls_fast;
   if (c && tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
@@ -505,6 +514,8 @@ static ESC_NOINLINE __attribute__((noreturn, cold)) void spc_fatal(size_t size, 
  * class too small for the object (a pass bug: re-routed to plain malloc's
  * contract, which is sound whatever the class said). */
 static ESC_NOINLINE void *mallocgc_spc_slow(size_t size, uint32_t spc) {
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_alloc(size, 0);
   if (ESC_UNLIKELY(spc - 2u >= ESC_NUM_SPANCLASSES - 2u))
     spc_fatal(size, spc);
   uint32_t cls = spc >> 1;
@@ -558,6 +569,8 @@ void *esc_aligned_alloc(size_t alignment, size_t size, uint32_t flags) {
     errno = EINVAL;
     return NULL;
   }
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_aligned_alloc(alignment, size);
   if (size <= ESCALLOC_MAX_SMALL_SIZE && alignment <= ESC_PAGE_SIZE) {
     /* A class whose size is a multiple of the alignment has aligned slots
      * (spans start on a page).  Tiny objects are never used here. */
@@ -630,6 +643,8 @@ static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, voi
 }
 
 static ESC_NOINLINE void free_slow(void *p) {
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_free(p);
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = esc_tls_cache;
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
@@ -689,6 +704,8 @@ void esc_free(void *p) {
 size_t esc_usable_size(const void *p) {
   if (!p)
     return 0;
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_usable_size(p);
   struct mspan *s = checked_span(p, "usable size of a pointer escalloc did not allocate");
   if (s->state == SPAN_LARGE) {
     if ((uintptr_t)p != s->base)
@@ -705,6 +722,8 @@ size_t esc_usable_size(const void *p) {
 }
 
 void *esc_realloc(void *p, size_t size) {
+  if (ESC_UNLIKELY(esc_forwarding()))
+    return esc_fwd_realloc(p, size);
   if (!p)
     return esc_mallocgc(size, 0);
   if (size == 0) { /* glibc's behaviour: free and return NULL */

@@ -11,6 +11,7 @@
  *
  * registry_lock guards the registry list and esc_exited_stats.
  */
+#include "forward.h"
 #include "mcache.h"
 
 #include <pthread.h>
@@ -60,7 +61,7 @@ struct mcache *mcache_create(void) {
   registry = c;
   pthread_mutex_unlock(&registry_lock);
   esc_tls_cache = c;
-  esc_tls_fast = esc_settings.debug ? NULL : c;
+  esc_tls_fast = esc_settings.debug || esc_forwarding() ? NULL : c; /* forward.h */
   pthread_setspecific(cache_key, c);
   return c;
 }

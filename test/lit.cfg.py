@@ -1,6 +1,7 @@
 # lit configuration for escalloc: pass tests (.ll through opt + FileCheck) and
 # end-to-end programs (.c through escc, run, FileCheck on output and remarks).
 import os
+import shutil
 import lit.formats
 
 config.name = "escalloc"
@@ -23,6 +24,8 @@ plugin = os.path.join(lib, "EscallocPass.so")
 config.substitutions += [
     ("%opt", os.path.join(config.llvm_tools_dir, "opt") + " -load-pass-plugin=" + plugin),
     ("%clang", config.clang),
+    # A host compiler that is not clang (tools/dev.sh installs gcc).
+    ("%gcc", shutil.which("gcc") or "gcc"),
     ("%plugin", plugin),
     ("%rtlib_shared", os.path.join(lib, "libescalloc_rt.so")),
     ("%rtlib", os.path.join(lib, "libescalloc_rt.a")),
