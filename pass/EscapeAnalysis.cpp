@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
+#include "StackGuard.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SCCIterator.h"
@@ -1477,9 +1478,11 @@ void SiteDecider::decide(unsigned Id) {
                     : Reason{"function calls setjmp"});
   if (FA.HasMustTail)
     return Keep(Reason{"function contains a musttail call"});
-  if (Out.Recursive && !AllowRecursion)
+  // The stack guard bounds the depth a recursion promotes to (StackGuard.h).
+  bool RecursionOK = AllowRecursion || stackGuardEnabled();
+  if (Out.Recursive && !RecursionOK)
     return Keep(Reason{"in a recursive function"});
-  if (Out.HiddenRecursion && !AllowRecursion)
+  if (Out.HiddenRecursion && !RecursionOK)
     return Keep(Reason{"in a function that may recurse through an indirect "
                        "call or a callback"});
   if (!loopSafe(Id, S))
@@ -1788,7 +1791,9 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
           isAllocWrapper(F, FA, FAM.getResult<TargetLibraryAnalysis>(F), Lookup);
       FI.HasOpaqueCall = FA.HasOpaqueCall;
       FI.OpaqueCallee = FA.OpaqueCallee;
-      FI.FrameBudget = FA.HasOpaqueCall
+      // Re-entry through code outside the module is what the stack guard
+      // checks at run time; without it, a smaller budget.
+      FI.FrameBudget = FA.HasOpaqueCall && !stackGuardEnabled()
                            ? std::min<uint64_t>(MaxFrame, OpaqueFrame)
                            : uint64_t(MaxFrame);
       uint64_t CalleePath = 0;

@@ -16,8 +16,8 @@
  *     e.g. 48 KiB with pthread_attr_setstacksize) promotes nothing.
  *   - Code running on another stack (sigaltstack, a coroutine) sees a stack
  *     pointer outside the range and takes the heap.
- *   - The main thread's bounds come from __libc_stack_end and RLIMIT_STACK
- *     (no allocation, async-signal-safe: the first guarded call may be in a
+ *   - The main thread's bounds come from AT_EXECFN and RLIMIT_STACK (no
+ *     allocation, async-signal-safe: the first guarded call may be in a
  *     signal handler); other threads' from pthread_getattr_np.
  *
  * Cost: once per thread, a getrlimit (main thread) or pthread_getattr_np
@@ -30,6 +30,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,8 +44,10 @@ extern void *__libc_stack_end;
  * below them, for whatever the rest of the program needs (its own frames,
  * libc, signal handlers). */
 #define ESC_STACK_RESERVE_DEFAULT ((uintptr_t)64 << 10)
-/* ... and at least this fraction of the stack (1/16: 512 KiB of 8 MiB). */
-#define ESC_STACK_RESERVE_SHIFT 4
+/* ... and at least this fraction of the stack (1/4: 2 MiB of 8 MiB): the
+ * guard cannot know how deep the program goes after its last promotion, so
+ * promoted objects use at most three quarters of any stack. */
+#define ESC_STACK_RESERVE_SHIFT 2
 
 static uintptr_t stack_reserve(void) {
   static _Atomic uintptr_t cached; /* 0: not read yet */
@@ -62,11 +66,11 @@ static uintptr_t stack_reserve(void) {
   return r;
 }
 
-/* The main thread's stack: RLIMIT_STACK bytes below the top of its mapping,
- * which lies above __libc_stack_end by the arguments and the environment;
- * the kernel caps those at a quarter of the limit, so the lowest address is
- * at most 3/4 of the limit below __libc_stack_end.  An unlimited stack
- * counts as 8 MiB. */
+/* The main thread's stack: RLIMIT_STACK bytes below the top of its mapping
+ * (an unlimited stack counts as 8 MiB).  The top is just above the program's
+ * file name (AT_EXECFN), the highest string the kernel puts there; without
+ * it, __libc_stack_end plus a quarter of the limit (the most the kernel
+ * allows for arguments and environment) bounds it. */
 static int main_stack(uintptr_t *addr, size_t *size) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_STACK, &rl) != 0)
@@ -74,11 +78,17 @@ static int main_stack(uintptr_t *addr, size_t *size) {
   uintptr_t limit = rl.rlim_cur == RLIM_INFINITY ? (uintptr_t)8 << 20
                                                   : (uintptr_t)rl.rlim_cur;
   uintptr_t top = (uintptr_t)__libc_stack_end;
-  uintptr_t usable = limit - limit / 4;
-  if (top < usable)
+  const char *execfn = (const char *)getauxval(AT_EXECFN);
+  if (execfn && (uintptr_t)execfn > top)
+    top = ((uintptr_t)execfn + strlen(execfn) + 1 + sizeof(void *) + 4095) &
+          ~(uintptr_t)4095;
+  else
+    limit -= limit / 4;
+  uintptr_t used = top - (uintptr_t)__libc_stack_end;
+  if (limit <= used || top < limit)
     return 0;
-  *addr = top - usable;
-  *size = usable;
+  *addr = top - limit;
+  *size = limit;
   return 1;
 }
 

@@ -123,7 +123,7 @@ size_t escalloc_usable_size(const void *ptr);
  * object of a guarded function takes the heap).  It stores
  *   bounds[0] = stack lowest address + reserve, bounds[1] = size - reserve,
  * or {0, 1} (never) when the stack is unknown or no larger than the reserve.
- * Reserve: max(ESCALLOC_STACK_RESERVE (default 65536), stack size / 16).
+ * Reserve: max(ESCALLOC_STACK_RESERVE (default 65536), stack size / 4).
  * Not an ABI-versioned entry point: an old runtime without it only disables
  * the guarded promotions. */
 void escalloc_stack_guard_init(uintptr_t bounds[2]);

@@ -149,6 +149,33 @@ define i64 @variable_index(i64 %i) {
   ret i64 %v
 }
 
+; Recursive: promoted, since the guard bounds the depth that takes stack,
+; and guarded even when SROA could make it registers.  Without the guard
+; (OFF) a recursive function promotes nothing.
+; CHECK-LABEL: define i64 @recursive(
+; CHECK-NEXT:    call ptr @llvm.stacksave.p0()
+; CHECK:         %escalloc.low = sub i64 {{%.*}}, 16
+; CHECK:         %p = call ptr @malloc(i64 16)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack when the stack has room; 2 frees guarded
+; OFF-LABEL: define i64 @recursive(
+; OFF-NEXT:    %p = call ptr @malloc(i64 16)
+define i64 @recursive(i64 %n) {
+  %p = call ptr @malloc(i64 16)
+  store i64 %n, ptr %p
+  %c = icmp eq i64 %n, 0
+  br i1 %c, label %done, label %more
+more:
+  %m = sub i64 %n, 1
+  %r = call i64 @recursive(i64 %m)
+  %v = load i64, ptr %p
+  %s = add i64 %r, %v
+  call void @free(ptr %p)
+  ret i64 %s
+done:
+  call void @free(ptr %p)
+  ret i64 0
+}
+
 ; Nothing promoted: no guard.
 ; CHECK-LABEL: define void @escaping(
 ; CHECK-NEXT:    %p = call ptr @malloc(i64 100)
