@@ -185,7 +185,7 @@ static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr
     s->freed++; /* found when the owner's scan wraps around */
     return;
   }
-  mcentral_free_remote(s, p, idx, c);
+  mcache_free_remote(c, s, p);
 }
 
 static inline __attribute__((always_inline)) void *alloc_small(struct mcache *c, uint32_t cls, size_t size,
@@ -646,7 +646,7 @@ static ESC_NOINLINE void free_slow(void *p) {
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_free(p);
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
-  struct mcache *c = esc_tls_cache;
+  struct mcache *c = mcache_for_free();
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
     /* ESCALLOC_DEBUG sends every free here (its esc_tls_fast is NULL). */
     if (ESC_UNLIKELY(esc_settings.debug) && s->spanclass != ESC_TINY_SPANCLASS) {

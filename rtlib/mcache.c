@@ -29,6 +29,7 @@ struct mspan esc_empty_span = {
 
 _Thread_local struct mcache *esc_tls_cache __attribute__((tls_model("initial-exec")));
 _Thread_local struct mcache *esc_tls_fast __attribute__((tls_model("initial-exec")));
+_Thread_local int esc_tls_exited __attribute__((tls_model("initial-exec")));
 struct esc_counters esc_exited_stats;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,6 +42,7 @@ static void mcache_release(struct mcache *c);
 static void thread_exit(void *arg) {
   struct mcache *c = arg;
   esc_tls_cache = esc_tls_fast = NULL;
+  esc_tls_exited = 1;
   mcache_release(c);
 }
 
@@ -122,7 +124,6 @@ void mcache_restart_sampling(void) {
 /* Hands every span and the tiny block back to the mcentrals. */
 static void mcache_return_spans(struct mcache *c) {
   esc_tiny_retire(c);
-  mcentral_flush_deferred(c);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     if (c->alloc[spc] != &esc_empty_span)
       mcentral_uncache_span(c->alloc[spc]);
@@ -135,12 +136,24 @@ static void mcache_return_spans(struct mcache *c) {
     }
     c->nowned[spc] = 0;
   }
+  /* Collect what this thread queued, so that a thread that frees and exits
+   * leaves no work (and no empty spans) behind. */
+  mcache_drain_queued(c);
+}
+
+void mcache_drain_queued(struct mcache *c) {
+  for (unsigned i = 0; i < sizeof c->queued / sizeof c->queued[0]; i++)
+    for (uint64_t b = c->queued[i]; b; b &= b - 1)
+      mcentral_drain(i * 64 + (unsigned)__builtin_ctzll(b));
+  memset(c->queued, 0, sizeof c->queued);
+  c->nqueued = 0;
 }
 
 void mcache_release_spans(void) {
   struct mcache *c = esc_tls_cache;
   if (c)
     mcache_return_spans(c);
+  mcentral_drain_all();
 }
 
 /* Removes c from the registry of caches; registry_lock held. */
@@ -181,9 +194,10 @@ void mcache_fold_stats(struct esc_counters *sum) {
 static int revive(struct mspan *s) {
   /* A plain load first: the exchange takes the line from the freeing
    * threads, so skip it when there is nothing to take. */
-  if (atomic_load_explicit(&s->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED) {
-    uintptr_t list = atomic_exchange_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_acquire) &
-                     ~ESC_XFREE_OWNED;
+  if (atomic_load_explicit(&s->xfree, memory_order_relaxed) & ~ESC_XFREE_FLAGS) {
+    /* Takes the stack, keeps the flags (a QUEUED span stays queued). */
+    uintptr_t list = atomic_fetch_and_explicit(&s->xfree, ESC_XFREE_FLAGS, memory_order_acquire) &
+                     ~ESC_XFREE_FLAGS;
     s->freed = (uint16_t)(s->freed + mspan_apply_frees(s, list));
   }
   if (s->freed < mspan_reuse_threshold(s))
@@ -259,7 +273,7 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     struct mspan *t = c->owned[spc];
     owned_remove(c, spc, t);
     if ((t->freed >= mspan_reuse_threshold(t) ||
-         (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_OWNED)) &&
+         (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_FLAGS)) &&
         revive(t)) {
       c->alloc[spc] = t;
       return mcache_alloc(c, spc);
@@ -273,9 +287,6 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     owned_remove(c, spc, t);
     mcentral_uncache_span(t);
   }
-  /* Queued frees may have made room in this class's partial spans. */
-  if (c->ndeferred)
-    mcentral_flush_deferred(c);
   struct mspan *n = mcentral_cache_span(spc, c);
   if (!n)
     return NULL;

@@ -11,9 +11,13 @@
  *     bits are all set, so the fast path needs no extra test.
  *   - At most mcache_owned_limit(spc) spans wait in owned[spc] besides the
  *     current one; beyond that the one parked last goes back to its mcentral.
- *   - deferred[] holds at most ESC_DEFER_MAX frees into unowned spans; it is
- *     flushed when full, before a refill takes a span from an mcentral, and
- *     when the thread exits.
+ *   - Frees into spans the thread does not own never lock (mcentral.h); a
+ *     thread that only frees gets a cache at its first free, so that it
+ *     counts its frees in its own counters.  queued[] records the span
+ *     classes whose mcentral pending stack the thread pushed a span onto
+ *     (nqueued spans so far); every ESC_QUEUED_DRAIN of them, and at its
+ *     exit, the thread collects those classes, so that spans freed empty go
+ *     back to the heap even when nobody allocates in their class.
  *   - Counters are written by the owner only (relaxed stores) and read by
  *     escalloc_read_memstats under the registry lock; a thread that exits adds
  *     them to esc_exited_stats.
@@ -40,12 +44,7 @@
 #define ESC_OWNED_MAX 64
 #define ESC_OWNED_PAGES 256
 #define ESC_OWNED_LOOK 4 /* owned spans a refill examines */
-#define ESC_DEFER_MAX 64 /* frees into unowned spans batched per lock round */
-
-struct esc_deferred {
-  struct mspan *s;
-  void *p;
-};
+#define ESC_QUEUED_DRAIN 64 /* spans a thread queues before it collects them */
 
 /* Sampling countdowns per cache: one per span class, and one of bytes for
  * tiny and large objects. */
@@ -74,10 +73,10 @@ struct mcache {
   _Atomic int64_t sample_left[ESC_SAMPLE_COUNTDOWNS];
   int64_t sample_armed[ESC_NUM_SPANCLASSES];
   uint8_t sample_on[ESC_SAMPLE_COUNTDOWNS];
-  /* Frees into spans no mcache owns, still allocated in their bitmaps
-   * until mcentral_flush_deferred applies them. */
-  uint32_t ndeferred;
-  struct esc_deferred deferred[ESC_DEFER_MAX];
+  /* Span classes into whose mcentral this thread queued a span (a bit per
+   * span class): collected when it exits. */
+  uint64_t queued[(ESC_NUM_SPANCLASSES + 63) / 64];
+  uint32_t nqueued;
   struct mcache *next, *prev; /* registry, under its lock */
 };
 
@@ -89,8 +88,12 @@ ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_cache
  * the fast paths carry no test for debugging. */
 ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_fast
     __attribute__((tls_model("initial-exec")));
-/* Counters of exited threads and of frees by threads without a cache. */
+/* Counters of exited threads and of frees by threads without a cache (one
+ * past its pthread key destructor). */
 ESC_HIDDEN extern struct esc_counters esc_exited_stats;
+/* Set when the thread's cache was released at its exit: later frees (other
+ * destructors) do not create another. */
+ESC_HIDDEN extern _Thread_local int esc_tls_exited __attribute__((tls_model("initial-exec")));
 
 ESC_HIDDEN struct mcache *mcache_create(void);
 /* Slow path of an allocation in span class spc: finds a span with a free
@@ -118,6 +121,27 @@ static inline struct mcache *mcache_get(void) {
   if (ESC_UNLIKELY(!c))
     c = mcache_create();
   return c;
+}
+
+/* The cache a free counts in: the thread's, created at its first free
+ * unless the thread is exiting (NULL then, or when out of memory). */
+static inline struct mcache *mcache_for_free(void) {
+  struct mcache *c = esc_tls_cache;
+  if (ESC_UNLIKELY(!c) && !esc_tls_exited)
+    c = mcache_create();
+  return c;
+}
+
+/* Collects the spans c queued (mcentral_drain of each class in queued[]). */
+ESC_HIDDEN void mcache_drain_queued(struct mcache *c);
+
+/* Frees p into s, which c (NULL: an exiting thread) does not own. */
+static inline void mcache_free_remote(struct mcache *c, struct mspan *s, void *p) {
+  if (ESC_UNLIKELY(mcentral_free_remote(s, p)) && c) {
+    c->queued[s->spanclass >> 6] |= 1ull << (s->spanclass & 63);
+    if (++c->nqueued == ESC_QUEUED_DRAIN)
+      mcache_drain_queued(c);
+  }
 }
 
 #if defined(__has_feature)

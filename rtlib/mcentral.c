@@ -88,7 +88,8 @@ static int worth_taking(const struct mspan *s) {
 }
 
 static void file_unowned(struct mcentral *m, struct mspan *s) {
-  if (s->alloc_count == 0) {
+  /* A queued span stays (as partial) until the drain that pops it. */
+  if (s->alloc_count == 0 && !(atomic_load_explicit(&s->xfree, memory_order_relaxed) & ESC_XFREE_QUEUED)) {
     m->nspans--;
     mheap_free(s);
   } else if (worth_taking(s)) {
@@ -98,8 +99,15 @@ static void file_unowned(struct mcentral *m, struct mspan *s) {
   }
 }
 
+static void drain_locked(struct mcentral *m);
+
 static void take_ownership(struct mspan *s, struct mcache *c) {
-  atomic_store_explicit(&s->xfree, ESC_XFREE_OWNED, memory_order_relaxed);
+  /* Frees pushed since the span was last collected are applied now. */
+  uintptr_t x = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit(&s->xfree, &x, ESC_XFREE_OWNED | (x & ESC_XFREE_QUEUED),
+                                                memory_order_acquire, memory_order_relaxed))
+    ;
+  mspan_apply_frees(s, x & ~ESC_XFREE_FLAGS);
   atomic_store_explicit(&s->owner, c, memory_order_relaxed);
   mspan_set_fast_owner(s);
   s->list = LIST_NONE;
@@ -113,6 +121,7 @@ static void take_ownership(struct mspan *s, struct mcache *c) {
 struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c) {
   struct mcentral *m = central(spc);
   pthread_mutex_lock(&m->lock);
+  drain_locked(m);
   struct mspan *s = m->partial;
   if (s) {
     list_remove(m, s);
@@ -140,8 +149,12 @@ struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c) {
 void mcentral_uncache_span(struct mspan *s) {
   struct mcentral *m = central(s->spanclass);
   pthread_mutex_lock(&m->lock);
-  /* From here on remote frees see no OWNED bit and come to this lock. */
-  uintptr_t list = atomic_exchange_explicit(&s->xfree, 0, memory_order_acquire) & ~ESC_XFREE_OWNED;
+  /* From here on remote frees see no OWNED bit and queue the span. */
+  uintptr_t x = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit(&s->xfree, &x, x & ESC_XFREE_QUEUED, memory_order_acquire,
+                                                memory_order_relaxed))
+    ;
+  uintptr_t list = x & ~ESC_XFREE_FLAGS;
   atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
   mspan_set_fast_owner(s);
   mspan_apply_frees(s, list);
@@ -150,89 +163,64 @@ void mcentral_uncache_span(struct mspan *s) {
   pthread_mutex_unlock(&m->lock);
 }
 
-/* Pushes p onto s's remote stack if an mcache owns s; 0 if nobody does. */
-static int push_remote(struct mspan *s, void *p) {
-  uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
-  while (old & ESC_XFREE_OWNED) {
-    *(uintptr_t *)p = old & ~ESC_XFREE_OWNED;
-    if (atomic_compare_exchange_weak_explicit(&s->xfree, &old, (uintptr_t)p | ESC_XFREE_OWNED,
-                                              memory_order_release, memory_order_relaxed))
-      return 1;
-  }
-  return 0;
-}
-
-/* Frees object idx of the unowned span s; m->lock held. */
-static void free_unowned_locked(struct mcentral *m, struct mspan *s, void *p, uintptr_t idx) {
-  if (ESC_UNLIKELY(s->state != SPAN_SMALL))
-    esc_fatal("free of a pointer escalloc did not allocate (or a double free)", p);
-  uint64_t bit = 1ull << (idx & 63);
-  if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
-    esc_fatal("double free", p);
-  s->alloc_bits[idx >> 6] &= ~bit;
-  /* Move the span only when its list changes: full -> partial, or empty. */
-  int was_full = !worth_taking(s);
-  s->alloc_count--;
-  if ((was_full && worth_taking(s)) || s->alloc_count == 0) {
-    list_remove(m, s);
-    file_unowned(m, s);
-  }
-}
-
-/* mcentral_free_remote for a thread without a cache: under the lock now. */
-static ESC_NOINLINE void free_remote_now(struct mspan *s, void *p, uintptr_t idx) {
+int mcentral_free_remote(struct mspan *s, void *p) {
+  uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed), next;
+  do {
+    *(uintptr_t *)p = old & ~ESC_XFREE_FLAGS;
+    next = (uintptr_t)p | (old & ESC_XFREE_FLAGS);
+    if (!(old & ESC_XFREE_FLAGS))
+      next |= ESC_XFREE_QUEUED; /* unowned and not queued: this free queues it */
+  } while (!atomic_compare_exchange_weak_explicit(&s->xfree, &old, next, memory_order_release,
+                                                  memory_order_relaxed));
+  if (old & ESC_XFREE_FLAGS)
+    return 0;
+  /* QUEUED keeps s out of the heap until a drain pops it, and spanclass
+   * stays valid meanwhile. */
   struct mcentral *m = central(s->spanclass);
-  for (;;) {
-    pthread_mutex_lock(&m->lock);
-    /* Ownership changes only under this lock: decide again. */
-    if (!(atomic_load_explicit(&s->xfree, memory_order_relaxed) & ESC_XFREE_OWNED)) {
-      free_unowned_locked(m, s, p, idx);
-      pthread_mutex_unlock(&m->lock);
-      return;
-    }
-    pthread_mutex_unlock(&m->lock);
-    if (push_remote(s, p))
-      return;
-  }
+  struct mspan *head = atomic_load_explicit(&m->pending, memory_order_relaxed);
+  do
+    s->qnext = head;
+  while (!atomic_compare_exchange_weak_explicit(&m->pending, &head, s, memory_order_release,
+                                                memory_order_relaxed));
+  return 1;
 }
 
-/* The common cases (a push, or a place in the batch) save no registers:
- * the lock rounds are out of line. */
-void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c) {
-  if (push_remote(s, p))
+/* Collects the pending spans of m; m->lock held. */
+static void drain_locked(struct mcentral *m) {
+  if (!atomic_load_explicit(&m->pending, memory_order_relaxed))
     return;
-  if (!c)
-    return free_remote_now(s, p, idx);
-  /* Batch it: one lock round per ESC_DEFER_MAX frees. */
-  c->deferred[c->ndeferred].s = s;
-  c->deferred[c->ndeferred].p = p;
-  if (++c->ndeferred == ESC_DEFER_MAX)
-    mcentral_flush_deferred(c);
+  struct mspan *s = atomic_exchange_explicit(&m->pending, NULL, memory_order_acquire);
+  while (s) {
+    struct mspan *next = s->qnext; /* before QUEUED is cleared: a free may queue s again */
+    uintptr_t x = atomic_load_explicit(&s->xfree, memory_order_relaxed), keep;
+    do /* an owned span's owner collects its stack: just unqueue it */
+      keep = x & ESC_XFREE_OWNED ? x & ~ESC_XFREE_QUEUED : 0;
+    while (!atomic_compare_exchange_weak_explicit(&s->xfree, &x, keep, memory_order_acquire,
+                                                  memory_order_relaxed));
+    if (!(x & ESC_XFREE_OWNED)) {
+      int was_full = s->list == LIST_FULL;
+      s->alloc_count -= mspan_apply_frees(s, x & ~ESC_XFREE_FLAGS);
+      if ((was_full && worth_taking(s)) || s->alloc_count == 0) {
+        list_remove(m, s);
+        file_unowned(m, s);
+      }
+    }
+    s = next;
+  }
 }
 
-void mcentral_flush_deferred(struct mcache *c) {
-  struct esc_deferred *d = c->deferred;
-  uint32_t n = c->ndeferred;
-  c->ndeferred = 0;
-  /* Each class's lock is taken once: a pass per class present, applying its
-   * frees and compacting the others to the front (a batch rarely holds more
-   * than a few classes, so this is about n steps per class, where sorting
-   * the batch cost about n*n/4). */
-  while (n) {
-    uint8_t spc = d[0].s->spanclass;
-    struct mcentral *m = central(spc);
-    uint32_t rest = 0;
-    pthread_mutex_lock(&m->lock);
-    for (uint32_t i = 0; i < n; i++) {
-      struct mspan *s = d[i].s;
-      if (s->spanclass != spc)
-        d[rest++] = d[i];
-      else if (!push_remote(s, d[i].p))
-        free_unowned_locked(m, s, d[i].p, mspan_index(s, d[i].p));
-    }
-    pthread_mutex_unlock(&m->lock);
-    n = rest;
-  }
+void mcentral_drain(uint32_t spc) {
+  struct mcentral *m = central(spc);
+  if (!atomic_load_explicit(&m->pending, memory_order_relaxed))
+    return;
+  pthread_mutex_lock(&m->lock);
+  drain_locked(m);
+  pthread_mutex_unlock(&m->lock);
+}
+
+void mcentral_drain_all(void) {
+  for (uint32_t spc = 0; spc < ESC_NUM_SPANCLASSES; spc++)
+    mcentral_drain(spc);
 }
 
 void mcentral_lock_all(void) {

@@ -2,16 +2,28 @@
  * mcentral.h — the spans of one span class that no mcache owns (Go's
  * mcentral.go).
  *
+ * A free never takes this lock (mimalloc's thread-free list): whoever frees
+ * into a span it does not own pushes the object onto the span's xfree stack
+ * with one CAS.  The owner collects its spans' stacks when it runs out of
+ * room.  An unowned span is collected here: the free that pushes onto an
+ * unowned span's stack while it is not QUEUED also sets QUEUED and pushes the
+ * span onto `pending` (a second CAS, once per span per collection), and the
+ * next thread that takes a span of the class (or mcentral_drain) applies the
+ * pending spans' frees under the lock.
+ *
  * Invariants, under mcentral.lock:
  *   - partial holds unowned spans with at least mspan_reuse_threshold free
- *     slots, full those with fewer; span->list says which; an owned span is
- *     in neither.
- *   - An unowned span has an empty remote-free stack (xfree == 0): frees into
- *     it take this lock and clear its alloc bit directly, so its alloc_count
- *     and alloc_bits are exact.
+ *     slots, full those with fewer (as of their last collection); span->list
+ *     says which; an owned span is in neither.
+ *   - An unowned span's alloc_bits and alloc_count are exact except for the
+ *     objects on its xfree stack, which is non-empty only while QUEUED.
+ *   - QUEUED is set only by the free that then pushes the span onto pending,
+ *     and cleared only by the drain that popped it, so a span is on pending
+ *     at most once; a QUEUED span never goes back to the heap.
  *   - A span changes owner (xfree's OWNED bit and span->owner) only under this
- *     lock, which is how a remote free decides between pushing and locking.
- *   - A span whose last object is freed while unowned goes back to the heap.
+ *     lock; taking or giving up ownership keeps QUEUED.
+ *   - A span whose last object is freed while unowned goes back to the heap
+ *     when it is collected.
  * Lock order: mcache registry lock, then mcentral.lock, then mheap.lock.
  */
 #ifndef ESCALLOC_MCENTRAL_H
@@ -26,6 +38,9 @@ struct mcentral {
   struct mspan *partial;
   struct mspan *full;
   uint64_t nspans; /* small spans of this class taken from the heap, live */
+  /* Unowned spans with frees to collect (linked through qnext): pushed
+   * lock-free by frees, taken whole under the lock. */
+  _Atomic(struct mspan *) pending;
 };
 
 ESC_HIDDEN extern struct mcentral esc_central[ESC_NUM_SPANCLASSES];
@@ -36,13 +51,14 @@ ESC_HIDDEN struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c);
 /* Gives up c's ownership of s: applies remote frees, files it as partial or
  * full, or returns it to the heap when empty. */
 ESC_HIDDEN void mcentral_uncache_span(struct mspan *s);
-/* Frees object `idx` of s from a thread that does not own s.  Pushes onto
- * the remote stack while some mcache owns s; else, for a thread with a cache
- * (c), queues it in c->deferred, applied under the lock a batch at a time;
- * without one, clears the bit under the lock now. */
-ESC_HIDDEN void mcentral_free_remote(struct mspan *s, void *p, uintptr_t idx, struct mcache *c);
-/* Applies c's queued frees of unowned spans (a lock round per class). */
-ESC_HIDDEN void mcentral_flush_deferred(struct mcache *c);
+/* Frees object p of s from a thread that does not own s: pushes it onto
+ * s's xfree stack, and s onto its mcentral's pending stack if nobody owns s
+ * and it is not queued yet.  Lock-free.  Returns 1 when it queued s. */
+ESC_HIDDEN int mcentral_free_remote(struct mspan *s, void *p);
+/* Collects the frees into the pending spans of span class spc (files them
+ * again, returns empty ones to the heap). */
+ESC_HIDDEN void mcentral_drain(uint32_t spc);
+ESC_HIDDEN void mcentral_drain_all(void);
 /* Applies the remote frees in stack `list` to s (owner or lock held); returns
  * how many objects were freed.  Aborts on a double free. */
 ESC_HIDDEN uint32_t mspan_apply_frees(struct mspan *s, uintptr_t list);

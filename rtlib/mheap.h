@@ -33,8 +33,14 @@ enum esc_span_state { SPAN_FREE, SPAN_SMALL, SPAN_LARGE };
 /* Where an in-use small span sits (its owner or its mcentral list). */
 enum esc_span_list { LIST_NONE, LIST_PARTIAL, LIST_FULL, LIST_OWNED };
 
-/* xfree's low bit: the span belongs to an mcache, remote frees are pushed. */
+/* xfree's low bits (objects are at least 8-aligned): OWNED, the span belongs
+ * to an mcache, which collects the stack when it runs out of room; QUEUED,
+ * the span is on its mcentral's pending stack (or about to be pushed there
+ * by the free that set the bit), so that an unowned span's frees are
+ * collected under the mcentral lock at its next refill (mcentral.h). */
 #define ESC_XFREE_OWNED ((uintptr_t)1)
+#define ESC_XFREE_QUEUED ((uintptr_t)2)
+#define ESC_XFREE_FLAGS (ESC_XFREE_OWNED | ESC_XFREE_QUEUED)
 
 struct mcache;
 struct esc_arena;
@@ -58,9 +64,12 @@ struct mspan {
    * was last made current: what a refill may expect to find (a hint only:
    * frees ahead of the scan count too, and it wraps). */
   uint16_t freed;
-  /* Objects freed by threads other than the owner: a stack linked through the
-   * objects' first word, | ESC_XFREE_OWNED while an mcache owns the span. */
+  /* Objects freed by threads other than the owner (or by any thread while no
+   * mcache owns the span): a stack linked through the objects' first word,
+   * | the ESC_XFREE_* flags.  Pushed with one CAS, never under a lock. */
   _Atomic uintptr_t xfree;
+  /* Next span on the mcentral's pending stack (while xfree has QUEUED). */
+  struct mspan *qnext;
   uintptr_t npages;
   struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
   uint8_t needzero;  /* some page may hold old data */

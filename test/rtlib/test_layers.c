@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -193,6 +194,15 @@ static void central_remote_free_is_pushed_while_owned(void **state) {
   free(q);
 }
 
+/* Allocates objs[0 .. 1500) of 64 bytes and exits: their spans go back
+ * to the mcentral, unowned. */
+static void *fill_half(void *arg) {
+  void **objs = arg;
+  for (uint32_t i = 0; i < 1500; i++)
+    objs[i] = malloc(64);
+  return NULL;
+}
+
 static void *alloc_and_exit(void *arg) {
   (void)arg;
   return malloc(3000);
@@ -205,21 +215,78 @@ static void thread_exit_hands_spans_back(void **state) {
   pthread_create(&t, NULL, alloc_and_exit, NULL);
   pthread_join(t, &p);
   struct mspan *s = span_of(p);
-  /* Nobody owns the span now; a free applies directly under the lock. */
+  /* Nobody owns the span now. */
   assert_null(atomic_load(&s->owner));
   assert_int_equal(atomic_load(&s->xfree), 0);
   assert_int_equal(s->list, LIST_PARTIAL);
   assert_int_equal(s->alloc_count, 1);
   uintptr_t inuse = esc_heap.pages_inuse;
-  free(p); /* queued: frees into unowned spans are applied a batch at a time */
-  struct mcache *c = esc_tls_cache;
-  assert_true(c->ndeferred >= 1);
-  assert_ptr_equal(c->deferred[c->ndeferred - 1].p, p);
+  /* A free pushes onto the span's stack and queues the span in its
+   * mcentral, without the lock: held by this thread here, a free that
+   * tried to take it would fail the test (an error-checking mutex would
+   * say EDEADLK; a default one hangs, so trylock from another thread). */
+  struct mcentral *m = &esc_central[s->spanclass];
+  free(p);
+  assert_int_equal(atomic_load(&s->xfree), (uintptr_t)p | ESC_XFREE_QUEUED);
+  assert_ptr_equal(atomic_load(&m->pending), s);
   assert_int_equal(s->state, SPAN_SMALL);
-  mcentral_flush_deferred(c); /* last object: the span returns to the heap */
-  assert_int_equal(c->ndeferred, 0);
+  struct mcache *c = esc_tls_cache;
+  assert_true(c->queued[s->spanclass / 64] & (1ull << (s->spanclass % 64)));
+  mcentral_drain(s->spanclass); /* last object: the span returns to the heap */
+  assert_null(atomic_load(&m->pending));
   assert_int_equal(s->state, SPAN_FREE);
   assert_true(esc_heap.pages_inuse < inuse);
+}
+
+/* The consumer of a producer/consumer pair: frees objects of spans it does
+ * not own while another thread holds their class's mcentral lock. */
+struct consumer {
+  void **objs;
+  uint32_t n;
+  struct mcache *cache;
+  uint64_t nfree;
+  atomic_int done;
+};
+static void *consume(void *arg) {
+  struct consumer *k = arg;
+  for (uint32_t i = 0; i < k->n; i++)
+    free(k->objs[i]);
+  k->cache = esc_tls_cache;
+  k->nfree = atomic_load(&k->cache->stats.nfree[esc_spanclass(escalloc_size_class(64, 0), 0)]);
+  atomic_store(&k->done, 1); /* its exit takes the lock: after the test's unlock */
+  return NULL;
+}
+
+/* A thread that only frees gets a cache (its frees count there, not in a
+ * shared counter) and never takes the class lock: owned or unowned spans,
+ * its frees are pushes. */
+static void free_only_thread_is_lock_free(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  static void *objs[N];
+  uint32_t spc = esc_spanclass(escalloc_size_class(64, 0), 0);
+  pthread_t t;
+  /* Half the objects in spans that another thread owned and gave back. */
+  pthread_create(&t, NULL, fill_half, objs);
+  pthread_join(t, NULL);
+  for (uint32_t i = N / 2; i < N; i++)
+    objs[i] = malloc(64);
+  struct mcentral *m = &esc_central[spc];
+  uint64_t exited = atomic_load(&esc_exited_stats.nfree[spc]);
+  pthread_mutex_lock(&m->lock); /* a free that locked would wait for it */
+  struct consumer k = {objs, N, NULL, 0, 0};
+  pthread_create(&t, NULL, consume, &k);
+  for (int ms = 0; ms < 5000 && !atomic_load(&k.done); ms++)
+    usleep(1000);
+  int done = atomic_load(&k.done);
+  pthread_mutex_unlock(&m->lock);
+  pthread_join(t, NULL);
+  assert_true(done); /* every free finished while the lock was held */
+  assert_non_null(k.cache);
+  assert_int_equal(k.nfree, N);
+  /* Its exit collected the spans it queued and added its counts once. */
+  assert_int_equal(atomic_load(&esc_exited_stats.nfree[spc]), exited + N);
+  assert_null(atomic_load(&m->pending));
 }
 
 static void *churn(void *arg) {
@@ -296,17 +363,16 @@ static void unowned_span_waits_for_enough_free_slots(void **state) {
   assert_int_equal(s->list, LIST_FULL);
   uint32_t threshold = mspan_reuse_threshold(s);
   assert_true(threshold > 1 && threshold < s->nelems);
-  struct mcache *c = esc_tls_cache;
   for (uint32_t i = 0; i + 1 < threshold; i++)
     free(objs[i]);
-  mcentral_flush_deferred(c);
+  mcentral_drain(s->spanclass);
   assert_int_equal(s->list, LIST_FULL); /* one short of the threshold */
   free(objs[threshold - 1]);
-  mcentral_flush_deferred(c);
+  mcentral_drain(s->spanclass);
   assert_int_equal(s->list, LIST_PARTIAL);
   for (uint32_t i = threshold; i < s->nelems; i++)
     free(objs[i]);
-  mcentral_flush_deferred(c); /* empty: back to the heap */
+  mcentral_drain(s->spanclass); /* empty: back to the heap */
   assert_int_equal(s->state, SPAN_FREE);
 }
 
@@ -402,6 +468,7 @@ int main(void) {
       cmocka_unit_test(heap_carving_keeps_released_counts),
       cmocka_unit_test(central_remote_free_is_pushed_while_owned),
       cmocka_unit_test(thread_exit_hands_spans_back),
+      cmocka_unit_test(free_only_thread_is_lock_free),
       cmocka_unit_test(thread_churn_does_not_leak),
       cmocka_unit_test(unowned_span_waits_for_enough_free_slots),
       cmocka_unit_test(sampled_span_has_no_fast_owner),
