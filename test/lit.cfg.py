@@ -9,8 +9,8 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".ll", ".c", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.escalloc_obj_root, "test")
-# realworld/ and the runtime's cmocka tests have their own drivers.
-config.excludes = ["realworld", "rtlib", "fuzz", "Inputs", "lit.cfg.py", "CMakeLists.txt"]
+# realworld/, fuzz/, goescape/ and the runtime's cmocka tests have their own drivers.
+config.excludes = ["realworld", "rtlib", "fuzz", "goescape", "Inputs", "lit.cfg.py", "CMakeLists.txt"]
 
 lib = os.path.join(config.escalloc_obj_root, "lib")
 config.environment["PATH"] = os.pathsep.join(

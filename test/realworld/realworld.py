@@ -38,6 +38,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CLANG = "clang-19"
 CLANGXX = "clang++-19"
 BUILDS = ["glibc", "rt", "escc", "attributor"]
+# Compiler flag sets every build gets on top of -O2 (--flags).  "debian" is what
+# Debian and gnulib build with (dpkg-buildflags: _FORTIFY_SOURCE=2, the stack
+# protector, format hardening, relro); "lto" is -flto with lld and LLVM's ar.
+FLAVORS = ["plain", "debian", "lto"]
+# Frame pointers for the oracle's build (test/realworld/frameoracle.c).
+FRAME_POINTER_FLAGS = "-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"
 # Packages every run needs; programs add their own (programs.Program.packages).
 BASE_PACKAGES = ["dpkg-dev", "cmake", "make", "clang-19", "binutils"]
 DEB_SRC_FILE = "/etc/apt/sources.list.d/escalloc-deb-src.sources"
@@ -203,8 +209,14 @@ def fetch(srcpkg, srcdir):
 class Toolchain:
     """Paths into the escalloc build directory and the per-build environments."""
 
-    def __init__(self, build_dir, work):
+    def __init__(self, build_dir, work, flavor="plain"):
         self.build_dir = os.path.abspath(build_dir)
+        self.flavor = flavor
+        self.flavor_cflags, self.flavor_ldflags, self.flavor_env = flavor_flags(flavor)
+        self.oracle = os.path.join(self.build_dir, "lib", "libescalloc_frameoracle.so")
+        if not os.path.exists(self.oracle):
+            say("%s is missing: no promotion oracle this run" % self.oracle)
+            self.oracle = None
         self.escc = os.path.join(self.build_dir, "bin", "escc")
         self.rt_static = os.path.join(self.build_dir, "lib", "libescalloc_rt.a")
         self.plugin = os.path.join(self.build_dir, "lib", "EscallocPass.so")
@@ -244,10 +256,14 @@ class Toolchain:
         # that they are unused; projects that build with -Werror (cJSON's flag
         # probes) would then fail in one build and not the others.
         cflags = "-O2 -Wno-unused-command-line-argument " + record
+        if self.flavor_cflags:
+            cflags += " " + self.flavor_cflags
         cc, cxx = CLANG, CLANGXX
         # statsdump.o goes into every build: it measures the program's own
         # processes in all four alike.
         ldflags = "-Wl,%s" % self.statsdump
+        if self.flavor_ldflags:
+            ldflags += " " + self.flavor_ldflags
         if build == "rt":
             cc, cxx = self.rtcc, self.rtcxx
         elif build == "escc":
@@ -259,7 +275,25 @@ class Toolchain:
             env.pop(var, None)
         env.update(CC=cc, CXX=cxx, CFLAGS=cflags, CXXFLAGS=cflags, LDFLAGS=ldflags,
                    JOBS=str(jobs), LC_ALL="C", LANG="C")
+        env.update(self.flavor_env)
         return env
+
+
+def flavor_flags(flavor):
+    """(extra CFLAGS, extra LDFLAGS, extra environment) of a --flags flavour."""
+    if flavor == "debian":
+        def get(var):
+            return subprocess.run(["dpkg-buildflags", "--get", var], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+        # The programs' scripts see CFLAGS only, so CPPFLAGS (_FORTIFY_SOURCE)
+        # joins it; -ffile-prefix-map names the current directory and goes.
+        cflags = [f for f in (get("CPPFLAGS") + " " + get("CFLAGS")).split()
+                  if not f.startswith("-ffile-prefix-map")]
+        return " ".join(cflags), get("LDFLAGS"), {}
+    if flavor == "lto":
+        tools = {"AR": "llvm-ar-19", "RANLIB": "llvm-ranlib-19", "NM": "llvm-nm-19"}
+        return "-flto", "-flto -fuse-ld=lld", tools
+    return "", "", {}
 
 
 def count_call_sites(tree, binaries=()):
@@ -468,7 +502,7 @@ def test_one(prog, build, tree, tc, jobs, run, work):
     return res
 
 
-def run_program(prog, builds, runs, work, tc, jobs, pristine):
+def run_program(prog, builds, runs, work, tc, jobs, pristine, oracle=True):
     result = {"name": prog.name, "about": prog.about, "unit": prog.unit,
               "source": os.path.basename(pristine), "builds": {}}
     trees = {}
@@ -490,7 +524,64 @@ def run_program(prog, builds, runs, work, tc, jobs, pristine):
                 res["wall"], status))
     for b, res in result["builds"].items():
         summarize_runs(res)
+    if tc.oracle and oracle:
+        result["oracle"] = run_oracle(prog, pristine, work, tc, jobs)
     return result
+
+
+def run_oracle(prog, pristine, work, tc, jobs):
+    """Build 1 again with frame pointers, run the suite once with the
+    promotion oracle preloaded, and sum its per-process lines over the
+    program's own processes (the pids statsdump.o reported; the harness's
+    make and shell processes are preloaded too and left out)."""
+    tree = os.path.join(work, prog.name, "build5")
+    if os.path.exists(tree):
+        shutil.rmtree(tree)
+    shutil.copytree(pristine, tree, symlinks=True)
+    env = tc.env("glibc", jobs)
+    for var in ("CFLAGS", "CXXFLAGS"):
+        env[var] += " " + FRAME_POINTER_FLAGS
+    say("%s: the oracle's build (build 1 with frame pointers)" % prog.name)
+    rc, _, _, _, _ = timed(prog.build, tree, env, os.path.join(work, prog.name, "oracle-build.log"))
+    if rc != 0:
+        say("%s: the oracle's build FAILED" % prog.name)
+        return None
+    stats_path = os.path.join(work, prog.name, "oracle-stats.txt")
+    out_path = os.path.join(work, prog.name, "oracle-out.txt")
+    env["ESCALLOC_RW_STATS"] = stats_path
+    env["ESCALLOC_ORACLE_OUT"] = out_path
+    env["LD_PRELOAD"] = tc.oracle
+    say("%s: the suite under the promotion oracle" % prog.name)
+    rc, _, _, _, out = timed(prog.test, tree, env, os.path.join(work, prog.name, "oracle-test.log"))
+    passed, total = prog.parse(out, tree)
+    res = read_oracle(out_path, stats_path)
+    if res:
+        res.update(rc=rc, passed=passed, total=total)
+    shutil.rmtree(tree, ignore_errors=True)
+    return res
+
+
+ORACLE_LINE = re.compile(r"frameoracle: pid=(\d+) prog=\S* allocations=(\d+) frame=(\d+) "
+                         r"caller=(\d+) unknown=(\d+)")
+
+
+def read_oracle(out_path, stats_path):
+    own = set()
+    try:
+        with open(stats_path) as f:
+            own = {line.split()[0] for line in f if line.strip()}
+        with open(out_path) as f:
+            lines = f.read()
+    except OSError:
+        return None
+    tot = {"processes": 0, "allocations": 0, "frame": 0, "caller": 0, "unknown": 0}
+    for m in ORACLE_LINE.finditer(lines):
+        if m.group(1) not in own:
+            continue
+        tot["processes"] += 1
+        for key, val in zip(("allocations", "frame", "caller", "unknown"), m.groups()[1:]):
+            tot[key] += int(val)
+    return tot if tot["processes"] else None
 
 
 def add_failure_details(results):
@@ -669,6 +760,14 @@ def parse_args(argv):
     ap.add_argument("--ci", action="store_true",
                     help="CI mode: the escc build only, one run, no report and no time report; "
                          "exit status 1 unless every test passes")
+    ap.add_argument("--flags", choices=FLAVORS, default="plain",
+                    help="compiler flags on top of -O2 for every build: plain, debian "
+                    "(dpkg-buildflags: _FORTIFY_SOURCE=2, stack protector, relro) or lto "
+                    "(-flto, lld); the report is docs/realworld.md, realworld-debian.md or "
+                    "realworld-lto.md")
+    ap.add_argument("--no-oracle", action="store_true",
+                    help="skip the promotion oracle (a frame-pointer build of build 1 whose "
+                    "suite runs once under test/realworld/frameoracle.c)")
     ap.add_argument("--no-install", action="store_true",
                     help="do not install packages or add the deb-src entry")
     ap.add_argument("--from-results", metavar="JSON",
@@ -688,6 +787,7 @@ def parse_args(argv):
     a.build_list = [b for b in BUILDS if b in a.build_list]  # the issue's order
     if a.ci:
         a.build_list, a.runs, a.time_report_runs, a.no_report = ["escc"], 1, 0, True
+        a.no_oracle = True
     if a.runs < 1:
         ap.error("--runs must be at least 1")
     if a.time_report_runs < 0:
@@ -703,7 +803,7 @@ def main(argv):
         add_failure_details(results)
         print(report.summary_text(results))
         report.write(results, a.docs)
-        say("report: %s" % os.path.join(a.docs, "realworld.md"))
+        say("report: %s" % os.path.join(a.docs, report.base_name(results) + ".md"))
         return 0
     if not a.no_install:
         ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report)
@@ -711,15 +811,16 @@ def main(argv):
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
     say("work directory: %s" % work)
-    tc = Toolchain(a.build_dir, work)
-    results = {"machine": machine(), "commit": git_head(), "runs": a.runs,
+    tc = Toolchain(a.build_dir, work, a.flags)
+    results = {"machine": machine(), "commit": git_head(), "runs": a.runs, "flavor": a.flags,
                "builds": a.build_list, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "programs": []}
     failed = False
     try:
         for prog in a.program_list:
             pristine = fetch(prog.srcpkg, os.path.join(work, "src"))
-            res = run_program(prog, a.build_list, a.runs, work, tc, a.jobs, pristine)
+            res = run_program(prog, a.build_list, a.runs, work, tc, a.jobs, pristine,
+                              oracle=not a.no_oracle)
             results["programs"].append(res)
             for b, br in res["builds"].items():
                 if not br["built"] or not br.get("suite_ok"):
@@ -733,7 +834,7 @@ def main(argv):
         print(report.summary_text(results))
         if not a.no_report:
             report.write(results, a.docs)
-            say("report: %s" % os.path.join(a.docs, "realworld.md"))
+            say("report: %s" % os.path.join(a.docs, report.base_name(results) + ".md"))
     finally:
         if a.keep or failed:
             say("kept the work directory (logs, trees): %s" % work)

@@ -245,7 +245,54 @@ def summary_text(results):
 
 # --- plots -------------------------------------------------------------------------
 
-def plot(results, docs):
+FLAVOR_ABOUT = {
+    "debian": "every build also gets Debian's `dpkg-buildflags` CPPFLAGS, CFLAGS and LDFLAGS "
+              "(`-D_FORTIFY_SOURCE=2`, `-fstack-protector-strong`, format hardening, relro)",
+    "lto": "every build also gets `-flto`, linked by lld",
+}
+
+
+def base_name(results):
+    """realworld for plain -O2 builds, realworld-debian / realworld-lto for the
+    other --flags flavours, so that one flavour's run never overwrites another's."""
+    flavor = results.get("flavor", "plain")
+    return "realworld" if flavor == "plain" else "realworld-" + flavor
+
+
+def share(part, whole):
+    return None if not whole or part is None else part / whole
+
+
+def fmt_share(x):
+    return "—" if x is None else "%.1f%%" % (100 * x)
+
+
+def oracle_lines(results):
+    """Per program: the oracle's frame and caller-frame shares, the share of
+    dynamic allocations promotion removed (build 2's count minus build 3's, over
+    build 2's), and achieved over each oracle share."""
+    rows = []
+    for p in results["programs"]:
+        o = p.get("oracle")
+        rt = ((p["builds"].get("rt") or {}).get("allocs") or {}).get("mallocs")
+        es = ((p["builds"].get("escc") or {}).get("allocs") or {}).get("mallocs")
+        achieved = share(rt - es, rt) if rt and es is not None else None
+        frame = share(o["frame"], o["allocations"]) if o else None
+        caller = share(o["caller"], o["allocations"]) if o else None
+        rows.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            p["name"], fmt_count(o["allocations"]) if o else "—", fmt_share(frame),
+            fmt_share(caller), fmt_share(achieved),
+            fmt_share(share(achieved, frame)) if achieved is not None and frame else "—",
+            fmt_share(share(achieved, caller)) if achieved is not None and caller else "—"))
+    if not any(p.get("oracle") for p in results["programs"]):
+        return ""
+    return "\n".join([
+        "| Program | Allocations (oracle run) | Frame-contained | Caller-frame-contained "
+        "| Removed by promotion | Achieved / frame | Achieved / caller |",
+        "|---|---:|---:|---:|---:|---:|---:|"] + rows)
+
+
+def plot(results, docs, base="realworld"):
     """Two PNGs: ratios against build 1 (test time, peak RSS, build time) and
     allocations (dynamic counts of builds 2 and 3; static sites of build 3)."""
     if not shutil.which("gnuplot"):
@@ -289,7 +336,7 @@ def plot(results, docs):
         panels.append("set title '%s, ratio to build 1 (glibc), median of %d runs'\n"
                       "plot %s, 1 with lines lc rgb 'black' dt 2 notitle\n" % (
                           title, results["runs"], cols))
-    ratios_png = os.path.join(docs, "realworld-ratios.png")
+    ratios_png = os.path.join(docs, base + "-ratios.png")
     script = """
 set terminal pngcairo size 1100,1500 font 'DejaVu Sans,11'
 set output '%s'
@@ -305,7 +352,7 @@ set multiplot layout 5,1
 %s
 unset multiplot
 """ % (ratios_png, "".join(panels))
-    allocs_png = os.path.join(docs, "realworld-allocs.png")
+    allocs_png = os.path.join(docs, base + "-allocs.png")
     # Headroom above the tallest bar for its label (a decade on the log axis).
     counts = [a["mallocs"] for p in results["programs"] for b in ("rt", "escc")
               for a in [(p["builds"].get(b) or {}).get("allocs")] if a]
@@ -349,7 +396,8 @@ unset multiplot
 
 def write(results, docs):
     os.makedirs(docs, exist_ok=True)
-    pngs = plot(results, docs)
+    base = base_name(results)
+    pngs = plot(results, docs, base)
     slim = json.loads(json.dumps(results))
     for p in slim["programs"]:
         for res in p["builds"].values():
@@ -357,7 +405,7 @@ def write(results, docs):
                 res.pop(k, None)
             for r in res.get("runs", []):
                 r.pop("log", None)
-    with open(os.path.join(docs, "realworld.json"), "w") as f:
+    with open(os.path.join(docs, base + ".json"), "w") as f:
         json.dump(slim, f, indent=1)
     about = "\n".join("- **%s** — %s (Debian source `%s`); a test is one of: %s." % (
         p["name"], p["about"], p["source"], p["unit"]) for p in results["programs"])
@@ -427,6 +475,18 @@ in the disassembled executable, where builds 2 and 3 also count the runtime's in
 
 ![allocations](realworld-allocs.png)
 
+## Promotion against the oracle
+
+What share of the suite's dynamic allocations could have lived in a stack frame, measured by
+`test/realworld/frameoracle.c` (build 1 rebuilt with frame pointers, the suite run once with the
+oracle preloaded, the program's own processes only): *frame-contained* objects are freed while
+the function that allocated them (after inlining) is still active, *caller-frame-contained* ones
+while its caller is.  The oracle's shares are lower bounds (code without frame pointers, such as
+libc's `strdup`, breaks the chain; see the file's header).  *Removed by promotion*: build 2's
+dynamic allocations minus build 3's, over build 2's.
+
+%(oracle)s
+
 ## LLVM's Attributor (build 4)
 
 ¹ The Attributor emits no optimization remarks inside clang's pipeline (LLVM 19 configures its
@@ -460,10 +520,16 @@ the options (`--programs`, `--runs`, `--builds`, `--keep`).
         "attributor": attributor_lines(results) or "Build 4 was not run.",
         "reasons": reasons_lines(results) or "No missed remarks were recorded.",
         "timereport": time_report_lines(results.get("time_report")),
+        "oracle": oracle_lines(results) or "The oracle was not run (`--no-oracle`).",
         "about": about,
     }
+    md = md.replace("(realworld-ratios.png)", "(%s-ratios.png)" % base)
+    md = md.replace("(realworld-allocs.png)", "(%s-allocs.png)" % base)
+    if results.get("flavor", "plain") != "plain":
+        md = md.replace("# escalloc on real C programs\n", "# escalloc on real C programs (`--flags %s`: %s)\n" % (
+            results["flavor"], FLAVOR_ABOUT[results["flavor"]]), 1)
     if not pngs:
-        md = md.replace("![ratios](realworld-ratios.png)\n\n![allocations](realworld-allocs.png)\n",
+        md = md.replace("![ratios](%s-ratios.png)\n\n![allocations](%s-allocs.png)\n" % (base, base),
                         "(gnuplot is not installed: no plots.)\n")
-    with open(os.path.join(docs, "realworld.md"), "w") as f:
+    with open(os.path.join(docs, base + ".md"), "w") as f:
         f.write(md)
