@@ -9,7 +9,7 @@ file with `escc -O2 -m` and reads escalloc's remark at that line:
   stack   moved to stack
   dead    removed by LLVM before escape analysis (the object never exists)
   global  turned into a global by LLVM
-  heap    escapes to heap / lowered to mallocgc
+  heap    escapes to heap, or lowered to mallocgc without a stack remark
 
 A Go "stack" decision agrees when escalloc says stack, dead or global; a Go
 "heap" decision agrees when escalloc says heap.  Lines marked `C:` are listed
@@ -28,8 +28,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARK = re.compile(r"//.*\bGO:\s*(heap|stack)\b(?:.*\bC:\s*(.*))?")
 REMARK = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):\d+: remark: (?P<text>.*)$")
-KINDS = [("heap", re.compile(r"escapes to heap|lowered to mallocgc|stays on (the )?heap")),
+# A promoted object may also get a "lowered" remark: the stack guard's heap
+# fallback for when the stack has no room.  Alone, "lowered" means heap.
+KINDS = [("heap", re.compile(r"escapes to heap|stays on (the )?heap")),
          ("stack", re.compile(r"moved to stack")),
+         ("lowered", re.compile(r"lowered to mallocgc")),
          ("global", re.compile(r"into a global")),
          ("dead", re.compile(r"removed as dead|deleted as dead"))]
 
@@ -64,9 +67,9 @@ def escalloc_kinds(escc, path, extra):
 
 def ours(kinds):
     # heap wins: one escaping copy is enough to keep the object on the heap.
-    for k in ("heap", "stack", "global", "dead"):
+    for k in ("heap", "stack", "lowered", "global", "dead"):
         if k in kinds:
-            return k
+            return "heap" if k == "lowered" else k
     return None
 
 
