@@ -32,6 +32,7 @@
 #include "HeapToStack.h"
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
+#include "Lowering.h"
 #include "StackGuard.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -347,6 +348,8 @@ invalidateChanged(ArrayRef<Function *> Changed, FunctionAnalysisManager &FAM) {
 
 PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
+  if (reportDefinedAllocator(M, FAM))
+    return PreservedAnalyses::all(); // the program's allocator: calls keep their meaning
   SmallSetVector<Function *, 8> Changed;
   // Wrappers of wrappers need a round each; a few are plenty.
   for (unsigned Round = 0; Round < 4; ++Round) {

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "Inventory.h"
 #include "EscapeAnalysis.h"
+#include "Lowering.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Analysis/MemoryBuiltins.h"
@@ -51,6 +52,8 @@ static GlobalVariable *holderOf(CallBase &CB) {
 }
 
 PreservedAnalyses InventoryPass::run(Module &M, ModuleAnalysisManager &AM) {
+  if (definedAllocator(M))
+    return PreservedAnalyses::all(); // no escalloc sites (HeapToStack says why)
   auto &FAM = AM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
   LLVMContext &Ctx = M.getContext();
   bool Changed = false;

@@ -77,6 +77,28 @@ namespace escalloc {
 
 bool isLoweringEnabled() { return LowerEnabled; }
 
+Function *definedAllocator(Module &M) {
+  for (const char *Name : {"malloc", "free", "calloc", "realloc"})
+    if (Function *F = M.getFunction(Name); F && !F->isDeclaration())
+      return F;
+  return nullptr;
+}
+
+Function *reportDefinedAllocator(Module &M, FunctionAnalysisManager &FAM) {
+  Function *F = definedAllocator(M);
+  if (!F)
+    return nullptr;
+  LLVM_DEBUG(dbgs() << "escalloc: module defines " << F->getName() << "; left alone\n");
+  OptimizationRemarkEmitter &ORE = FAM.getResult<OptimizationRemarkEmitterAnalysis>(*F);
+  ORE.emit([&] {
+    return OptimizationRemarkAnalysis(DEBUG_TYPE, "ProgramAllocator", F)
+           << "the program defines its own " << ore::NV("Callee", F->getName())
+           << ": its allocations keep their calls (none moved to the stack or "
+              "lowered; escalloc's runtime forwards to this allocator)";
+  });
+  return F;
+}
+
 namespace {
 
 /// The name of the hidden constant that pins the ABI symbol in every lowered
@@ -313,6 +335,8 @@ bool Lowering::run() {
     LLVM_DEBUG(dbgs() << "escalloc-lower: module defines the runtime; not lowered\n");
     return false;
   }
+  if (definedAllocator(M))
+    return false;
   // Infer every site's facts before rewriting any: the walks cross functions
   // and look at other allocations as containers.
   SmallVector<Site, 16> Sites;

@@ -25,6 +25,17 @@ public:
 /// malloc for the rest.
 bool isLoweringEnabled();
 
+/// The program's own malloc, free, calloc or realloc when the module defines
+/// one (glibc lets a program replace its allocator), else null.  Such a
+/// module is left alone: its allocation calls keep their meaning (nothing is
+/// moved to the stack or lowered), and the runtime, whose drop-in names are
+/// weak, forwards to the program's allocator.
+llvm::Function *definedAllocator(llvm::Module &M);
+
+/// definedAllocator(M), reported once as a remark at the definition.
+llvm::Function *reportDefinedAllocator(llvm::Module &M,
+                                       llvm::FunctionAnalysisManager &FAM);
+
 } // namespace escalloc
 
 #endif
