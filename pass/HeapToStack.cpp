@@ -288,11 +288,11 @@ static void promoteGuardedSites(Function &F,
     MaxAlign = std::max(MaxAlign, S->Alignment);
   }
   GuardedBlock GB = emitStackGuard(F, Bytes, MaxAlign);
-  // All slots first, next to the block: each rewrite splits blocks.
-  IRBuilder<> B(cast<Instruction>(GB.Base)->getNextNode());
+  // All slots first, after the block's phi: each rewrite splits blocks.
+  IRBuilder<> B(cast<Instruction>(GB.Base)->getParent()->getFirstNonPHI());
   SmallVector<Value *, 4> Slots;
   for (uint64_t Off : Offsets)
-    // Not inbounds: without room the block is empty and the slot is only
+    // Not inbounds: without room the base is null and the slot is only
     // compared, never dereferenced.
     Slots.push_back(Off ? B.CreateConstGEP1_64(B.getInt8Ty(), GB.Base, Off,
                                                "escalloc.slot")

@@ -5,10 +5,12 @@
 //   entry: %low  = ptrtoint(llvm.stacksave()) - Bytes
 //          %g    = threadlocal_address @__escalloc_stack       ; {lo, size}
 //          %room = (%low - %g.lo) <u %g.size
-//          br %room, cont, slow                                ; slow: cold
+//          br %room, fast, slow                                ; slow: cold
 //   slow:  %ok2  = call @__escalloc_stack_room(%low)           ; first call of
-//   cont:  %ok   = phi [true, entry], [%ok2, slow]             ; a thread
-//          %blk  = alloca i8, (%ok ? Bytes : 0), align A       ; dynamic
+//          br %ok2, fast, cont                                 ; a thread
+//   fast:  %blk  = alloca i8, Bytes, align A                   ; dynamic
+//   cont:  %ok   = phi [true, fast], [false, slow]
+//          %base = phi [%blk, fast], [null, slow]
 // and each site picks its slot in %blk when %ok, its allocator otherwise
 // (HeapToStack.cpp).  The block is a dynamic alloca because a static one is
 // reserved by the prologue, before any check could run.
@@ -183,25 +185,38 @@ GuardedBlock emitStackGuard(Function &F, uint64_t Bytes, Align A) {
       I64, B.CreateConstInBoundsGEP1_64(I64, G, 1), Align(8), "escalloc.size");
   Value *Room = B.CreateICmpULT(B.CreateSub(Low, Lo), Size, "escalloc.room");
   BasicBlock *Head = At->getParent();
-  Instruction *SlowTerm = SplitBlockAndInsertIfElse(
-      Room, At->getIterator(), false,
-      MDBuilder(Ctx).createLikelyBranchWeights());
-  SlowTerm->getParent()->setName("escalloc.slow");
-  BasicBlock *Cont = At->getParent();
-  IRBuilder<> SB(SlowTerm);
-  CallInst *Slow = SB.CreateCall(getRoomHelper(M), {Low}, "escalloc.ok.slow");
+  BasicBlock *Cont = SplitBlock(Head, At);
+  Cont->setName("escalloc.cont");
+  BasicBlock *Slow =
+      BasicBlock::Create(Ctx, "escalloc.slow", &F, Cont);
+  BasicBlock *Fast = BasicBlock::Create(Ctx, "escalloc.fast", &F, Cont);
+  Head->getTerminator()->eraseFromParent();
+  B.SetInsertPoint(Head);
+  B.CreateCondBr(Room, Fast, Slow, MDBuilder(Ctx).createLikelyBranchWeights());
 
+  B.SetInsertPoint(Slow);
+  Value *SlowOk = B.CreateCall(getRoomHelper(M), {Low}, "escalloc.ok.slow");
+  B.CreateCondBr(SlowOk, Fast, Cont);
+
+  // Not in the entry block: a dynamic alloca, run once per call.
+  B.SetInsertPoint(Fast);
+  AllocaInst *Block = B.CreateAlloca(Type::getInt8Ty(Ctx), B.getInt64(Bytes),
+                                     "escalloc.block");
+  Block->setAlignment(A);
+  B.CreateBr(Cont);
+
+  // Without room the base is null: slots are then only compared with
+  // pointers from the allocator.
   B.SetInsertPoint(Cont, Cont->begin());
   PHINode *Ok = B.CreatePHI(Type::getInt1Ty(Ctx), 2, "escalloc.ok");
-  Ok->addIncoming(B.getTrue(), Head);
-  Ok->addIncoming(Slow, SlowTerm->getParent());
-  Value *N = B.CreateSelect(Ok, B.getInt64(Bytes), B.getInt64(0));
-  AllocaInst *Block =
-      B.CreateAlloca(Type::getInt8Ty(Ctx), N, "escalloc.block");
-  Block->setAlignment(A);
+  Ok->addIncoming(B.getTrue(), Fast);
+  Ok->addIncoming(B.getFalse(), Slow);
+  PHINode *Base = B.CreatePHI(Block->getType(), 2, "escalloc.base");
+  Base->addIncoming(Block, Fast);
+  Base->addIncoming(ConstantPointerNull::get(Block->getType()), Slow);
   LLVM_DEBUG(dbgs() << "escalloc: stack guard for " << Bytes << " bytes in "
                     << F.getName() << "\n");
-  return {Ok, Block};
+  return {Ok, Base};
 }
 
 } // namespace escalloc

@@ -38,7 +38,7 @@ bool needsNoGuard(const AllocSite &S);
 /// The stack block of a guarded frame.
 struct GuardedBlock {
   llvm::Value *Ok = nullptr;   ///< i1: the objects are on the stack
-  llvm::Value *Base = nullptr; ///< the block (0 bytes when !Ok)
+  llvm::Value *Base = nullptr; ///< the block (null when !Ok)
 };
 
 /// Emits the check and the block of \p Bytes at \p A after the static

@@ -37,19 +37,22 @@ declare void @keep(ptr)
 ; CHECK-NEXT:    %escalloc.size = load i64, ptr [[GS]], align 8
 ; CHECK-NEXT:    [[D:%.*]] = sub i64 %escalloc.low, %escalloc.lo
 ; CHECK-NEXT:    %escalloc.room = icmp ult i64 [[D]], %escalloc.size
-; CHECK-NEXT:    br i1 %escalloc.room, label %[[CONT:.*]], label %escalloc.slow, !prof
+; CHECK-NEXT:    br i1 %escalloc.room, label %escalloc.fast, label %escalloc.slow, !prof
 ; CHECK:       escalloc.slow:
 ; CHECK-NEXT:    %escalloc.ok.slow = call i1 @__escalloc_stack_room(i64 %escalloc.low)
-; CHECK:       [[CONT]]:
-; CHECK-NEXT:    %escalloc.ok = phi i1 [ true, %0 ], [ %escalloc.ok.slow, %escalloc.slow ]
-; CHECK-NEXT:    [[N:%.*]] = select i1 %escalloc.ok, i64 1000, i64 0
-; CHECK-NEXT:    %escalloc.block = alloca i8, i64 [[N]], align 16
+; CHECK-NEXT:    br i1 %escalloc.ok.slow, label %escalloc.fast, label %escalloc.cont
+; CHECK:       escalloc.fast:
+; CHECK-NEXT:    %escalloc.block = alloca i8, i64 1000, align 16
+; CHECK-NEXT:    br label %escalloc.cont
+; CHECK:       escalloc.cont:
+; CHECK-NEXT:    %escalloc.ok = phi i1 [ true, %escalloc.fast ], [ false, %escalloc.slow ]
+; CHECK-NEXT:    %escalloc.base = phi ptr [ %escalloc.block, %escalloc.fast ], [ null, %escalloc.slow ]
 ; CHECK-NEXT:    br i1 %escalloc.ok, label %[[STACK:.*]], label %[[HEAP:.*]]
 ; CHECK:       [[HEAP]]:
 ; CHECK-NEXT:    %p = call ptr @malloc(i64 1000)
-; CHECK:         %escalloc.ptr = phi ptr [ %escalloc.block, %[[STACK]] ], [ %p, %[[HEAP]] ]
+; CHECK:         %escalloc.ptr = phi ptr [ %escalloc.base, %[[STACK]] ], [ %p, %[[HEAP]] ]
 ; CHECK-NEXT:    call void @reader(ptr %escalloc.ptr)
-; CHECK-NEXT:    %escalloc.onheap = icmp ne ptr %escalloc.ptr, %escalloc.block
+; CHECK-NEXT:    %escalloc.onheap = icmp ne ptr %escalloc.ptr, %escalloc.base
 ; CHECK-NEXT:    br i1 %escalloc.onheap, label %[[FREE:.*]], label
 ; CHECK:       [[FREE]]:
 ; CHECK-NEXT:    call void @free(ptr %escalloc.ptr)
@@ -70,11 +73,12 @@ define void @guarded_passed() {
 ; CHECK-NEXT:    %small = alloca i32
 ; CHECK-NEXT:    call ptr @llvm.stacksave.p0()
 ; CHECK:         %escalloc.low = sub i64 {{%.*}}, 192
-; CHECK:         %escalloc.block = alloca i8, i64 {{%.*}}, align 64
-; CHECK-NEXT:    %escalloc.slot = getelementptr i8, ptr %escalloc.block, i64 64
+; CHECK:         %escalloc.block = alloca i8, i64 192, align 64
+; CHECK:         %escalloc.base = phi ptr
+; CHECK-NEXT:    %escalloc.slot = getelementptr i8, ptr %escalloc.base, i64 64
 ; CHECK-NEXT:    br i1 %escalloc.ok, label %[[STACK:.*]], label %[[HEAP:.*]]
 ; CHECK:       [[STACK]]:
-; CHECK-NEXT:    call void @llvm.memset.p0.i64(ptr align 16 %escalloc.block, i8 0, i64 32, i1 false)
+; CHECK-NEXT:    call void @llvm.memset.p0.i64(ptr align 16 %escalloc.base, i8 0, i64 32, i1 false)
 ; CHECK:       [[HEAP]]:
 ; CHECK-NEXT:    %p = call ptr @calloc(i64 4, i64 8)
 ; CHECK:         %q = call ptr @aligned_alloc(i64 64, i64 128)
@@ -93,7 +97,8 @@ define void @two_sites(i64 %n) {
 
 ; A run-time size: the stack buffer when the size fits and the stack has room.
 ; CHECK-LABEL: define void @fallback(
-; CHECK:         %escalloc.block = alloca i8, i64 {{%.*}}, align 16
+; CHECK:         %escalloc.block = alloca i8, i64 64, align 16
+; CHECK:         %escalloc.base = phi ptr
 ; CHECK-NEXT:    [[FITS:%.*]] = icmp ule i64 %n, 64
 ; CHECK-NEXT:    %escalloc.fits = and i1 %escalloc.ok, [[FITS]]
 ; CHECK-NEXT:    br i1 %escalloc.fits,
