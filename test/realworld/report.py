@@ -292,7 +292,7 @@ def oracle_lines(results):
         "|---|---:|---:|---:|---:|---:|---:|"] + rows)
 
 
-def plot(results, docs, base="realworld"):
+def plot(results, docs, stem="realworld"):
     """Two PNGs: ratios against build 1 (test time, peak RSS, build time) and
     allocations (dynamic counts of builds 2 and 3; static sites of build 3)."""
     if not shutil.which("gnuplot"):
@@ -336,7 +336,7 @@ def plot(results, docs, base="realworld"):
         panels.append("set title '%s, ratio to build 1 (glibc), median of %d runs'\n"
                       "plot %s, 1 with lines lc rgb 'black' dt 2 notitle\n" % (
                           title, results["runs"], cols))
-    ratios_png = os.path.join(docs, base + "-ratios.png")
+    ratios_png = os.path.join(docs, stem + "-ratios.png")
     script = """
 set terminal pngcairo size 1100,1500 font 'DejaVu Sans,11'
 set output '%s'
@@ -352,7 +352,7 @@ set multiplot layout 5,1
 %s
 unset multiplot
 """ % (ratios_png, "".join(panels))
-    allocs_png = os.path.join(docs, base + "-allocs.png")
+    allocs_png = os.path.join(docs, stem + "-allocs.png")
     # Headroom above the tallest bar for its label (a decade on the log axis).
     counts = [a["mallocs"] for p in results["programs"] for b in ("rt", "escc")
               for a in [(p["builds"].get(b) or {}).get("allocs")] if a]
