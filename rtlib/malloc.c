@@ -63,9 +63,17 @@ const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
 struct esc_settings esc_settings;
 static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
+/* 0 or 1 (unset or empty: 0); anything else is reported and taken as 0. */
 static int env_flag(const char *name) {
   const char *v = getenv(name);
-  return v && v[0] && strcmp(v, "0") != 0;
+  if (!v || !v[0] || strcmp(v, "0") == 0)
+    return 0;
+  if (strcmp(v, "1") == 0)
+    return 1;
+  const char *parts[] = {"escalloc: invalid ", name, "='", v, "' (expected 0 or 1); using 0\n"};
+  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+    esc_write_stderr(parts[i]);
+  return 0;
 }
 static void settings_init(void) {
   esc_settings.debug = env_flag("ESCALLOC_DEBUG");
@@ -106,6 +114,7 @@ void esc_fatal(const char *what, const void *addr) {
   esc_write_stderr(" (address ");
   esc_write_stderr(esc_utoa((uintptr_t)addr, 1, buf));
   esc_write_stderr(")\n");
+  esc_fatal_report();
   abort();
 }
 

@@ -637,7 +637,7 @@ static void say(const char *a, const char *b, const char *c, const char *d) {
 }
 
 /* Expands %p to the pid, so that forked children can write their own file. */
-static int expand_path(const char *tmpl, char *out, size_t cap) {
+int esc_expand_pid(const char *tmpl, char *out, size_t cap) {
   size_t o = 0;
   for (const char *s = tmpl; *s; s++) {
     if (s[0] == '%' && s[1] == 'p') {
@@ -664,12 +664,17 @@ static void write_at_exit(void) {
   if (!strstr(exit_path, "%p") && getpid() != exit_pid)
     return;
   char path[sizeof exit_path + 32];
-  if (expand_path(exit_path, path, sizeof path) != 0) {
+  if (esc_expand_pid(exit_path, path, sizeof path) != 0) {
     say("ESCALLOC_MEMPROFILE path too long: ", exit_path, NULL, NULL);
     return;
   }
   if (write_profile(path) != 0)
     say("cannot write the heap profile to ", path, ": ", strerror(errno));
+}
+
+void esc_prof_write_on_fatal(void) {
+  if (exit_path[0])
+    write_at_exit();
 }
 
 static void prof_atfork_prepare(void) { pthread_mutex_lock(&prof_lock); }

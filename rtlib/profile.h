@@ -76,6 +76,10 @@ ESC_PROF_HIDDEN int64_t esc_prof_expired(void *p, size_t size, size_t unit, uint
  * *span_sampled. */
 ESC_PROF_HIDDEN void esc_prof_free_slow(void *p, _Atomic uint32_t *span_sampled);
 
+/* A fatal error is about to abort the process: writes the ESCALLOC_MEMPROFILE
+ * profile as at exit. */
+ESC_PROF_HIDDEN void esc_prof_write_on_fatal(void);
+
 /* The allocator's (mcache.c): every sampling countdown of the calling thread
  * expires at its next allocation, so a new rate applies at once. */
 ESC_PROF_HIDDEN void mcache_restart_sampling(void);

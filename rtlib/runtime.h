@@ -42,10 +42,18 @@ ESC_HIDDEN __attribute__((noreturn, cold)) void esc_fatal(const char *what, cons
 struct esc_settings {
   int debug; /* ESCALLOC_DEBUG=1: every operation takes the checked slow
                 path; freed memory is filled with 0xdf, new memory with 0xab */
-  int stats; /* ESCALLOC_STATS=1: print a summary at exit */
+  int stats; /* ESCALLOC_STATS=1: print a summary at exit (and at a fatal
+                error), to ESCALLOC_STATS_FILE if set */
 };
 ESC_HIDDEN extern struct esc_settings esc_settings;
 ESC_HIDDEN void esc_read_settings(void);
+
+/* After a fatal error's message, before the abort: the ESCALLOC_STATS
+ * summary and the ESCALLOC_MEMPROFILE profile, as at exit (memstats.c). */
+ESC_HIDDEN void esc_fatal_report(void);
+/* Copies tmpl to out, %p replaced by the pid; -1 when it does not fit
+ * (profile.c). */
+ESC_HIDDEN int esc_expand_pid(const char *tmpl, char *out, size_t cap);
 
 /* Writes a NUL-terminated string to stderr without allocating. */
 ESC_HIDDEN void esc_write_stderr(const char *s);
