@@ -1376,8 +1376,17 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
       SizeArg = CountArg;
       CountArg = -1;
     } else if (!N || !Count) {
-      S.Why = Reason{"non-constant size"};
-      return false;
+      // calloc(n, size) with a run-time product: the run-time fallback, on
+      // the saturated product (an overflow goes to calloc, which fails).
+      if (FallbackSize == 0) {
+        S.Why = Reason{"non-constant size"};
+        return false;
+      }
+      S.RuntimeFallback = true;
+      S.DynSize = CB.getArgOperand(SizeArg);
+      S.DynCount = CB.getArgOperand(CountArg);
+      S.Size = FallbackSize;
+      return true;
     }
   }
   if (CountArg >= 0) {

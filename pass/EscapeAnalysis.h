@@ -91,6 +91,10 @@ struct AllocSite {
   uint64_t Size = 0;                ///< bytes reserved on the stack
   bool RuntimeFallback = false;     ///< stack only when the size fits
   llvm::Value *DynSize = nullptr;   ///< the run-time size for the fallback
+  /// calloc's element count when the fallback's size is DynCount * DynSize
+  /// (the rewrite multiplies, saturating on overflow so that the heap path,
+  /// calloc itself, returns NULL as it would have).
+  llvm::Value *DynCount = nullptr;
   llvm::Align Alignment = llvm::Align(16);
   bool Zeroed = false;              ///< calloc: zero at the site
   bool CopiesString = false;        ///< strdup/strndup: copy Size-1 bytes + NUL

@@ -152,6 +152,21 @@ static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
     });
 }
 
+/// The fallback's run-time size in bytes: malloc's argument, or calloc's
+/// count times size, saturated to all-ones on overflow (so it never fits and
+/// the heap path's calloc fails exactly as it would have).
+static Value *runtimeSize(IRBuilder<> &B, const AllocSite &S) {
+  if (!S.DynCount)
+    return S.DynSize;
+  Type *Ty = S.DynSize->getType();
+  Value *Count = B.CreateZExtOrTrunc(S.DynCount, Ty);
+  Value *Mul = B.CreateBinaryIntrinsic(Intrinsic::umul_with_overflow, Count,
+                                       S.DynSize);
+  return B.CreateSelect(B.CreateExtractValue(Mul, 1),
+                        Constant::getAllOnesValue(Ty),
+                        B.CreateExtractValue(Mul, 0), "escalloc.bytes");
+}
+
 static void promote(const AllocSite &S) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
@@ -181,7 +196,7 @@ static void promote(const AllocSite &S) {
   if (S.RuntimeFallback) {
     ++NumFallback;
     // if (n > N) p = malloc(n); else p = %obj
-    Value *N = S.DynSize;
+    Value *N = runtimeSize(B, S);
     Value *TooBig =
         B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size), "escalloc.big");
     // calloc: zero the n bytes of the stack buffer when it is used (the
@@ -237,11 +252,12 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
   IRBuilder<> B(CB);
   B.SetCurrentDebugLocation(CB->getDebugLoc());
   Value *OnStack = Ok;
+  Value *DynBytes = S.RuntimeFallback ? runtimeSize(B, S) : nullptr;
   if (S.RuntimeFallback)
     OnStack = B.CreateAnd(
         Ok,
-        B.CreateICmpULE(S.DynSize,
-                        ConstantInt::get(S.DynSize->getType(), S.Size)),
+        B.CreateICmpULE(DynBytes,
+                        ConstantInt::get(DynBytes->getType(), S.Size)),
         "escalloc.fits");
   Instruction *StackT, *HeapT;
   SplitBlockAndInsertIfThenElse(OnStack, CB, &StackT, &HeapT);
@@ -250,7 +266,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
   SB.SetCurrentDebugLocation(CB->getDebugLoc());
   if (S.Zeroed)
     SB.CreateMemSet(Slot, SB.getInt8(0),
-                    S.RuntimeFallback ? S.DynSize : SB.getInt64(S.Size),
+                    S.RuntimeFallback ? DynBytes : SB.getInt64(S.Size),
                     S.Alignment);
   if (S.CopiesString) {
     SB.CreateMemCpy(Slot, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),

@@ -204,3 +204,45 @@ define void @calloc_fallback(i64 %n) {
   call void @free(ptr %p)
   ret void
 }
+
+; calloc(n, size) with a run-time product: the fallback on the product,
+; saturated on overflow so that an overflowing request reaches calloc (which
+; returns NULL, as the program expects) instead of fitting by wrap-around.
+; CHECK-LABEL: define void @calloc_product_fallback(
+; CHECK: %[[MUL:.*]] = call { i64, i1 } @llvm.umul.with.overflow.i64(i64 %n, i64 12)
+; CHECK-DAG: %[[OV:.*]] = extractvalue { i64, i1 } %[[MUL]], 1
+; CHECK-DAG: %[[PROD:.*]] = extractvalue { i64, i1 } %[[MUL]], 0
+; CHECK: %escalloc.bytes = select i1 %[[OV]], i64 -1, i64 %[[PROD]]
+; CHECK-NEXT: %escalloc.big = icmp ugt i64 %escalloc.bytes, 64
+; CHECK-NEXT: %[[LEN:.*]] = select i1 %escalloc.big, i64 0, i64 %escalloc.bytes
+; CHECK-NEXT: call void @llvm.memset.p0.i64(ptr align 16 %escalloc.obj, i8 0, i64 %[[LEN]], i1 false)
+; CHECK: call ptr @calloc(i64 %n, i64 12)
+; REMARK: remark: <unknown>:0:0: calloc(n, 12) moved to stack when its size fits 64 bytes; 1 free guarded
+; NOFALLBACK: remark: <unknown>:0:0: calloc(n, 12) escapes to heap: non-constant size
+define void @calloc_product_fallback(i64 %n) {
+  %p = call ptr @calloc(i64 %n, i64 12)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+; Both operands at run time; and a calloc that escapes stays on the heap
+; whatever its size.
+; CHECK-LABEL: define void @calloc_both_dynamic(
+; CHECK: call { i64, i1 } @llvm.umul.with.overflow.i64(i64 %n, i64 %m)
+; CHECK-LABEL: define ptr @calloc_dynamic_escapes(
+; CHECK-NOT: escalloc.obj
+; CHECK: call ptr @calloc(i64 %n, i64 8)
+; REMARK: remark: <unknown>:0:0: calloc(n, m) moved to stack when its size fits 64 bytes; 1 free guarded
+; REMARK: remark: <unknown>:0:0: calloc(n, 8) escapes to heap: returned
+define void @calloc_both_dynamic(i64 %n, i64 %m) {
+  %p = call ptr @calloc(i64 %n, i64 %m)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
+
+define ptr @calloc_dynamic_escapes(i64 %n) {
+  %p = call ptr @calloc(i64 %n, i64 8)
+  ret ptr %p
+}
