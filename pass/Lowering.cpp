@@ -65,6 +65,13 @@ static cl::opt<bool> LowerEnabled(
              "mallocgc entry points; false keeps plain malloc/free for another "
              "allocator (default: true)"));
 
+static cl::opt<bool> FallbacksEnabled(
+    "escalloc-fallbacks", cl::init(true),
+    cl::desc("Give the escalloc_* entry points a lowered module calls weak "
+             "definitions on malloc/free, so that the object also links without "
+             "the runtime (default: true; false: linking without the runtime "
+             "fails with undefined escalloc_* symbols)"));
+
 STATISTIC(NumLoweredClass, "Allocations lowered with a compile-time size class");
 STATISTIC(NumLoweredSpanClass,
           "Allocations lowered with a compile-time span class (no flags left)");
@@ -106,6 +113,9 @@ namespace {
 constexpr const char *ABIRefName = "__escalloc_abi_ref";
 
 enum class Entry { Mallocgc, MallocgcClass, MallocgcSpc, Calloc, AlignedAlloc, Realloc, Free };
+constexpr Entry AllEntries[] = {Entry::Mallocgc,     Entry::MallocgcClass, Entry::MallocgcSpc,
+                                Entry::Calloc,       Entry::AlignedAlloc,  Entry::Realloc,
+                                Entry::Free};
 
 /// One call to rewrite.
 struct Site {
@@ -152,9 +162,11 @@ const char *entryName(Entry E) {
 }
 
 bool EntryPoints::definedHere() const {
-  for (Entry E : {Entry::Mallocgc, Entry::MallocgcClass, Entry::MallocgcSpc, Entry::Calloc,
-                  Entry::AlignedAlloc, Entry::Realloc, Entry::Free})
-    if (const Function *F = M.getFunction(entryName(E)); F && !F->isDeclaration())
+  // The weak fallbacks a lowered module carries (defineFallbacks) do not
+  // make it the runtime.
+  for (Entry E : AllEntries)
+    if (const Function *F = M.getFunction(entryName(E));
+        F && !F->isDeclaration() && !F->isInterposable())
       return true;
   return false;
 }
@@ -235,9 +247,10 @@ Function *EntryPoints::get(Entry E) {
   return F;
 }
 
-/// Makes the module reference escalloc_abi_v1 from a hidden linkonce_odr
-/// constant kept by llvm.used (which also survives --gc-sections), so that
-/// linking it against a runtime without that symbol fails.
+/// Makes the module reference escalloc_abi_v1, weakly (the object also links
+/// without a runtime, on its fallbacks), from a hidden linkonce_odr constant
+/// kept by llvm.used (which also survives --gc-sections): the object says
+/// which ABI it was lowered for (`nm`: "w escalloc_abi_v1").
 void referenceABISymbol(Module &M) {
   if (M.getNamedGlobal(ABIRefName))
     return;
@@ -245,13 +258,87 @@ void referenceABISymbol(Module &M) {
   GlobalVariable *ABI = M.getNamedGlobal(ESCALLOC_ABI_SYMBOL);
   if (!ABI)
     ABI = new GlobalVariable(M, Type::getInt32Ty(Ctx), /*isConstant=*/true,
-                             GlobalValue::ExternalLinkage, nullptr, ESCALLOC_ABI_SYMBOL);
+                             GlobalValue::ExternalWeakLinkage, nullptr, ESCALLOC_ABI_SYMBOL);
   auto *Ref = new GlobalVariable(M, PointerType::getUnqual(Ctx), /*isConstant=*/true,
                                  GlobalValue::LinkOnceODRLinkage, ABI, ABIRefName);
   Ref->setVisibility(GlobalValue::HiddenVisibility);
   if (M.getTargetTriple().empty() || Triple(M.getTargetTriple()).supportsCOMDAT())
     Ref->setComdat(M.getOrInsertComdat(ABIRefName));
   appendToUsed(M, {Ref});
+}
+
+/// Gives each entry point the module calls a weak definition on the C
+/// allocator (malloc, calloc, aligned_alloc, realloc, free), so that the
+/// object also links without the runtime: a static archive built by escc and
+/// linked by gcc, or a shared library whose host is not built by escc.
+/// Linked with the runtime (an escc executable: whole archive), the
+/// runtime's strong definitions win; in a shared library the loader binds to
+/// the first definition in the lookup order (an escc executable's runtime,
+/// else these).  Each is in a comdat of its name, so a program keeps one
+/// copy, and interposable, so LLVM never inlines one.  The calls inside are
+/// nobuiltin: no pass recognises, lowers or deletes them.
+bool defineFallbacks(Module &M) {
+  bool Defined = false;
+  LLVMContext &Ctx = M.getContext();
+  bool Comdats = M.getTargetTriple().empty() || Triple(M.getTargetTriple()).supportsCOMDAT();
+  for (Entry E : AllEntries) {
+    Function *F = M.getFunction(entryName(E));
+    if (!F || !F->isDeclaration())
+      continue;
+    Type *PtrTy = PointerType::getUnqual(Ctx);
+    Type *SizeTy = F->getFunctionType()->getParamType(E == Entry::Realloc ? 1 : 0);
+    auto C = [&](const char *Name, Type *Ret, ArrayRef<Type *> Params) {
+      return M.getOrInsertFunction(Name, FunctionType::get(Ret, Params, false));
+    };
+    LLVM_DEBUG(dbgs() << "escalloc: weak fallback for " << F->getName() << "\n");
+    Defined = true;
+    F->setLinkage(GlobalValue::WeakAnyLinkage);
+    if (Comdats)
+      F->setComdat(M.getOrInsertComdat(F->getName()));
+    IRBuilder<> B(BasicBlock::Create(Ctx, "entry", F));
+    auto Call = [&](FunctionCallee Callee, ArrayRef<Value *> Args) {
+      CallInst *CI = B.CreateCall(Callee, Args);
+      CI->addFnAttr(Attribute::NoBuiltin);
+      return CI;
+    };
+    Value *A0 = F->getArg(0);
+    Value *Result = nullptr;
+    switch (E) {
+    case Entry::Mallocgc:
+    case Entry::MallocgcClass: {
+      // calloc(1, size) when the flags ask for zeroed memory.
+      Value *Flags = F->getArg(E == Entry::Mallocgc ? 1 : 2);
+      Value *Zero = B.CreateICmpNE(B.CreateAnd(Flags, ESCALLOC_NEEDZERO),
+                                   ConstantInt::get(Flags->getType(), 0));
+      BasicBlock *ZeroBB = BasicBlock::Create(Ctx, "zeroed", F);
+      BasicBlock *PlainBB = BasicBlock::Create(Ctx, "plain", F);
+      B.CreateCondBr(Zero, ZeroBB, PlainBB);
+      B.SetInsertPoint(ZeroBB);
+      B.CreateRet(Call(C("calloc", PtrTy, {SizeTy, SizeTy}), {ConstantInt::get(SizeTy, 1), A0}));
+      B.SetInsertPoint(PlainBB);
+      Result = Call(C("malloc", PtrTy, {SizeTy}), {A0});
+      break;
+    }
+    case Entry::MallocgcSpc:
+      Result = Call(C("malloc", PtrTy, {SizeTy}), {A0});
+      break;
+    case Entry::Calloc:
+      Result = Call(C("calloc", PtrTy, {SizeTy, SizeTy}), {A0, F->getArg(1)});
+      break;
+    case Entry::AlignedAlloc:
+      Result = Call(C("aligned_alloc", PtrTy, {SizeTy, SizeTy}), {A0, F->getArg(1)});
+      break;
+    case Entry::Realloc:
+      Result = Call(C("realloc", PtrTy, {PtrTy, SizeTy}), {A0, F->getArg(1)});
+      break;
+    case Entry::Free:
+      Call(C("free", Type::getVoidTy(Ctx), {PtrTy}), {A0});
+      B.CreateRetVoid();
+      continue;
+    }
+    B.CreateRet(Result);
+  }
+  return Defined;
 }
 
 /// The size class for a constant size, as the runtime would compute it, or
@@ -525,6 +612,16 @@ bool Lowering::lower(Site &S) {
 }
 
 } // namespace
+
+PreservedAnalyses EscallocFallbackPass::run(Module &M, ModuleAnalysisManager &) {
+  if (!FallbacksEnabled || EntryPoints(M).definedHere() || !defineFallbacks(M))
+    return PreservedAnalyses::all();
+  // Only new function bodies: the existing functions' analyses hold.
+  PreservedAnalyses PA;
+  PA.preserve<FunctionAnalysisManagerModuleProxy>();
+  PA.preserveSet<AllAnalysesOn<Function>>();
+  return PA;
+}
 
 PreservedAnalyses EscallocLowerPass::run(Module &M, ModuleAnalysisManager &AM) {
   if (!LowerEnabled)

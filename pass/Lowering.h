@@ -21,6 +21,17 @@ public:
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
 };
 
+/// Gives the escalloc_* entry points a module calls weak definitions on the C
+/// allocator, so that a lowered object also links and runs without the
+/// runtime (a static archive linked by gcc; a shared library in a host not
+/// built by escc); the runtime's strong definitions win wherever it is
+/// linked.  The plugin runs it after the lowering; -passes=escalloc-fallbacks
+/// for opt.
+class EscallocFallbackPass : public llvm::PassInfoMixin<EscallocFallbackPass> {
+public:
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &AM);
+};
+
 /// The -escalloc-lower knob (default on): false means promotion only, plain
 /// malloc for the rest.
 bool isLoweringEnabled();

@@ -10,8 +10,8 @@
 //    backend's OptimizerEarly;
 //  - knobs: -mllvm -escalloc-* under clang and opt; for lld, which parses
 //    -mllvm before loading plugins, the ESCALLOC_OPTIONS environment variable;
-//  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower and
-//    print<escalloc>.
+//  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower,
+//    escalloc-fallbacks and print<escalloc>.
 // Functions marked optnone (-O0) are left alone.
 //
 //===----------------------------------------------------------------------===//
@@ -63,6 +63,9 @@ public:
       PreservedAnalyses LowerPA = EscallocLowerPass().run(M, AM);
       AM.invalidate(M, LowerPA);
       PA.intersect(std::move(LowerPA));
+      PreservedAnalyses FallbackPA = EscallocFallbackPass().run(M, AM);
+      AM.invalidate(M, FallbackPA);
+      PA.intersect(std::move(FallbackPA));
     }
     // Promoted objects are plain allocas now: let SROA turn them into
     // registers before the loop optimizers look at them.  Only the rewritten
@@ -115,6 +118,10 @@ void registerCallbacks(PassBuilder &PB) {
         }
         if (Name == "escalloc-lower") {
           MPM.addPass(EscallocLowerPass());
+          return true;
+        }
+        if (Name == "escalloc-fallbacks") {
+          MPM.addPass(EscallocFallbackPass());
           return true;
         }
         if (Name == "print<escalloc>") {

@@ -6,10 +6,19 @@
  *
  * ABI versioning
  *   Every module that the pass lowers references the symbol named by
- *   ESCALLOC_ABI_SYMBOL.  The runtime defines exactly that symbol, so an object
- *   built against another ABI version fails at link time ("undefined reference
- *   to escalloc_abi_v1") instead of calling entry points with the wrong shape.
- *   Bump ESCALLOC_ABI_VERSION (and the symbol) on any incompatible change.
+ *   ESCALLOC_ABI_SYMBOL, weakly (nm: "w escalloc_abi_v1"), and the runtime
+ *   defines exactly that symbol: it says which ABI an object was lowered for.
+ *   Every lowered module also carries weak definitions of the entry points it
+ *   calls, on the C allocator (malloc, calloc, aligned_alloc, realloc, free),
+ *   so that it links and runs without any runtime (a static archive linked
+ *   by gcc; a shared library whose host is not built by escc); wherever the
+ *   runtime is linked its strong definitions win.  (-mllvm
+ *   -escalloc-fallbacks=false omits them: the object then needs the runtime.)
+ *   So a changed contract cannot be caught by the marker alone: on any
+ *   incompatible change, bump ESCALLOC_ABI_VERSION (and the symbol) AND give
+ *   every entry point whose contract changed a new name, so that an old
+ *   object never binds to a new definition (it keeps its own fallback, which
+ *   is malloc: one heap with whatever the process's malloc is).
  *
  * Alignment contract
  *   - Every allocation of more than 8 bytes is aligned to 16 bytes (x86-64's

@@ -1,5 +1,6 @@
-// A shared library built by escc works in a host built by anything: objects
-// pass both ways (malloc in one, free or realloc in the other).  Its runtime
+// A library built by escc, shared or static, works in a host built by
+// anything: objects pass both ways (malloc in one, free or realloc in the
+// other).  Its runtime
 // is not the process's malloc there (libc comes first in the lookup order),
 // so the escalloc_* entry points forward to the process's allocator.
 // Before, gcc's host crashed in glibc's free, and the library aborted with
@@ -7,9 +8,9 @@
 //
 // RUN: %escc -O2 -fPIC -shared -DBUILD_LIB %s -o %t.libdup.so
 // RUN: nm -D %t.libdup.so | FileCheck %s --check-prefix=LOWERED
-// LOWERED-DAG: U escalloc_free
-// LOWERED-DAG: U escalloc_mallocgc
-// LOWERED-DAG: U escalloc_realloc
+// LOWERED-DAG: W escalloc_free
+// LOWERED-DAG: W escalloc_mallocgc
+// LOWERED-DAG: W escalloc_realloc
 //
 // A gcc host, a clang host, and Python's ctypes (dlopen, RTLD_LOCAL), also
 // with the shared runtime loaded first with RTLD_GLOBAL:
@@ -30,6 +31,22 @@
 // here too, with the same library:
 // RUN: %escc -O2 -DHOST %s %t.libdup.so -o %t.escc-host
 // RUN: %run %t.escc-host | FileCheck %s
+//
+// A static archive built by escc links with gcc and no runtime (each lowered
+// object carries weak fallbacks of the entry points it calls, on malloc and
+// free; before: "undefined reference to `escalloc_mallocgc'"), and with escc
+// its allocations go to the runtime, whose strong definitions win.
+// RUN: rm -f %t.libdup.a
+// RUN: %escc -O2 -DBUILD_LIB -c %s -o %t.dup.o
+// RUN: ar rcs %t.libdup.a %t.dup.o
+// RUN: %gcc -O2 -DHOST %s %t.libdup.a -o %t.gcc-static-host
+// RUN: %run %t.gcc-static-host | FileCheck %s
+// RUN: %clang -O2 -DHOST %s %t.libdup.a -o %t.clang-static-host
+// RUN: %run %t.clang-static-host | FileCheck %s
+// RUN: %escc -O2 -DHOST %s %t.libdup.a -o %t.escc-static-host
+// RUN: env ESCALLOC_STATS=1 %run %t.escc-static-host 2>&1 | FileCheck %s --check-prefix=RUNTIME
+// RUNTIME-DAG: done: 1000 rounds
+// RUNTIME-DAG: Mallocs {{[1-9][0-9][0-9][0-9]}}
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,12 +1,20 @@
-; Every lowered module references the runtime's ABI symbol (escalloc_abi_v1)
-; from a hidden linkonce_odr constant kept by llvm.used, so that linking it
-; against a runtime of another ABI version fails.  A module with nothing to
+; Every lowered module references the runtime's ABI symbol (escalloc_abi_v1),
+; weakly, from a hidden linkonce_odr constant kept by llvm.used: the object
+; says which ABI it was lowered for.  escalloc-fallbacks (run by the plugin
+; after the lowering) gives each entry point the module calls a weak
+; definition, in a comdat, on the C allocator (nobuiltin calls), so that the
+; object also links without the runtime (lower-abi-link.c); the knob
+; -escalloc-fallbacks=false keeps declarations.  A module with nothing to
 ; lower gets no reference; a module that defines the entry points (the
-; runtime itself) is not lowered; a clashing declaration is a clear error.
+; runtime itself) is not lowered and gets no fallbacks; a clashing
+; declaration is a clear error.
 ; RUN: split-file %s %t
 ; RUN: %opt -passes=escalloc-lower -S %t/lowered.ll -o - | FileCheck %s --check-prefix=LOWERED
+; RUN: %opt -passes=escalloc-lower,escalloc-fallbacks -S %t/lowered.ll -o - | FileCheck %s --check-prefix=FALLBACK
+; RUN: %opt -passes=escalloc-lower,escalloc-fallbacks -escalloc-fallbacks=false -S %t/lowered.ll -o - \
+; RUN:   | FileCheck %s --check-prefix=NOFALLBACK
 ; RUN: %opt -passes=escalloc-lower -S -o - < %t/nothing.ll | FileCheck %s --check-prefix=NOTHING
-; RUN: %opt -passes=escalloc-lower -S %t/runtime.ll -o - | FileCheck %s --check-prefix=RUNTIME
+; RUN: %opt -passes=escalloc-lower,escalloc-fallbacks -S %t/runtime.ll -o - | FileCheck %s --check-prefix=RUNTIME
 ; RUN: %opt -passes=escalloc-lower -S %t/runtime-spc.ll -o - | FileCheck %s --check-prefix=RUNTIME-SPC
 ; RUN: not %opt -passes=escalloc-lower -S %t/clash.ll -o /dev/null 2>&1 | FileCheck %s --check-prefix=CLASH
 
@@ -19,9 +27,20 @@ target triple = "x86_64-unknown-linux-gnu"
 @llvm.used = appending global [1 x ptr] [ptr @keep], section "llvm.metadata"
 
 ; LOWERED: $__escalloc_abi_ref = comdat any
-; LOWERED: @escalloc_abi_v1 = external constant i32
+; LOWERED: @escalloc_abi_v1 = extern_weak constant i32
 ; LOWERED: @__escalloc_abi_ref = linkonce_odr hidden constant ptr @escalloc_abi_v1, comdat
 ; LOWERED: @llvm.used = appending global [2 x ptr] [ptr @keep, ptr @__escalloc_abi_ref], section "llvm.metadata"
+; LOWERED: declare noalias noundef ptr @escalloc_mallocgc_spc(
+; FALLBACK: $escalloc_mallocgc_spc = comdat any
+; FALLBACK-LABEL: define void @f(
+; FALLBACK: call ptr @escalloc_mallocgc_spc(i64 16, i32 4)
+; FALLBACK-LABEL: define weak noalias noundef ptr @escalloc_mallocgc_spc(i64 noundef %0, i32 noundef %1) #{{[0-9]+}} comdat {
+; FALLBACK-NEXT: entry:
+; FALLBACK-NEXT: call ptr @malloc(i64 %0) #[[NB:[0-9]+]]
+; FALLBACK-NEXT: ret ptr
+; FALLBACK: attributes #[[NB]] = { nobuiltin }
+; NOFALLBACK: declare noalias noundef ptr @escalloc_mallocgc_spc(
+; NOFALLBACK-NOT: define weak
 declare ptr @malloc(i64)
 declare void @use(ptr)
 define void @f() {
