@@ -143,6 +143,10 @@ static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, uint32_t whic
   if (which != ESC_SAMPLE_BYTES)
     size = escalloc_class_to_size[esc_spanclass_sizeclass(which)];
   struct mspan *s = span_of(p);
+  if (s->state == SPAN_SMALL && s->spanclass != ESC_TINY_SPANCLASS) {
+    uintptr_t idx = mspan_index(s, p); /* may be sampled: its free must tell the profiler */
+    atomic_fetch_or_explicit(&s->prof_bits[idx >> 6], 1ull << (idx & 63), memory_order_relaxed);
+  }
   int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->sample_on[which],
                                   &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
   mcache_arm_countdown(c, which, left);
@@ -171,11 +175,29 @@ static inline int span_has_samples(const struct mspan *s) {
   return ESC_UNLIKELY(atomic_load_explicit(&s->prof_sampled, memory_order_relaxed) != 0);
 }
 
+/* p, an object of the small span s (not tiny) that holds samples, may be
+ * sampled itself: its prof_bits bit, which is then cleared.  Lock-free, so
+ * that a busy span with one long-lived sample does not send every free
+ * through the profiler's lock. */
+static inline int slot_maybe_sampled(struct mspan *s, const void *p) {
+  if (s->state != SPAN_SMALL || s->spanclass == ESC_TINY_SPANCLASS)
+    return 1; /* a large object is the span's only one; tiny blocks share slots */
+  uintptr_t idx = mspan_index(s, p);
+  uint64_t bit = 1ull << (idx & 63);
+  _Atomic uint64_t *w = &s->prof_bits[idx >> 6];
+  if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
+    return 0;
+  atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+  return 1;
+}
+
 /* Before p, an object of span s, is freed: drops its sample if it has one.
- * Only spans holding a sampled object pay more than this one load. */
+ * Only spans holding a sampled object pay more than this one load, and only
+ * slots that may be sampled take the profiler's lock. */
 static inline void prof_forget(struct mcache *c, struct mspan *s, void *p) {
   if (span_has_samples(s)) {
-    esc_prof_free_slow(p, &s->prof_sampled);
+    if (slot_maybe_sampled(s, p))
+      esc_prof_free_slow(p, &s->prof_sampled);
     if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)
       mspan_set_fast_owner(s); /* fast frees again once its last sample is gone */
   }

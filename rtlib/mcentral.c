@@ -57,6 +57,7 @@ static int init_span(struct mspan *s, uint32_t spc) {
   s->alloc_count = 0;
   s->freed = 0;
   memset(s->alloc_bits, 0, sizeof s->alloc_bits);
+  memset((void *)s->prof_bits, 0, sizeof s->prof_bits);
   if (s->nelems % 64)
     s->alloc_bits[s->nwords - 1] = ~0ull << (s->nelems % 64);
   if (spc == ESC_TINY_SPANCLASS) {

@@ -79,6 +79,12 @@ struct mspan {
   /* Live objects of this span that the heap profiler sampled; changed under
    * the profile lock (profile.h), read by frees off the fast path. */
   _Atomic uint32_t prof_sampled;
+  /* Small spans but tiny ones: a bit per slot whose allocation expired a
+   * sampling countdown (so may be sampled), set before the allocation
+   * returns and cleared by the free of that slot before the profiler hears
+   * of it.  A free into a span with samples calls the profiler (and its
+   * lock) only for a slot with its bit set (malloc.c's prof_forget). */
+  _Atomic uint64_t prof_bits[ESC_SPAN_WORDS];
   /* 1 = allocated.  Bits past nelems are set so they are never handed out.
    * Written only by the owner, or under the mcentral lock while unowned. */
   uint64_t alloc_bits[ESC_SPAN_WORDS];

@@ -1,0 +1,70 @@
+/*
+ * test_profree.c — frees into a span that holds a sampled object do not take
+ * the profiler's lock (issue 13 item 5): only the free of a slot that may be
+ * sampled calls the profiler.  The program interposes pthread_mutex_lock (the
+ * runtime is linked statically into it) and counts the locks taken while it
+ * frees the unsampled neighbours of one sampled object.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "escalloc/escalloc.h"
+#include "mheap.h"
+
+static _Atomic int counting;
+static _Atomic long locks;
+int pthread_mutex_lock(pthread_mutex_t *m) {
+  static int (*real)(pthread_mutex_t *);
+  if (!real)
+    real = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
+  if (atomic_load_explicit(&counting, memory_order_relaxed))
+    atomic_fetch_add_explicit(&locks, 1, memory_order_relaxed);
+  return real(m);
+}
+
+enum { N = 48, SIZE = 256 };
+
+static void sampled_span_frees_skip_the_profiler_lock(void **state) {
+  (void)state;
+  static void *objs[N];
+  escalloc_set_memprofile_rate(1); /* the next 256-byte object is sampled */
+  void *sampled = malloc(SIZE);
+  escalloc_set_memprofile_rate(0); /* its neighbours are not */
+  struct mspan *s = span_of(sampled);
+  assert_int_equal(atomic_load(&s->prof_sampled), 1);
+  int n = 0;
+  for (int i = 0; i < N; i++) {
+    void *p = malloc(SIZE);
+    if (span_of(p) == s)
+      objs[n++] = p;
+    else
+      free(p);
+  }
+  assert_true(n >= N / 2);
+  atomic_store(&locks, 0);
+  atomic_store(&counting, 1);
+  for (int i = 0; i < n; i++)
+    free(objs[i]);
+  atomic_store(&counting, 0);
+  /* At most the first neighbour, whose allocation saw the countdown the
+   * rate-1 sample left expire, goes to the profiler. */
+  print_message("%ld locks for %d frees\n", (long)atomic_load(&locks), n);
+  assert_true(atomic_load(&locks) <= 1);
+  assert_int_equal(atomic_load(&s->prof_sampled), 1);
+  free(sampled); /* the sample itself is dropped, through the profiler */
+  assert_int_equal(atomic_load(&s->prof_sampled), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(sampled_span_frees_skip_the_profiler_lock),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
