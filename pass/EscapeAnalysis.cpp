@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
+#include "LibCalls.h"
 #include "StackGuard.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -633,7 +634,6 @@ void FunctionAnalyzer::solve() {
           CallsSetjmp = true;
           SetjmpCallee = Callee;
         }
-        LibFunc LF;
         // Code outside the module may call back into it: an indirect call,
         // a declaration that is neither a C library function nor marked
         // nocallback, or any call handed one of our functions (qsort's
@@ -646,7 +646,7 @@ void FunctionAnalyzer::solve() {
             (PassesFunction ||
              (!CB->hasFnAttr(Attribute::NoCallback) &&
               (!Callee || (Callee->isDeclaration() &&
-                           !(TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))))) {
+                           !LibCall::get(*CB, TLI)))))) {
           HasOpaqueCall = true;
           OpaqueCallee = Callee;
         }
@@ -984,17 +984,18 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   if (S.empty())
     return;
   const Function *Callee = CB.getCalledFunction();
-  std::string ArgText = " argument " + std::to_string(I + 1);
-  LibFunc LF;
+  // A library call is read as the function the user wrote (__memcpy_chk as
+  // memcpy): its LibFunc, its parameter numbers, its attributes.
+  std::optional<LibCall> Lib = LibCall::get(CB, TLI);
+  int Param = Lib ? Lib->paramOf(I) : int(I);
+  std::string ArgText = " argument " + std::to_string(Param + 1);
   bool Variadic = I >= CB.getFunctionType()->getNumParams();
-  if (Variadic && Callee && TLI.getLibFunc(*Callee, LF) && TLI.has(LF) &&
-      isFormattedIO(LF))
+  if (Variadic && Lib && isFormattedIO(Lib->func()))
     return;
   if (!A->getType()->isPointerTy()) {
     // A pointer-width integer: an unknown callee could turn it back into a
     // pointer; the C library and integer intrinsics (llvm.abs, ...) do not.
-    if (Callee && (Callee->isIntrinsic() ||
-                   (TLI.getLibFunc(*Callee, LF) && TLI.has(LF))))
+    if (Callee && (Callee->isIntrinsic() || Lib))
       return;
     escapeAll(S,
               Callee ? Reason{"passed as an integer to @", Callee}
@@ -1002,18 +1003,19 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
               &CB);
     return;
   }
-  if (CB.paramHasAttr(I, Attribute::Returned))
+  if (Lib ? Lib->returnsArg(I) : CB.paramHasAttr(I, Attribute::Returned))
     for (unsigned X : S)
       Result.insert(X);
   clobberContents(CB, I, S);
-  bool IntoResult = I == 0 && Callee && TLI.getLibFunc(*Callee, LF) &&
-                    TLI.has(LF) && returnsIntoFirstArg(LF);
+  bool IntoResult = Param == 0 && Lib && returnsIntoFirstArg(Lib->func());
   if (IntoResult)
     for (unsigned X : S)
       Result.insert(X);
-  bool NoCapture = IntoResult || CB.doesNotCapture(I);
-  bool NoFree = CB.hasFnAttr(Attribute::NoFree) || CB.onlyReadsMemory(I) ||
-                CB.onlyReadsMemory();
+  bool NoCapture =
+      IntoResult || (Lib ? Lib->doesNotCapture(I) : CB.doesNotCapture(I));
+  bool NoFree = Lib ? Lib->doesNotFree() || Lib->onlyReadsMemory(I)
+                    : CB.hasFnAttr(Attribute::NoFree) ||
+                          CB.onlyReadsMemory(I) || CB.onlyReadsMemory();
   if (!NoCapture || !NoFree) {
     Reason R;
     if (!Callee)
@@ -1027,9 +1029,9 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   }
   // The pointer itself stays put; what the callee does with the pointers
   // stored in the object depends on what memory it may touch.
-  if (CB.onlyReadsMemory())
+  if (Lib ? Lib->onlyReadsMemory() : CB.onlyReadsMemory())
     return;
-  if (!CB.onlyAccessesArgMemory()) {
+  if (!(Lib ? Lib->onlyAccessesArgMemory() : CB.onlyAccessesArgMemory())) {
     for (unsigned X : S)
       escapeContents(X,
                      Callee ? Reason{"its contents may be published by @",
@@ -1042,7 +1044,7 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   // Arg-memory-only: pointers may move between the arguments' objects.
   for (unsigned J = 0, E = CB.arg_size(); J != E; ++J) {
     if (!CB.getArgOperand(J)->getType()->isPointerTy() ||
-        CB.onlyReadsMemory(J))
+        (Lib ? Lib->onlyReadsMemory(J) : CB.onlyReadsMemory(J)))
       continue;
     PtsSet Moved;
     for (unsigned X : S)
@@ -1274,7 +1276,7 @@ void SiteDecider::explain(unsigned Id, AllocSite &S) {
     auto Named = [&](int Y) {
       std::string L = FA.objLabel(Y);
       if (const Instruction *D = FA.Objs[Y].Def)
-        if (const DebugLoc &DL = D->getDebugLoc())
+        if (const DebugLoc &DL = userLoc(*D))
           L += " (line " + std::to_string(DL.getLine()) + ")";
       return L;
     };

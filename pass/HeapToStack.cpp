@@ -32,6 +32,7 @@
 #include "HeapToStack.h"
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
+#include "LibCalls.h"
 #include "Lowering.h"
 #include "StackGuard.h"
 
@@ -106,7 +107,9 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
   });
   for (const FlowStep &St : S.Flow)
     ORE.emit([&] {
-      OptimizationRemarkAnalysis R(DEBUG_TYPE, "Flow", St.At);
+      // At the user's line, not inside a fortify header's wrapper.
+      OptimizationRemarkAnalysis R(DEBUG_TYPE, "Flow", userLoc(*St.At),
+                                   St.At->getParent());
       R << "flow: " << ore::NV("Step", St.What);
       return R;
     });

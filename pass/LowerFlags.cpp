@@ -35,6 +35,7 @@
 // internal function's parameter is as pointer-free as what its callers pass.
 //===----------------------------------------------------------------------===//
 #include "LowerFlags.h"
+#include "LibCalls.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
@@ -232,7 +233,7 @@ std::string ObjectWalker::where(const Instruction &At) const {
   std::string S;
   if (At.getFunction() != Alloc.getFunction())
     S += (" in " + At.getFunction()->getName()).str();
-  if (const DebugLoc &DLoc = At.getDebugLoc())
+  if (const DebugLoc &DLoc = userLoc(At)) // the user's line, not a fortify header's
     S += " at line " + std::to_string(DLoc.getLine());
   return S;
 }

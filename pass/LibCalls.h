@@ -1,0 +1,82 @@
+//===- LibCalls.h - C library calls as the user wrote them ------*- C++ -*-===//
+//
+// One place that says which C library function a call is.  With
+// _FORTIFY_SOURCE, glibc's headers turn memcpy into __memcpy_chk, printf
+// into __printf_chk, fgets into __fgets_chk, ...: the same function with
+// checking arguments (a flag, the destination's object size) added, and
+// without the attributes LLVM infers for the unchecked name.  Here such a
+// call is seen exactly as the unchecked function: its LibFunc, its
+// parameters (checking arguments skipped), and the attributes LLVM's
+// inferattrs gives the unchecked declaration.  glibc's __isoc99_scanf
+// family (scanf under -std=c99 and later) is seen as scanf the same way.
+//
+// Invariant: a checked call is never understood better than its unchecked
+// version would be; anything not in the table, or whose prototype the TLI
+// rejects, is not a library call here (the analysis then stays
+// conservative).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ESCALLOC_PASS_LIBCALLS_H
+#define ESCALLOC_PASS_LIBCALLS_H
+
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/DebugLoc.h"
+#include "llvm/IR/InstrTypes.h"
+#include <optional>
+
+namespace escalloc {
+
+/// What LLVM infers for a library function's declaration (plain data, so it
+/// can be shared between contexts).
+struct LibFuncAttrs {
+  enum : uint8_t { NoCapture = 1, ReadOnly = 2, Returned = 4 };
+  bool NoFree = false;
+  bool ReadsOnly = false;   ///< reads memory only
+  bool ArgMemOnly = false;  ///< touches only its pointer arguments' memory
+  llvm::SmallVector<uint8_t, 6> Params;
+};
+
+/// A call to a C library function, as the function the user wrote.
+class LibCall {
+public:
+  /// The library call \p CB is, or nothing (not a library function the TLI
+  /// knows and has, an indirect call, nobuiltin).
+  static std::optional<LibCall> get(const llvm::CallBase &CB,
+                                    const llvm::TargetLibraryInfo &TLI);
+
+  /// The function the user wrote: memcpy for __memcpy_chk.
+  llvm::LibFunc func() const { return Func; }
+  /// A glibc *_chk (or __isoc99_*) call standing for func().
+  bool isAlias() const { return Attrs != nullptr; }
+
+  /// The call argument that is parameter \p P of func().
+  unsigned argOf(unsigned P) const;
+  /// The parameter of func() that call argument \p I is, or -1 for a
+  /// checking argument (a flag or an object size).
+  int paramOf(unsigned I) const;
+
+  /// Attribute queries about call argument \p I / the call, answered for
+  /// func() (the call's own attributes count too).
+  bool doesNotCapture(unsigned I) const;
+  bool onlyReadsMemory(unsigned I) const;
+  bool returnsArg(unsigned I) const;
+  bool doesNotFree() const;
+  bool onlyReadsMemory() const;
+  bool onlyAccessesArgMemory() const;
+
+private:
+  LibCall(const llvm::CallBase &CB, llvm::LibFunc Func) : CB(&CB), Func(Func) {}
+  const llvm::CallBase *CB;
+  llvm::LibFunc Func;
+  uint16_t CheckArgs = 0; ///< bit I: call argument I is a checking argument
+  const LibFuncAttrs *Attrs = nullptr; ///< set for an alias only
+};
+
+/// Where a remark about \p I should point: the user's line.  A glibc
+/// fortify wrapper (the always-inline `memcpy` of bits/string_fortified.h
+/// that calls __memcpy_chk) is skipped to the line that called it.
+llvm::DebugLoc userLoc(const llvm::Instruction &I);
+
+} // namespace escalloc
+
+#endif
