@@ -34,6 +34,7 @@ import random
 import sys
 
 PRELUDE_A = r"""#define _GNU_SOURCE
+#include <immintrin.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -640,14 +641,38 @@ def t_str(g, d):
 
 
 def t_wrap(g, d):
-    """Allocation wrappers the inliner must respect (issue 11 class 4)."""
+    """Allocation wrappers the inliner must respect (issue 11 class 4): a
+    noinline one that records its frame address (inlined, its frame is the
+    caller's: the comparison prints 0 instead of 1), one compiled for AVX2 with
+    256-bit intrinsics (inlined into plain x86-64 code, the backend fails; run
+    only where the CPU has AVX2, so the reference takes the same branch)."""
     f = g.name("wrap")
     v = g.variant("wrap", WRAPS)
+    n = g.r.randint(1, 500)
+    if v == "avx2":
+        g.a.append("""static __attribute__((target("avx2")%(ni)s)) u64 *%(f)s_mk(u64 a) {
+  u64 *p = malloc(16 * sizeof *p);
+  __m256i s = _mm256_set_epi64x((long long)a + 3, (long long)a + 2, (long long)a + 1, (long long)a);
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_si256((__m256i *)(p + 4 * i), _mm256_shuffle_epi8(_mm256_madd_epi16(s, s), s));
+    s = _mm256_add_epi64(s, _mm256_set1_epi64x(4));
+  }
+  return p;
+}
+static u64 %(f)s(u64 a) {
+  u64 s = %(cc)s;
+  if (__builtin_cpu_supports("avx2")) {
+    u64 *p = %(f)s_mk(a);
+    for (int i = 0; i < 16; i++) s = s * 31 + p[i];
+    free(p);
+  }
+  return s;
+}""" % dict(f=f, ni=", noinline" if g.r.random() < 0.7 else "", cc=g.child_call(d, "a")))
+        return f
     attr = {
         "noinline": "__attribute__((noinline)) ",
         "frame": "__attribute__((noinline)) ",
         "return": "__attribute__((noinline)) ",
-        "avx2": '__attribute__((target("avx2"), noinline)) ',
         "plain": "",
     }[v]
     extra = {
@@ -656,20 +681,21 @@ def t_wrap(g, d):
     }.get(v, "")
     if extra:
         g.a.append("static void *g%s_fa;" % f)
-    n = g.r.randint(1, 500)
     g.a.append("""static %(attr)su64 *%(f)s_mk(long n, u64 a) {
 %(extra)s  u64 *p = malloc((size_t)n * sizeof *p);
   for (long i = 0; i < n; i++) p[i] = a + (u64)i * 3;
   return p;
 }
 static u64 %(f)s(u64 a) {
+  void *own = __builtin_frame_address(0);
   u64 *p = %(f)s_mk(%(n)d, a);
   u64 s = %(cc)s;
   for (long i = 0; i < %(n)d; i++) s = s * 31 + p[i];
   free(p);
-  return s%(fa)s;
+  return s%(fa)s + (own != 0);
 }""" % dict(f=f, attr=attr, extra=extra, n=n, cc=g.child_call(d, "a"),
-            fa=(" + (g%s_fa != 0)" % f) if extra else ""))
+            fa={"frame": " + ((char *)g%s_fa < (char *)own)" % f,
+                "return": " + (g%s_fa != 0)" % f}.get(v, "")))
     return f
 
 
