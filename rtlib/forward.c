@@ -82,8 +82,9 @@ int esc_forward_decide(void) {
   int (*volatile pm)(void **, size_t, size_t) = posix_memalign;
   size_t (*volatile us)(void *) = malloc_usable_size;
   if (OURS(m, esc_dropin_malloc)) {
-    atomic_store_explicit(&esc_fwd_state, ESC_FWD_OWN, memory_order_relaxed);
-    return 0;
+    int vg = esc_vg_running();
+    atomic_store_explicit(&esc_fwd_state, vg ? ESC_FWD_VALGRIND : ESC_FWD_OWN, memory_order_relaxed);
+    return vg;
   }
   process.malloc = m;
   process.calloc = OURS(c, esc_dropin_calloc) ? NULL : c;
@@ -102,7 +103,11 @@ static __attribute__((noreturn, cold)) void missing(const char *name) {
   abort();
 }
 
+#define VALGRIND_MODE() (atomic_load_explicit(&esc_fwd_state, memory_order_relaxed) == ESC_FWD_VALGRIND)
+
 void *esc_fwd_alloc(size_t size, uint32_t flags) {
+  if (VALGRIND_MODE())
+    return escalloc_valgrind_alloc(size, flags, 0);
   if (!(flags & ESCALLOC_NEEDZERO))
     return process.malloc(size);
   if (process.calloc)
@@ -114,6 +119,8 @@ void *esc_fwd_alloc(size_t size, uint32_t flags) {
 }
 
 void *esc_fwd_aligned_alloc(size_t alignment, size_t size) {
+  if (VALGRIND_MODE())
+    return escalloc_valgrind_alloc(size, 0, alignment);
   if (!process.posix_memalign)
     missing("posix_memalign");
   /* aligned_alloc's contract: any power of two (posix_memalign wants at
@@ -130,18 +137,24 @@ void *esc_fwd_aligned_alloc(size_t alignment, size_t size) {
 }
 
 void esc_fwd_free(void *p) {
+  if (VALGRIND_MODE())
+    return escalloc_valgrind_free(p);
   if (!process.free)
     missing("free");
   process.free(p);
 }
 
 void *esc_fwd_realloc(void *p, size_t size) {
+  if (VALGRIND_MODE())
+    return escalloc_valgrind_realloc(p, size);
   if (!process.realloc)
     missing("realloc");
   return process.realloc(p, size);
 }
 
 size_t esc_fwd_usable_size(const void *p) {
+  if (VALGRIND_MODE())
+    return esc_vg_usable_size(p);
   if (!process.usable_size)
     missing("malloc_usable_size");
   return process.usable_size((void *)p);

@@ -76,7 +76,9 @@ static int env_flag(const char *name) {
   return 0;
 }
 static void settings_init(void) {
-  esc_settings.debug = env_flag("ESCALLOC_DEBUG");
+  /* Under Valgrind every operation takes a checked slow path, where
+   * valgrind.c describes it to memcheck (forward.h). */
+  esc_settings.debug = env_flag("ESCALLOC_DEBUG") || esc_vg_running();
   esc_settings.stats = env_flag("ESCALLOC_STATS");
 }
 void esc_read_settings(void) { pthread_once(&settings_once, settings_init); }

@@ -1,0 +1,121 @@
+/*
+ * valgrind.c — allocations described to Valgrind's memcheck.
+ *
+ * Under memcheck (RUNNING_ON_VALGRIND, and memcheck's own client request
+ * answers; see esc_vg_running) memcheck sees none of escalloc's
+ * objects by itself: its replacements cover libc's malloc, while an escc
+ * program's malloc is the runtime's own, and lowered allocations call
+ * escalloc_mallocgc* directly.  So, as mimalloc's valgrind mode does, the
+ * runtime describes each object with memcheck's client requests: an object
+ * is a MALLOCLIKE block of the requested size from allocation to free, a
+ * FREELIKE one after, so memcheck reports leaks, reads of uninitialised or
+ * freed memory, overruns past the requested size and invalid frees as it does
+ * for glibc's heap.
+ *
+ * How: forward.c's decision sees Valgrind (ESC_FWD_VALGRIND) and routes every
+ * entry point here through the forwarding slow paths; the runtime runs as
+ * with ESCALLOC_DEBUG=1 (esc_settings.debug), so no fast path bypasses them.
+ * The allocator's own work on the slots (free lists, debug fills, zeroing)
+ * runs with memcheck's error reporting off and esc_vg_inside set, which sends
+ * the nested entry points to the real allocator.  Each slow path tail-calls
+ * into escalloc_valgrind_alloc / _free, and they make the request, so the
+ * stacks memcheck records have that one runtime frame above the caller's
+ * (as memcheck's own show its malloc replacement).
+ *
+ * Leak reports: a leaked object whose address the runtime's metadata also
+ * holds (the first slot of a span is its base) is "still reachable", not
+ * "definitely lost"; every other leaked object is reported as lost.
+ */
+#include <string.h>
+
+#include "forward.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#include <valgrind/valgrind.h>
+#define ESC_HAVE_VALGRIND 1
+#endif
+#endif
+
+__thread int esc_vg_inside;
+
+#ifdef ESC_HAVE_VALGRIND
+
+/* Memcheck only: under the other tools (callgrind counting the allocator's
+ * instructions, helgrind, massif) the runtime stays itself.  GET_VBITS is
+ * memcheck's request: 1 there, 0 from any other tool and outside Valgrind. */
+int esc_vg_running(void) {
+  if (!RUNNING_ON_VALGRIND)
+    return 0;
+  char byte = 0, vbits;
+  return VALGRIND_GET_VBITS(&byte, &vbits, 1) == 1;
+}
+
+#define INSIDE_BEGIN()                                                                             \
+  do {                                                                                             \
+    esc_vg_inside++;                                                                               \
+    VALGRIND_DISABLE_ERROR_REPORTING;                                                              \
+  } while (0)
+#define INSIDE_END()                                                                               \
+  do {                                                                                             \
+    VALGRIND_ENABLE_ERROR_REPORTING;                                                               \
+    esc_vg_inside--;                                                                               \
+  } while (0)
+
+ESC_NOINLINE void *escalloc_valgrind_alloc(size_t size, uint32_t flags, size_t alignment) {
+  INSIDE_BEGIN();
+  void *p = alignment ? esc_aligned_alloc(alignment, size, flags) : esc_mallocgc(size, flags);
+  INSIDE_END();
+  if (p)
+    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, (flags & ESCALLOC_NEEDZERO) != 0);
+  return p;
+}
+
+ESC_NOINLINE void escalloc_valgrind_free(void *p) {
+  VALGRIND_FREELIKE_BLOCK(p, 0);
+  INSIDE_BEGIN();
+  esc_free(p);
+  INSIDE_END();
+}
+
+size_t esc_vg_usable_size(const void *p) {
+  INSIDE_BEGIN();
+  size_t n = esc_usable_size(p);
+  INSIDE_END();
+  return n;
+}
+
+/* A new object and a copy, never in place: memcheck then knows the new
+ * size exactly and reports reads of the old object. */
+ESC_NOINLINE void *escalloc_valgrind_realloc(void *p, size_t size) {
+  if (!p)
+    return escalloc_valgrind_alloc(size, 0, 0);
+  if (size == 0) {
+    escalloc_valgrind_free(p);
+    return NULL;
+  }
+  INSIDE_BEGIN();
+  size_t have = esc_usable_size(p);
+  void *q = esc_mallocgc(size, 0);
+  if (q)
+    memcpy(q, p, have < size ? have : size); /* definedness travels with the bytes */
+  INSIDE_END();
+  if (!q)
+    return NULL;
+  VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 0);
+  escalloc_valgrind_free(p);
+  return q;
+}
+
+#else /* no valgrind headers: never under Valgrind, as far as we can tell */
+
+int esc_vg_running(void) { return 0; }
+void *escalloc_valgrind_alloc(size_t size, uint32_t flags, size_t alignment) {
+  return alignment ? esc_aligned_alloc(alignment, size, flags) : esc_mallocgc(size, flags);
+}
+void escalloc_valgrind_free(void *p) { esc_free(p); }
+size_t esc_vg_usable_size(const void *p) { return esc_usable_size(p); }
+void *escalloc_valgrind_realloc(void *p, size_t size) { return esc_realloc(p, size); }
+
+#endif
