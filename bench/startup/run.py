@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""bench/startup/run.py — per-process start-up cost of escc-built programs.
+
+Builds alloc100.c (100 allocations, then exit) with `escc -O2` and with plain
+`clang-19 -O2` (glibc's malloc), then runs each variant --runs times (default
+1000), the variants interleaved in rounds of 50 so that load changes hit them
+alike.  Prints per-process medians of wall time (fork+exec+exit, measured
+around posix_spawn/waitpid) and of CPU time (user+sys of the child, from
+wait4's rusage), and escc's difference to glibc's in microseconds.
+
+  python3 bench/startup/run.py --build-dir build [--runs 1000]
+
+Variants: glibc (clang-19 -O2), escc (defaults: heap profiling at Go's
+rate, frame-pointer unwinding), escc with ESCALLOC_MEMPROFILE_RATE=0, and
+escc with ESCALLOC_MEMPROFILE_UNWIND=libunwind (libunwind opened at start-up:
+what every process paid before frame pointers became the default).
+No timed assertions: this prints numbers for bench/README.md.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build(build_dir, tmp):
+    src = os.path.join(HERE, "alloc100.c")
+    escc = os.path.join(build_dir, "bin", "escc")
+    out = {}
+    out["glibc"] = os.path.join(tmp, "alloc100-glibc")
+    subprocess.run(["clang-19", "-O2", src, "-o", out["glibc"]], check=True)
+    out["escc"] = os.path.join(tmp, "alloc100-escc")
+    subprocess.run([escc, "-O2", src, "-o", out["escc"]], check=True)
+    return out
+
+
+def run_once(prog, env):
+    t0 = time.perf_counter_ns()
+    pid = os.posix_spawn(prog, [prog], env)
+    _, status, ru = os.wait4(pid, 0)
+    t1 = time.perf_counter_ns()
+    if status != 0:
+        sys.exit("%s exited with status %d" % (prog, status))
+    return (t1 - t0) / 1000.0, (ru.ru_utime + ru.ru_stime) * 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default="build")
+    ap.add_argument("--runs", type=int, default=1000)
+    args = ap.parse_args()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ESCALLOC_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        progs = build(os.path.abspath(args.build_dir), tmp)
+        variants = [
+            ("glibc", progs["glibc"], base),
+            ("escc", progs["escc"], base),
+            ("escc, ESCALLOC_MEMPROFILE_RATE=0", progs["escc"], dict(base, ESCALLOC_MEMPROFILE_RATE="0")),
+            ("escc, ESCALLOC_MEMPROFILE_UNWIND=libunwind", progs["escc"],
+             dict(base, ESCALLOC_MEMPROFILE_UNWIND="libunwind")),
+        ]
+        wall = {v[0]: [] for v in variants}
+        cpu = {v[0]: [] for v in variants}
+        for name, prog, env in variants:  # warm the page cache
+            for _ in range(20):
+                run_once(prog, env)
+        done = 0
+        while done < args.runs:
+            n = min(50, args.runs - done)
+            for name, prog, env in variants:
+                for _ in range(n):
+                    w, c = run_once(prog, env)
+                    wall[name].append(w)
+                    cpu[name].append(c)
+            done += n
+        g_wall = statistics.median(wall["glibc"])
+        g_cpu = statistics.median(cpu["glibc"])
+        print("| variant | wall, median (us) | - glibc (us) | CPU, median (us) | - glibc (us) |")
+        print("|---|---:|---:|---:|---:|")
+        for name, _, _ in variants:
+            w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+            print("| %s | %.0f | %+.0f | %.0f | %+.0f |" % (name, w, w - g_wall, c, c - g_cpu))
+        print("\n%d runs of each, interleaved in rounds of 50; load average %s" %
+              (args.runs, " ".join("%.2f" % x for x in os.getloadavg())))
+
+
+if __name__ == "__main__":
+    main()
