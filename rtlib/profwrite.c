@@ -19,11 +19,14 @@
  * uncompressed, which pprof also reads.
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -131,13 +134,15 @@ static void pb_packed(struct pbuf *b, int field, const uint64_t *v, size_t n) {
 
 enum {
   PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
-  PROFILE_STRING_TABLE = 6, PROFILE_DROP_FRAMES = 7, PROFILE_TIME_NANOS = 9,
+  PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DROP_FRAMES = 7, PROFILE_TIME_NANOS = 9,
   PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12, PROFILE_COMMENT = 13, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
   VALUETYPE_TYPE = 1, VALUETYPE_UNIT = 2,
   SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
   LABEL_KEY = 1, LABEL_NUM = 3, LABEL_NUM_UNIT = 4,
   MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4, MAPPING_FILENAME = 5,
-  LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3,
+  MAPPING_HAS_FUNCTIONS = 7,
+  LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
+  LINE_FUNCTION_ID = 1, FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3,
 };
 
 /* The frames pprof removes from every sample, with everything they call.
@@ -337,6 +342,115 @@ static int write_file(const char *path, const struct pbuf *b) {
   return close(fd);
 }
 
+/* --- Function names from ELF symbol tables ------------------------------------------------ *
+ *
+ * pprof symbolizes a mapping from its file's DWARF (`go tool pprof` reads it
+ * itself; google/pprof runs llvm-symbolizer or addr2line, which also give
+ * inlined frames).  A file without DWARF (a program built without -g,
+ * Debian's libc.so.6, whose debug information is a separate package) stays
+ * "[prog]" there.  For those files the writer names each location itself
+ * from the ELF symbol table (.symtab, else .dynsym), as a Function and a
+ * Line, and marks the mapping has_functions so that pprof keeps the names.
+ * Files with DWARF are left to pprof: it knows file, line and inlining. */
+
+struct elfsyms {
+  const uint8_t *base;
+  size_t len;
+  const ElfW(Sym) *sym;
+  size_t nsym;
+  const char *str;
+  size_t strsz;
+  int state; /* 0 not opened, 1 symbols, -1 none or has DWARF */
+};
+
+static void elf_close(struct elfsyms *e) {
+  if (e->base)
+    munmap((void *)e->base, e->len);
+}
+
+static void elf_open(struct elfsyms *e, const char *path) {
+  e->state = -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct stat sb;
+  void *p = fstat(fd, &sb) == 0 && sb.st_size >= (off_t)sizeof(ElfW(Ehdr))
+                ? mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)
+                : MAP_FAILED;
+  close(fd);
+  if (p == MAP_FAILED)
+    return;
+  e->base = p;
+  e->len = (size_t)sb.st_size;
+  const ElfW(Ehdr) *eh = p;
+  if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) ||
+      eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff > e->len ||
+      (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) > e->len - eh->e_shoff || eh->e_shstrndx >= eh->e_shnum)
+    return;
+  const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(e->base + eh->e_shoff);
+  const ElfW(Shdr) *names = &sh[eh->e_shstrndx], *symtab = NULL, *dynsym = NULL;
+  if (names->sh_offset >= e->len)
+    return;
+  for (int i = 0; i < eh->e_shnum; i++) {
+    if (sh[i].sh_name < names->sh_size && names->sh_offset + sh[i].sh_name < e->len) {
+      const char *n = (const char *)e->base + names->sh_offset + sh[i].sh_name;
+      size_t room = e->len - (names->sh_offset + sh[i].sh_name);
+      if (strncmp(n, ".debug_info", room < 12 ? room : 12) == 0 ||
+          strncmp(n, ".zdebug_info", room < 13 ? room : 13) == 0)
+        return; /* pprof symbolizes it better, with lines */
+    }
+    if (sh[i].sh_type == SHT_SYMTAB)
+      symtab = &sh[i];
+    else if (sh[i].sh_type == SHT_DYNSYM)
+      dynsym = &sh[i];
+  }
+  const ElfW(Shdr) *t = symtab ? symtab : dynsym;
+  if (!t || t->sh_link >= eh->e_shnum || t->sh_offset > e->len || t->sh_size > e->len - t->sh_offset)
+    return;
+  const ElfW(Shdr) *strs = &sh[t->sh_link];
+  if (strs->sh_offset > e->len || strs->sh_size > e->len - strs->sh_offset)
+    return;
+  e->sym = (const ElfW(Sym) *)(e->base + t->sh_offset);
+  e->nsym = t->sh_size / sizeof(ElfW(Sym));
+  e->str = (const char *)e->base + strs->sh_offset;
+  e->strsz = strs->sh_size;
+  e->state = 1;
+}
+
+/* The file's virtual address of pc, which lies in mapping m (file offset
+ * m->offset mapped at m->start): through the PT_LOAD segment that holds that
+ * offset.  0 when none does. */
+static uint64_t elf_vaddr(const struct elfsyms *e, const struct mapping *m, uint64_t pc) {
+  const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)e->base;
+  if (eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > e->len ||
+      (size_t)eh->e_phnum * sizeof(ElfW(Phdr)) > e->len - eh->e_phoff)
+    return 0;
+  const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(e->base + eh->e_phoff);
+  for (int i = 0; i < eh->e_phnum; i++) {
+    uint64_t off = m->offset + (pc - m->start);
+    if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && off >= ph[i].p_offset &&
+        off < ph[i].p_offset + ph[i].p_filesz)
+      return off - ph[i].p_offset + ph[i].p_vaddr;
+  }
+  return 0;
+}
+
+/* The name of the function that holds vaddr, or NULL. */
+static const char *elf_function(const struct elfsyms *e, uint64_t vaddr) {
+  const char *best = NULL;
+  for (size_t i = 0; i < e->nsym; i++) {
+    const ElfW(Sym) *y = &e->sym[i];
+    int type = ELF64_ST_TYPE(y->st_info);
+    if ((type != STT_FUNC && type != STT_GNU_IFUNC) || y->st_shndx == SHN_UNDEF ||
+        vaddr < y->st_value || vaddr - y->st_value >= y->st_size || y->st_name >= e->strsz)
+      continue;
+    best = e->str + y->st_name;
+    if (ELF64_ST_BIND(y->st_info) == STB_GLOBAL)
+      break; /* of aliases, the global name */
+  }
+  return best && memchr(best, 0, e->strsz - (size_t)(best - e->str)) ? best : NULL;
+}
+
 /* --- The profile -------------------------------------------------------------------------- */
 
 static void value_type(struct pbuf *out, struct pbuf *tmp, int field, uint64_t type, uint64_t unit) {
@@ -346,9 +460,17 @@ static void value_type(struct pbuf *out, struct pbuf *tmp, int field, uint64_t t
   pb_msg(out, field, tmp);
 }
 
+/* The mapping that holds pc, or -1. */
+static long mapping_of(const struct mapping *maps, long nmaps, uint64_t pc) {
+  for (long m = 0; m < nmaps; m++)
+    if (pc >= maps[m].start && pc < maps[m].limit)
+      return m;
+  return -1;
+}
+
 static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc_prof_record *rec,
                            long nrec, int64_t rate, const struct mapping *maps, long nmaps,
-                           struct locmap *locs) {
+                           struct locmap *locs, struct elfsyms *elf, uint64_t *fn) {
   struct pbuf msg = {0}, label = {0};
   uint64_t ids[ESC_PROF_MAX_STACK];
 
@@ -378,6 +500,32 @@ static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc
     pb_msg(out, PROFILE_SAMPLE, &msg);
   }
 
+  /* Names for the locations of files without DWARF (fn[i]: the string
+   * index of location i's function, which also serves as its Function id). */
+  for (size_t i = 0; i < locs->cap; i++) {
+    long m = locs->pc[i] ? mapping_of(maps, nmaps, locs->pc[i]) : -1;
+    if (m < 0 || !elf)
+      continue;
+    if (!elf[m].state)
+      elf_open(&elf[m], maps[m].file);
+    uint64_t v = elf[m].state > 0 ? elf_vaddr(&elf[m], &maps[m], locs->pc[i] - 1) : 0;
+    const char *name = v ? elf_function(&elf[m], v) : NULL;
+    if (name)
+      fn[i] = intern(st, name);
+  }
+  for (size_t i = 0; i < locs->cap; i++) {
+    int first = fn[i] != 0;
+    for (size_t j = 0; first && j < i; j++)
+      first = fn[j] != fn[i];
+    if (!first)
+      continue;
+    msg.len = 0;
+    pb_int(&msg, FUNCTION_ID, fn[i]);
+    pb_int(&msg, FUNCTION_NAME, fn[i]);
+    pb_int(&msg, FUNCTION_SYSTEM_NAME, fn[i]);
+    pb_msg(out, PROFILE_FUNCTION, &msg);
+  }
+
   for (long i = 0; i < nmaps; i++) {
     msg.len = 0;
     pb_int(&msg, MAPPING_ID, (uint64_t)i + 1);
@@ -385,6 +533,7 @@ static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc
     pb_int(&msg, MAPPING_LIMIT, maps[i].limit);
     pb_int(&msg, MAPPING_OFFSET, maps[i].offset);
     pb_int(&msg, MAPPING_FILENAME, intern(st, maps[i].file));
+    pb_int(&msg, MAPPING_HAS_FUNCTIONS, elf && elf[i].state > 0);
     pb_msg(out, PROFILE_MAPPING, &msg);
   }
 
@@ -394,14 +543,17 @@ static void encode_profile(struct pbuf *out, struct strtab *st, const struct esc
       continue;
     msg.len = 0;
     pb_int(&msg, LOCATION_ID, locs->id[i]);
-    for (long m = 0; m < nmaps; m++)
-      if (pc >= maps[m].start && pc < maps[m].limit) {
-        pb_int(&msg, LOCATION_MAPPING_ID, (uint64_t)m + 1);
-        break;
-      }
+    long m = mapping_of(maps, nmaps, pc);
+    if (m >= 0)
+      pb_int(&msg, LOCATION_MAPPING_ID, (uint64_t)m + 1);
     /* A return address: pc - 1 lies in the call instruction, so it
      * symbolizes to the line of the call. */
     pb_int(&msg, LOCATION_ADDRESS, pc - 1);
+    if (fn[i]) {
+      label.len = 0;
+      pb_int(&label, LINE_FUNCTION_ID, fn[i]);
+      pb_msg(&msg, LOCATION_LINE, &label);
+    }
     pb_msg(out, PROFILE_LOCATION, &msg);
   }
 
@@ -430,6 +582,8 @@ int esc_prof_write(const char *path, const struct esc_prof_record *rec, long nre
   size_t maps_bytes = 0, frames = 0;
   struct strtab *st = esc_prof_sysalloc(sizeof *st);
   struct locmap locs = {0};
+  struct elfsyms *elf = NULL;
+  uint64_t *fn = NULL;
   int rc = -1, err = ENOMEM;
 
   long nmaps = read_mappings(&maps_text, &maps, &maps_bytes);
@@ -443,10 +597,12 @@ int esc_prof_write(const char *path, const struct esc_prof_record *rec, long nre
   }
   locs.pc = esc_prof_sysalloc(locs.cap * sizeof *locs.pc);
   locs.id = esc_prof_sysalloc(locs.cap * sizeof *locs.id);
-  if (!st || !locs.pc || !locs.id)
+  fn = esc_prof_sysalloc(locs.cap * sizeof *fn);
+  elf = nmaps ? esc_prof_sysalloc((size_t)nmaps * sizeof *elf) : NULL; /* NULL: no names */
+  if (!st || !locs.pc || !locs.id || !fn)
     goto out;
 
-  encode_profile(&proto, st, rec, nrec, rate, maps, nmaps, &locs);
+  encode_profile(&proto, st, rec, nrec, rate, maps, nmaps, &locs, elf, fn);
   if (proto.failed)
     goto out;
   const struct pbuf *data = gzip(&proto, &gz) == 0 ? &gz : &proto;
@@ -461,6 +617,10 @@ out:
   esc_prof_sysfree(maps, maps_bytes);
   esc_prof_sysfree(locs.pc, locs.cap * sizeof *locs.pc);
   esc_prof_sysfree(locs.id, locs.cap * sizeof *locs.id);
+  esc_prof_sysfree(fn, locs.cap * sizeof *fn);
+  for (long m = 0; elf && m < nmaps; m++)
+    elf_close(&elf[m]);
+  esc_prof_sysfree(elf, nmaps > 0 ? (size_t)nmaps * sizeof *elf : 0);
   esc_prof_sysfree(st, sizeof *st);
   errno = err;
   return rc;
