@@ -10,10 +10,10 @@
 #   none     the runtime without hooks (the baseline)
 #   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
 #   default  with hooks, nothing set: the default rate (one sample per
-#            512 KiB), stacks unwound by libunwind when libunwind.so.8 is
-#            installed
-#   libgcc   the same with ESCALLOC_MEMPROFILE_UNWIND=libgcc: stacks unwound
-#            by libgcc, as where libunwind is not installed
+#            512 KiB), stacks unwound by frame pointers
+#   libunwind the same with ESCALLOC_MEMPROFILE_UNWIND=libunwind (opened at
+#            start-up; the default before 866b246)
+#   libgcc   the same with ESCALLOC_MEMPROFILE_UNWIND=libgcc
 # It prints the median seconds per workload and variant over N rounds, the
 # ratios to `none`, and (callgrind) the instructions per malloc+free pair of
 # the churn workload.  Output is Markdown, for bench/profile/README.md.
@@ -60,6 +60,8 @@ run_variant() { # variant workload -> "workload seconds"
     none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" "$2" -n "$scale" ;;
     off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" "$2" -n "$scale" ;;
     default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" "$2" -n "$scale" ;;
+    libunwind) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libunwind \
+      "$tmp/bench_prof" "$2" -n "$scale" ;;
     libgcc) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libgcc \
       "$tmp/bench_prof" "$2" -n "$scale" ;;
   esac
@@ -68,13 +70,13 @@ run_variant() { # variant workload -> "workload seconds"
 # Each workload runs in its own process, the variants back to back in an
 # order that rotates every round, so slow drifts of a shared machine hit all
 # variants alike.
-variants=(none off default libgcc)
+variants=(none off default libunwind libgcc)
 : >"$tmp/times"
 for ((r = 0; r < rounds; r++)); do
   echo "round $((r + 1))/$rounds" >&2
   for w in churn held threads large; do
-    for ((i = 0; i < 4; i++)); do
-      v=${variants[$(((i + r) % 4))]}
+    for ((i = 0; i < ${#variants[@]}; i++)); do
+      v=${variants[$(((i + r) % ${#variants[@]}))]}
       run_variant "$v" "$w" | sed "s/^/$v /" >>"$tmp/times"
     done
   done
@@ -100,6 +102,7 @@ import os, resource, subprocess, sys
 tmp = sys.argv[1]
 runs = {"none": ([tmp + "/bench_noprof"], {}), "off": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_RATE": "0"}),
         "default": ([tmp + "/bench_prof"], {}),
+        "libunwind": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "libunwind"}),
         "libgcc": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "libgcc"})}
 cpu = {v: 0.0 for v in runs}
 for i in range(300):
@@ -114,12 +117,8 @@ for v in runs:
     print("startup %s %.1f" % (v, cpu[v] / 300 * 1e6))
 EOF
 
-unwinder=libgcc
-for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib; do
-  [[ -e $d/libunwind.so.8 ]] && unwinder=libunwind
-done
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "Compiler: $("$cc" --version | head -1).  Stacks of the default variant unwound by: $unwinder."
+echo "Compiler: $("$cc" --version | head -1).  Stacks of the default variant unwound by frame pointers."
 echo
 python3 - "$tmp/times" "$rounds" "$scale" <<'EOF'
 import statistics, sys
@@ -135,22 +134,23 @@ for r in rows:
 workloads = ["churn", "held", "threads", "large"]
 print("Median of %s rounds (scale %s), CPU seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
 print()
-print("| workload | none (s) | off (s) | default (s) | libgcc (s) | off / none | default / none | libgcc / none |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+V = ("none", "off", "default", "libunwind", "libgcc")
+print("| workload | " + " | ".join("%s (s)" % v for v in V) + " | " +
+      " | ".join("%s / none" % v for v in V[1:]) + " |")
+print("|---|" + "---:|" * (2 * len(V) - 1))
 for w in workloads:
-    m = {v: statistics.median(times[(w, v)]) for v in ("none", "off", "default", "libgcc") if (w, v) in times}
-    if len(m) < 4:
+    m = {v: statistics.median(times[(w, v)]) for v in V if (w, v) in times}
+    if len(m) < len(V):
         continue
-    print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" % (
-        w, m["none"], m["off"], m["default"], m["libgcc"], m["off"] / m["none"],
-        m["default"] / m["none"], m["libgcc"] / m["none"]))
+    print("| %s | " % w + " | ".join("%.3f" % m[v] for v in V) + " | " +
+          " | ".join("%.3f" % (m[v] / m["none"]) for v in V[1:]) + " |")
 if startup:
     print()
     print("Start-up of a process that allocates nothing, CPU microseconds (mean of 300 runs):")
     print()
-    print("| none | off | default | libgcc |")
-    print("|---:|---:|---:|---:|")
-    print("| %.0f | %.0f | %.0f | %.0f |" % tuple(startup[v] for v in ("none", "off", "default", "libgcc")))
+    print("| " + " | ".join(V) + " |")
+    print("|" + "---:|" * len(V))
+    print("| " + " | ".join("%.0f" % startup[v] for v in V) + " |")
 if ir:
     print()
     print("Instructions (callgrind) for the churn workload, whole program, and per malloc+free pair:")
