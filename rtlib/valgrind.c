@@ -22,12 +22,19 @@
  * stacks memcheck records have that one runtime frame above the caller's
  * (as memcheck's own show its malloc replacement).
  *
- * Leak reports: a leaked object whose address the runtime's metadata also
- * holds (the first slot of a span is its base) is "still reachable", not
- * "definitely lost"; every other leaked object is reported as lost.
+ * Each object the program gets starts ESC_VG_HEADER bytes (or the asked
+ * alignment, if larger) into a slot of its size plus that header, which holds
+ * the offset and the requested size.  The runtime's metadata holds slot
+ * addresses (a span's base is its first slot, a large object's slot is its
+ * span's base), which memcheck's leak search would otherwise take for
+ * pointers to the object: a leaked first object of a span would be "still
+ * reachable".  usable_size is the requested size, as memcheck's own
+ * malloc_usable_size says.
  */
+#include <stdint.h>
 #include <string.h>
 
+#include "escalloc/abi.h"
 #include "forward.h"
 
 #if defined(__has_include)
@@ -63,25 +70,45 @@ int esc_vg_running(void) {
     esc_vg_inside--;                                                                               \
   } while (0)
 
+#define ESC_VG_HEADER 16u
+
+struct vg_header { /* the last 16 bytes before the object */
+  size_t offset;   /* from the slot's start to the object */
+  size_t size;     /* requested */
+};
+
+static struct vg_header *header_of(const void *q) { return (struct vg_header *)q - 1; }
+
+/* The slot an object of ours starts in; inside only. */
+static void *slot_of(const void *q) { return (char *)q - header_of(q)->offset; }
+
 ESC_NOINLINE void *escalloc_valgrind_alloc(size_t size, uint32_t flags, size_t alignment) {
+  size_t off = alignment > ESC_VG_HEADER ? alignment : ESC_VG_HEADER;
+  if (size > SIZE_MAX / 2)
+    off = 0; /* fails below, as the runtime fails it */
   INSIDE_BEGIN();
-  void *p = alignment ? esc_aligned_alloc(alignment, size, flags) : esc_mallocgc(size, flags);
-  INSIDE_END();
+  char *p = alignment ? esc_aligned_alloc(alignment, size + off, flags)
+                      : esc_mallocgc(size + off, flags);
   if (p)
-    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, (flags & ESCALLOC_NEEDZERO) != 0);
-  return p;
+    *header_of(p + off) = (struct vg_header){off, size};
+  INSIDE_END();
+  if (!p)
+    return NULL;
+  VALGRIND_MALLOCLIKE_BLOCK(p + off, size, 0, (flags & ESCALLOC_NEEDZERO) != 0);
+  return p + off;
 }
 
-ESC_NOINLINE void escalloc_valgrind_free(void *p) {
-  VALGRIND_FREELIKE_BLOCK(p, 0);
+ESC_NOINLINE void escalloc_valgrind_free(void *q) {
+  VALGRIND_FREELIKE_BLOCK(q, 0);
   INSIDE_BEGIN();
-  esc_free(p);
+  esc_free(slot_of(q));
   INSIDE_END();
 }
 
-size_t esc_vg_usable_size(const void *p) {
+size_t esc_vg_usable_size(const void *q) {
   INSIDE_BEGIN();
-  size_t n = esc_usable_size(p);
+  esc_usable_size(slot_of(q)); /* validates it as escalloc's usable_size does */
+  size_t n = header_of(q)->size;
   INSIDE_END();
   return n;
 }
@@ -96,14 +123,12 @@ ESC_NOINLINE void *escalloc_valgrind_realloc(void *p, size_t size) {
     return NULL;
   }
   INSIDE_BEGIN();
-  size_t have = esc_usable_size(p);
-  void *q = esc_mallocgc(size, 0);
-  if (q)
-    memcpy(q, p, have < size ? have : size); /* definedness travels with the bytes */
+  size_t have = header_of(p)->size;
   INSIDE_END();
+  void *q = escalloc_valgrind_alloc(size, 0, 0);
   if (!q)
     return NULL;
-  VALGRIND_MALLOCLIKE_BLOCK(q, size, 0, 0);
+  memcpy(q, p, have < size ? have : size); /* definedness travels with the bytes */
   escalloc_valgrind_free(p);
   return q;
 }
