@@ -170,6 +170,19 @@ static Value *runtimeSize(IRBuilder<> &B, const AllocSite &S) {
                         B.CreateExtractValue(Mul, 0), "escalloc.bytes");
 }
 
+/// `p == NULL` and `p != NULL` of an object now on the stack are constants
+/// (SROA gives up on an alloca that is compared, so fold them here).
+static void foldNullChecks(CallBase &CB) {
+  for (User *U : make_early_inc_range(CB.users()))
+    if (auto *Cmp = dyn_cast<ICmpInst>(U))
+      if (Cmp->isEquality() && isa<ConstantPointerNull>(Cmp->getOperand(1)))
+        if (Cmp->getOperand(0) == &CB) {
+          Cmp->replaceAllUsesWith(ConstantInt::getBool(
+              Cmp->getType(), Cmp->getPredicate() == ICmpInst::ICMP_NE));
+          Cmp->eraseFromParent();
+        }
+}
+
 static void promote(const AllocSite &S) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
@@ -231,6 +244,7 @@ static void promote(const AllocSite &S) {
     return;
   }
 
+  foldNullChecks(*CB);
   CB->replaceAllUsesWith(AI);
   CB->eraseFromParent();
   for (CallBase *Free : S.Frees) {

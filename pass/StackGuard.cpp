@@ -83,6 +83,11 @@ bool needsNoGuard(const AllocSite &S) {
       } else if (const auto *MI = dyn_cast<MemIntrinsic>(I)) {
         if (MI->isVolatile() || !isa<ConstantInt>(MI->getLength()))
           return false;
+      } else if (const auto *Cmp = dyn_cast<ICmpInst>(I)) {
+        // `if (!p)` of the object itself: folded by the rewrite.
+        if (V != S.Call || !Cmp->isEquality() ||
+            !isa<ConstantPointerNull>(Cmp->getOperand(1)))
+          return false;
       } else if (!Frees.contains(I)) {
         LLVM_DEBUG(dbgs() << "escalloc: guard needed for " << *S.Call
                           << " (use " << *I << ")\n");

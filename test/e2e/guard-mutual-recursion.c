@@ -12,6 +12,15 @@
 // RUN:   %t "" -- %s %S/Inputs/guard-step.c | FileCheck %s --check-prefix=MATRIX
 // MATRIX: all equal
 //
+// Without the runtime (plain malloc, nothing linked but libc) the guard's
+// weak reference to the runtime is null: every guarded object takes the
+// heap, and the program still runs as at -O0.
+// RUN: %escc -O2 --rt=none -mllvm -escalloc-lower=false %s %S/Inputs/guard-step.c -o %t.nort
+// RUN: %clang -O0 %s %S/Inputs/guard-step.c -o %t.ref
+// RUN: %t.ref > %t.expected
+// RUN: %run %t.nort > %t.nort.out
+// RUN: diff %t.expected %t.nort.out
+//
 // Without the guard the same build overflows (the test exercises it):
 // RUN: %escc -O2 -mllvm -escalloc-stack-guard=false %s %S/Inputs/guard-step.c -o %t.noguard
 // RUN: not %run %t.noguard

@@ -24,6 +24,7 @@ declare ptr @aligned_alloc(i64, i64)
 declare void @free(ptr)
 declare void @reader(ptr nocapture readonly) nofree
 declare void @keep(ptr)
+declare void @abort()
 
 ; Passed to a callee: guarded.  The check, the slow path on a thread's first
 ; call, the block sized by the outcome, the site's two ways, the guarded free.
@@ -126,6 +127,29 @@ define i64 @registers_only() {
   %f = getelementptr i8, ptr %p, i64 8
   store i64 7, ptr %f
   %v = load i64, ptr %f
+  call void @free(ptr %p)
+  ret i64 %v
+}
+
+; A null check of the object itself does not keep it in memory: folded
+; (an alloca is never null), so SROA can still make it registers.
+; CHECK-LABEL: define i64 @null_checked(
+; CHECK-NEXT:    %escalloc.obj = alloca [16 x i8], align 16
+; CHECK-NOT:     icmp
+; CHECK:         br i1 false, label %bad, label %ok
+; ALL-LABEL: define i64 @null_checked(
+; ALL:           %escalloc.ptr = phi ptr
+; ALL-NEXT:      %c = icmp eq ptr %escalloc.ptr, null
+define i64 @null_checked(i64 %x) {
+  %p = call ptr @malloc(i64 16)
+  %c = icmp eq ptr %p, null
+  br i1 %c, label %bad, label %ok
+bad:
+  call void @abort()
+  unreachable
+ok:
+  store i64 %x, ptr %p
+  %v = load i64, ptr %p
   call void @free(ptr %p)
   ret i64 %v
 }
