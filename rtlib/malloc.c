@@ -214,8 +214,7 @@ static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr
     uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
     if (ESC_UNLIKELY(!(*word & bit)))
       esc_fatal("double free", p);
-    *word &= ~bit;
-    s->freed++; /* found when the owner's scan wraps around */
+    *word &= ~bit; /* found when the owner's scan wraps around */
     return;
   }
   mcache_free_remote(c, s, p);
@@ -714,12 +713,15 @@ void esc_free(void *p) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
                                              memory_order_relaxed);
       if (ESC_LIKELY(s && atomic_load_explicit(&s->fast_owner, memory_order_relaxed) == c)) {
-        uintptr_t off = a - s->base;
-        uintptr_t idx = (uintptr_t)(((uint64_t)off * s->divmagic) >> 32);
+        /* The index is off / elemsize by the division magic; the low half
+         * of the same product says whether off is a slot start (mspan_slot),
+         * so an interior pointer costs a compare, not a multiply. */
+        uint32_t magic = s->divmagic;
+        uint64_t prod = (uint64_t)(a - s->base) * magic;
+        uintptr_t idx = (uintptr_t)(prod >> 32);
         uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
-        if (ESC_LIKELY(idx * s->elemsize == off && idx < s->nelems && (*word & bit))) {
+        if (ESC_LIKELY((uint32_t)prod < magic && idx < s->nelems && (*word & bit))) {
           *word ^= bit; /* the bit is known set: clear it */
-          s->freed++;
           esc_count(&c->stats.nfree[s->spanclass], 1);
           return;
         }

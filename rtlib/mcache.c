@@ -189,8 +189,9 @@ void mcache_fold_stats(struct esc_counters *sum) {
 }
 
 /* Makes s current again if it has room enough: picks up remote frees and,
- * with at least mspan_reuse_threshold slots freed since it was current,
- * finds its first word with a free slot. */
+ * with at least mspan_reuse_threshold free slots (counted in the bitmap: the
+ * frees keep no counter, which saved the free fast path a write), finds its
+ * first word with a free slot. */
 static int revive(struct mspan *s) {
   /* A plain load first: the exchange takes the line from the freeing
    * threads, so skip it when there is nothing to take. */
@@ -198,17 +199,20 @@ static int revive(struct mspan *s) {
     /* Takes the stack, keeps the flags (a QUEUED span stays queued). */
     uintptr_t list = atomic_fetch_and_explicit(&s->xfree, ESC_XFREE_FLAGS, memory_order_acquire) &
                      ~ESC_XFREE_FLAGS;
-    s->freed = (uint16_t)(s->freed + mspan_apply_frees(s, list));
+    mspan_apply_frees(s, list);
   }
-  if (s->freed < mspan_reuse_threshold(s))
+  uint32_t nfree = 0;
+  uint16_t first = s->nwords;
+  for (uint16_t w = s->nwords; w-- > 0;) {
+    uint64_t holes = ~s->alloc_bits[w];
+    if (holes) {
+      nfree += (uint32_t)__builtin_popcountll(holes);
+      first = w;
+    }
+  }
+  if (nfree < mspan_reuse_threshold(s))
     return 0;
-  s->freed = 0;
-  uint16_t w = 0;
-  while (w < s->nwords && s->alloc_bits[w] == ~0ull)
-    w++;
-  if (w == s->nwords)
-    return 0;
-  s->cur_word = w;
+  s->cur_word = first;
   return 1;
 }
 
@@ -272,9 +276,7 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   for (int tries = 0; tries < ESC_OWNED_LOOK && c->owned[spc]; tries++) {
     struct mspan *t = c->owned[spc];
     owned_remove(c, spc, t);
-    if ((t->freed >= mspan_reuse_threshold(t) ||
-         (atomic_load_explicit(&t->xfree, memory_order_relaxed) & ~ESC_XFREE_FLAGS)) &&
-        revive(t)) {
+    if (revive(t)) {
       c->alloc[spc] = t;
       return mcache_alloc(c, spc);
     }

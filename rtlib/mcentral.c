@@ -55,7 +55,6 @@ static int init_span(struct mspan *s, uint32_t spc) {
   s->nwords = (uint16_t)((s->nelems + 63) / 64);
   s->cur_word = 0;
   s->alloc_count = 0;
-  s->freed = 0;
   memset(s->alloc_bits, 0, sizeof s->alloc_bits);
   memset((void *)s->prof_bits, 0, sizeof s->prof_bits);
   if (s->nelems % 64)
@@ -112,7 +111,6 @@ static void take_ownership(struct mspan *s, struct mcache *c) {
   atomic_store_explicit(&s->owner, c, memory_order_relaxed);
   mspan_set_fast_owner(s);
   s->list = LIST_NONE;
-  s->freed = 0;
   uint16_t w = 0;
   while (w < s->nwords && s->alloc_bits[w] == ~0ull)
     w++;

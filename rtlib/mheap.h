@@ -60,10 +60,6 @@ struct mspan {
   uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
   uint8_t spanclass; /* small spans */
   uint8_t state;     /* enum esc_span_state */
-  /* Slots the owner freed into it, or took from its remote stack, since it
-   * was last made current: what a refill may expect to find (a hint only:
-   * frees ahead of the scan count too, and it wraps). */
-  uint16_t freed;
   /* Objects freed by threads other than the owner (or by any thread while no
    * mcache owns the span): a stack linked through the objects' first word,
    * | the ESC_XFREE_* flags.  Pushed with one CAS, never under a lock. */
@@ -79,12 +75,6 @@ struct mspan {
   /* Live objects of this span that the heap profiler sampled; changed under
    * the profile lock (profile.h), read by frees off the fast path. */
   _Atomic uint32_t prof_sampled;
-  /* Small spans but tiny ones: a bit per slot whose allocation expired a
-   * sampling countdown (so may be sampled), set before the allocation
-   * returns and cleared by the free of that slot before the profiler hears
-   * of it.  A free into a span with samples calls the profiler (and its
-   * lock) only for a slot with its bit set (malloc.c's prof_forget). */
-  _Atomic uint64_t prof_bits[ESC_SPAN_WORDS];
   /* 1 = allocated.  Bits past nelems are set so they are never handed out.
    * Written only by the owner, or under the mcentral lock while unowned. */
   uint64_t alloc_bits[ESC_SPAN_WORDS];
@@ -93,6 +83,12 @@ struct mspan {
   uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
   /* Tiny spans: one word per 16-byte block (see malloc.c). */
   _Atomic uint32_t *tiny;
+  /* Small spans but tiny ones: a bit per slot whose allocation expired a
+   * sampling countdown (so may be sampled), set before the allocation
+   * returns and cleared by the free of that slot before the profiler hears
+   * of it.  A free into a span with samples calls the profiler (and its
+   * lock) only for a slot with its bit set (malloc.c's prof_forget). */
+  _Atomic uint64_t prof_bits[ESC_SPAN_WORDS];
 };
 
 struct esc_arena {

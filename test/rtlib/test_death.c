@@ -106,6 +106,14 @@ static void free_interior_pointer(void *arg) {
   free(p + 16);
 }
 
+/* 48 bytes: a class whose size is not a power of two (its division magic
+ * is not exact), 8 bytes in. */
+static void free_interior_pointer_48(void *arg) {
+  (void)arg;
+  char *p = malloc(48);
+  free(p + 8);
+}
+
 static void free_interior_large(void *arg) {
   (void)arg;
   char *p = malloc(100000);
@@ -166,6 +174,7 @@ static void test_double_free_remote_owned(void **s) { (void)s; expect_abort(doub
 static void test_free_stack(void **s) { (void)s; expect_abort(free_stack_pointer, NULL, "did not allocate"); }
 static void test_free_static(void **s) { (void)s; expect_abort(free_static_pointer, NULL, "did not allocate"); }
 static void test_free_interior(void **s) { (void)s; expect_abort(free_interior_pointer, NULL, "middle of an object"); }
+static void test_free_interior_48(void **s) { (void)s; expect_abort(free_interior_pointer_48, NULL, "middle of an object"); }
 static void test_free_interior_large(void **s) { (void)s; expect_abort(free_interior_large, NULL, "middle of an object"); }
 static void test_realloc_freed(void **s) { (void)s; expect_abort(realloc_freed_pointer, NULL, "double free"); }
 static void test_usable_freed(void **s) { (void)s; expect_abort(usable_size_of_freed_large, NULL, "did not allocate"); }
@@ -200,6 +209,7 @@ int main(void) {
       cmocka_unit_test(test_free_stack),
       cmocka_unit_test(test_free_static),
       cmocka_unit_test(test_free_interior),
+      cmocka_unit_test(test_free_interior_48),
       cmocka_unit_test(test_free_interior_large),
       cmocka_unit_test(test_realloc_freed),
       cmocka_unit_test(test_usable_freed),

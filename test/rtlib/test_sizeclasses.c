@@ -65,6 +65,19 @@ static void divmagic_divides_exactly(void **state) {
   }
 }
 
+/* The free fast path's slot-start test (rtlib/malloc.c): the low half of
+ * n * magic is below magic exactly when n is a multiple of the size, for
+ * every offset n within a span. */
+static void divmagic_low_half_finds_slot_starts(void **state) {
+  (void)state;
+  for (int c = 1; c < ESCALLOC_NUM_CLASSES; c++) {
+    uint32_t span = escalloc_class_to_npages[c] * ESCALLOC_PAGE_SIZE, magic = escalloc_class_to_divmagic[c];
+    for (uint32_t n = 0; n < span; n++)
+      if (((uint32_t)((uint64_t)n * magic) < magic) != (n % escalloc_class_to_size[c] == 0))
+        fail_msg("class %d, offset %u", c, n);
+  }
+}
+
 /* Every size gets the smallest class that fits it and keeps the contract. */
 static void mapping_is_smallest_fitting_class(void **state) {
   (void)state;
@@ -117,6 +130,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rows_match_go),
       cmocka_unit_test(divmagic_divides_exactly),
+      cmocka_unit_test(divmagic_low_half_finds_slot_starts),
       cmocka_unit_test(mapping_is_smallest_fitting_class),
       cmocka_unit_test(align8_class_is_24_bytes),
       cmocka_unit_test(large_sizes_are_class_0),
