@@ -8,10 +8,17 @@
 //    first served;
 //  - EscapeAnalysis::run: the bottom-up walk over call-graph SCCs.
 //
-// Integers of pointer width carry points-to sets too, because InstCombine
-// copies small structs (a pointer field included) as i64 loads and stores.
-// Arithmetic on such an integer is not followed; passing or returning it
-// counts as an escape of the local objects it may hold.
+// Pointer bits, not pointer types.  Any scalar value (pointer, integer of
+// any width, floating point) carries a points-to set: for a pointer, the
+// objects it may point into; for an integer or a float, the objects whose
+// address bits it may hold.  A load of any such type from memory that may
+// hold pointer bits carries them (two i32 halves, a double, an i64 xor-ed
+// with a key), and integer/float arithmetic and casts pass them on, so a
+// store, return or call that publishes the value publishes the objects.
+// Data is data only where no pointer bits can be in it: a load from a local
+// object at bytes no pointer was stored to, a constant, the result of a
+// compare (a compare yields one bit; bits rebuilt through compares and
+// branches are a documented limit, see README.md).
 //
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
@@ -349,6 +356,10 @@ private:
   bool ptrLike(Type *T) const {
     return T->isPointerTy() || T->isIntegerTy(DL.getPointerSizeInBits());
   }
+  /// A scalar that may hold pointer bits (see the file comment).
+  static bool carriesBits(Type *T) {
+    return T->isPointerTy() || T->isIntegerTy() || T->isFloatingPointTy();
+  }
   bool isExternalMem(unsigned X) const {
     const Obj &O = Objs[X];
     return O.Kind == ObjKind::External || O.Kind == ObjKind::Pointee ||
@@ -359,6 +370,8 @@ private:
   }
 
   void addPts(const Value *V, const PtsSet &S) {
+    if (S.empty())
+      return;
     PtsSet &D = Pts[V];
     for (unsigned X : S)
       Changed |= D.insert(X);
@@ -377,6 +390,10 @@ private:
   Reason storeReason(unsigned X, const Value *Addr) const;
 
   bool isInert(const Instruction &I) const;
+  static bool passesBits(const Instruction &I);
+  PtsSet reachableFrom(const PtsSet &S) const;
+  void visitFormattedArg(CallBase &CB, unsigned I, LibFunc LF, unsigned FmtArg,
+                         int Param, const PtsSet &S);
   void visit(Instruction &I);
   void visitCall(CallBase &CB);
   void visitFree(CallBase &CB, Value *Freed);
@@ -409,7 +426,7 @@ std::string FunctionAnalyzer::objLabel(unsigned Id) const {
 PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
   PtsSet S;
   if (const auto *A = dyn_cast<Argument>(V)) {
-    if (ptrLike(A->getType()))
+    if (carriesBits(A->getType()))
       S.insert(PointeeOf[A->getArgNo()]);
     return S;
   }
@@ -417,7 +434,7 @@ PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
       isa<ConstantInt>(V) || isa<ConstantFP>(V) || isa<ConstantAggregateZero>(V))
     return S;
   if (isa<Constant>(V) || isa<InlineAsm>(V) || isa<MetadataAsValue>(V)) {
-    if (V->getType()->isPointerTy() || ptrLike(V->getType()))
+    if (carriesBits(V->getType()))
       S.insert(0);
     return S;
   }
@@ -485,13 +502,23 @@ void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
 }
 
 /// A callee that may write through argument I may leave pointers we do not
-/// know in the objects it points to: a free of a pointer loaded from them
-/// later must not be taken for a free of one of ours.
+/// know in the objects it points to, and in the objects reachable from them:
+/// a free of a pointer loaded from them later must not be taken for a free
+/// of one of ours.
 void FunctionAnalyzer::clobberContents(CallBase &CB, unsigned I,
                                        const PtsSet &S) {
-  if (CB.onlyReadsMemory(I) || CB.onlyReadsMemory())
+  if (CB.onlyReadsMemory())
     return;
-  for (unsigned X : S)
+  // At every depth: a callee may write o->in->data as well as o->in, also
+  // where `readonly` says it does not write o itself.  Only argument memory
+  // (memory based on the arguments) rules the deeper levels out.
+  PtsSet All;
+  if (!CB.onlyAccessesArgMemory())
+    All = reachableFrom(S);
+  if (!CB.onlyReadsMemory(I))
+    for (unsigned X : S)
+      All.insert(X);
+  for (unsigned X : All)
     if (isLocal(X) && Objs[X].Contents.insert(0))
       Changed = true;
 }
@@ -601,10 +628,10 @@ void FunctionAnalyzer::solve() {
   Objs[0].Contents.insert(0);
   PointeeOf.assign(F.arg_size(), 0);
   ContentOf.assign(F.arg_size(), 0);
-  // Pointer-width integer parameters get objects too: the caller may pass
-  // a pointer's bits.
+  // Integer and float parameters get objects too: the caller may pass a
+  // pointer's bits (a union passed by value is an i64).
   for (Argument &A : F.args()) {
-    if (!ptrLike(A.getType()))
+    if (!carriesBits(A.getType()))
       continue;
     unsigned P = newObj(ObjKind::Pointee, nullptr, A.getArgNo());
     unsigned C = newObj(ObjKind::Content, nullptr, A.getArgNo());
@@ -669,19 +696,54 @@ void FunctionAnalyzer::solve() {
   } while (Changed);
 }
 
+/// Integer and float arithmetic and the casts between them: the result may
+/// hold any bit of any operand.  Compares are left out (one bit each; see
+/// the file comment).
+bool FunctionAnalyzer::passesBits(const Instruction &I) {
+  if (isa<BinaryOperator>(I) || isa<UnaryOperator>(I))
+    return true;
+  switch (I.getOpcode()) {
+  case Instruction::Trunc:
+  case Instruction::ZExt:
+  case Instruction::SExt:
+  case Instruction::FPTrunc:
+  case Instruction::FPExt:
+  case Instruction::FPToUI:
+  case Instruction::FPToSI:
+  case Instruction::UIToFP:
+  case Instruction::SIToFP:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Every object reachable from \p S by loading, at any depth (the objects of
+/// S themselves only where they are reachable from one of them).
+PtsSet FunctionAnalyzer::reachableFrom(const PtsSet &S) const {
+  PtsSet R;
+  SmallVector<unsigned, 8> Work(S.begin(), S.end());
+  while (!Work.empty()) {
+    unsigned X = Work.pop_back_val();
+    for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+      if (R.insert(Y))
+        Work.push_back(Y);
+  }
+  return R;
+}
+
 /// True when visit(I) does nothing, whatever the points-to sets hold.  It
 /// mirrors visit(): a case added there must be kept here (or left out, which
 /// is always safe).
 bool FunctionAnalyzer::isInert(const Instruction &I) const {
   Type *T = I.getType();
+  if (passesBits(I))
+    return !carriesBits(T);
   switch (I.getOpcode()) {
-  case Instruction::Load: {
-    uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
-    return !ptrLike(T) &&
-           (T->isFloatingPointTy() || Size < DL.getPointerSize());
-  }
+  case Instruction::Load:
+    return false; // scalars carry bits; vectors and aggregates publish
   case Instruction::Store:
-    return !ptrLike(cast<StoreInst>(I).getValueOperand()->getType());
+    return !carriesBits(cast<StoreInst>(I).getValueOperand()->getType());
   case Instruction::GetElementPtr:
   case Instruction::BitCast:
   case Instruction::AddrSpaceCast:
@@ -690,7 +752,7 @@ bool FunctionAnalyzer::isInert(const Instruction &I) const {
   case Instruction::Freeze:
   case Instruction::ExtractValue:
   case Instruction::ExtractElement:
-    return !T->isVectorTy() && !ptrLike(T);
+    return !T->isVectorTy() && !carriesBits(T);
   case Instruction::ICmp:
   case Instruction::Br:
   case Instruction::Switch:
@@ -699,7 +761,7 @@ bool FunctionAnalyzer::isInert(const Instruction &I) const {
     return true;
   case Instruction::Ret: {
     const Value *V = cast<ReturnInst>(I).getReturnValue();
-    return !V || !ptrLike(V->getType());
+    return !V || !carriesBits(V->getType());
   }
   case Instruction::Call:
     return isa<DbgInfoIntrinsic>(I);
@@ -727,6 +789,12 @@ bool FunctionAnalyzer::isInert(const Instruction &I) const {
 }
 
 void FunctionAnalyzer::visit(Instruction &I) {
+  if (passesBits(I)) {
+    if (carriesBits(I.getType()))
+      for (Value *Op : I.operands())
+        addPts(&I, ptsOf(Op));
+    return;
+  }
   switch (I.getOpcode()) {
   case Instruction::Alloca:
     addPts(&I, one(ObjOf.lookup(&I)));
@@ -736,7 +804,10 @@ void FunctionAnalyzer::visit(Instruction &I) {
     Type *T = LI.getType();
     uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
     PtsSet Addr = ptsOf(LI.getPointerOperand());
-    if (ptrLike(T)) {
+    if (carriesBits(T)) {
+      // Whatever its type and width, a value loaded from memory that may
+      // hold pointer bits carries them; from a local object, only where its
+      // bytes overlap a stored pointer (or its bits).
       PtsSet R;
       for (unsigned X : Addr)
         for (unsigned Y :
@@ -744,12 +815,11 @@ void FunctionAnalyzer::visit(Instruction &I) {
                       offsetInto(LI.getPointerOperand(), X), Size))
           R.insert(Y);
       addPts(&I, R);
-    } else if (!T->isFloatingPointTy() && Size >= DL.getPointerSize()) {
-      // Wider than a pointer and not a float: may carry pointer bits we
-      // cannot follow.
+    } else {
+      // A vector or an aggregate: pointer bits in it are not followed.
       for (unsigned X : Addr) {
         const Obj &O = Objs[X];
-        if (O.Kind == ObjKind::Pointee)
+        if (O.Kind == ObjKind::Pointee || O.Kind == ObjKind::Content)
           escapeContents(X, Reason{"read as non-pointer data"}, &I);
         else if (isLocal(X) && (O.PtrAtUnknownOffset || !O.PtrRanges.empty()))
           escapeContents(X, Reason{"read as non-pointer data"}, &I);
@@ -760,12 +830,12 @@ void FunctionAnalyzer::visit(Instruction &I) {
   case Instruction::Store: {
     auto &SI = cast<StoreInst>(I);
     Value *V = SI.getValueOperand();
-    if (!ptrLike(V->getType()))
+    if (!carriesBits(V->getType()))
       return;
     PtsSet Val = ptsOf(V);
     if (Val.empty())
       return;
-    if (SI.isAtomic() && V->getType()->isPointerTy())
+    if (SI.isAtomic())
       escapeAll(Val, Reason{"stored atomically"}, &I);
     uint64_t Size = DL.getTypeStoreSize(V->getType());
     for (unsigned X : ptsOf(SI.getPointerOperand()))
@@ -784,15 +854,27 @@ void FunctionAnalyzer::visit(Instruction &I) {
       addPts(&I, one(0));
       return;
     }
-    if (!ptrLike(I.getType()))
+    if (!carriesBits(I.getType()))
       return;
     if (auto *GEP = dyn_cast<GetElementPtrInst>(&I)) {
       addPts(&I, ptsOf(GEP->getPointerOperand()));
+      // An index holding pointer bits builds a pointer from them
+      // (`(char *)0 + bits`).
+      PtsSet Idx;
+      for (const Use &U : GEP->indices())
+        for (unsigned X : ptsOf(U.get()))
+          Idx.insert(X);
+      if (!Idx.empty()) {
+        Idx.insert(0);
+        addPts(&I, Idx);
+      }
       return;
     }
-    unsigned First = isa<SelectInst>(I) ? 1 : 0;
+    // A select's condition is a bit of data only for a non-pointer result.
+    unsigned First =
+        isa<SelectInst>(I) && I.getType()->isPointerTy() ? 1 : 0;
     for (unsigned K = First; K < I.getNumOperands(); ++K)
-      if (ptrLike(I.getOperand(K)->getType()))
+      if (carriesBits(I.getOperand(K)->getType()))
         addPts(&I, ptsOf(I.getOperand(K)));
     return;
   }
@@ -812,7 +894,7 @@ void FunctionAnalyzer::visit(Instruction &I) {
   case Instruction::Unreachable:
   case Instruction::Fence:
   case Instruction::VAArg:
-    if (isa<VAArgInst>(I) && ptrLike(I.getType()))
+    if (isa<VAArgInst>(I) && carriesBits(I.getType()))
       addPts(&I, one(0));
     return;
   case Instruction::Ret:
@@ -839,6 +921,7 @@ void FunctionAnalyzer::visit(Instruction &I) {
   }
   case Instruction::ExtractValue:
   case Instruction::ExtractElement:
+    // Pointer bits never enter a vector or an aggregate unpublished.
     if (ptrLike(I.getType()))
       addPts(&I, one(0));
     return;
@@ -868,7 +951,7 @@ void FunctionAnalyzer::visit(Instruction &I) {
 
 void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   Value *V = RI.getReturnValue();
-  if (!V || !ptrLike(V->getType()))
+  if (!V || !carriesBits(V->getType()))
     return;
   for (unsigned X : ptsOf(V)) {
     Obj &O = Objs[X];
@@ -931,17 +1014,63 @@ void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
   }
 }
 
-/// Library functions that neither capture nor free their variadic pointer
-/// arguments: they read strings or write scanned values through them.
-static bool isFormattedIO(LibFunc LF) {
+/// Formatted I/O: the index of the format argument, or -1.  These neither
+/// capture nor free their variadic pointer arguments: they read strings or
+/// write scanned values through them, or print them with %p.
+static int formatArgIndex(LibFunc LF) {
   switch (LF) {
   case LibFunc_printf:
+  case LibFunc_scanf:
+    return 0;
   case LibFunc_fprintf:
   case LibFunc_sprintf:
-  case LibFunc_snprintf:
-  case LibFunc_scanf:
   case LibFunc_fscanf:
   case LibFunc_sscanf:
+    return 1;
+  case LibFunc_snprintf:
+    return 2;
+  default:
+    return -1;
+  }
+}
+
+static bool isScanf(LibFunc LF) {
+  return LF == LibFunc_scanf || LF == LibFunc_fscanf || LF == LibFunc_sscanf;
+}
+
+/// Whether a format may turn a pointer argument into text: a %p conversion,
+/// or a format that is not a constant string.
+static bool formatMayPrintPointer(const CallBase &CB, int FmtArg) {
+  StringRef Fmt;
+  if (!getConstantStringInfo(CB.getArgOperand(FmtArg), Fmt))
+    return true;
+  for (size_t K = 0; K < Fmt.size(); ++K) {
+    if (Fmt[K] != '%')
+      continue;
+    // Flags, argument position, width, precision and length come before the
+    // conversion; "%%" stops at its second '%'.
+    ++K;
+    while (K < Fmt.size() && StringRef("-+ #0'123456789.*$hlLqjztI")
+                                 .contains(Fmt[K]))
+      ++K;
+    if (K < Fmt.size() && Fmt[K] == 'p')
+      return true;
+  }
+  return false;
+}
+
+/// C library functions that write an integer argument out where it can be
+/// read back (a byte to a stream).  Other library functions only compute
+/// their result from their integer arguments.
+static bool writesIntegerArg(LibFunc LF) {
+  switch (LF) {
+  case LibFunc_putchar:
+  case LibFunc_putchar_unlocked:
+  case LibFunc_putc:
+  case LibFunc_putc_unlocked:
+  case LibFunc_fputc:
+  case LibFunc_fputc_unlocked:
+  case LibFunc_ungetc:
     return true;
   default:
     return false;
@@ -977,6 +1106,44 @@ static bool returnsIntoFirstArg(LibFunc LF) {
   }
 }
 
+/// A variadic argument of formatted I/O.  Printing publishes a pointer
+/// printed with %p (or under a format that is not constant) and the bits of
+/// any integer or float, whatever the conversion; %s prints the bytes a
+/// pointer points to.  Scanning writes through the pointer: a number, a
+/// string, or with %p a pointer rebuilt from text.
+void FunctionAnalyzer::visitFormattedArg(CallBase &CB, unsigned I, LibFunc LF,
+                                         unsigned FmtArg, int Param,
+                                         const PtsSet &S) {
+  const Function *Callee = CB.getCalledFunction();
+  std::string ArgText = " argument " + std::to_string(Param + 1);
+  Value *A = CB.getArgOperand(I);
+  if (isScanf(LF)) {
+    if (A->getType()->isPointerTy())
+      clobberContents(CB, I, S);
+    else
+      escapeAll(S, Reason{"passed to @", Callee, ArgText}, &CB);
+    return;
+  }
+  if (!A->getType()->isPointerTy()) {
+    escapeAll(S, Reason{"its bits are printed by @", Callee, ArgText}, &CB);
+    return;
+  }
+  if (formatMayPrintPointer(CB, FmtArg)) {
+    StringRef Fmt;
+    bool Constant = getConstantStringInfo(CB.getArgOperand(FmtArg), Fmt);
+    escapeAll(S,
+              Constant ? Reason{"printed with %p by @", Callee, ArgText}
+                       : Reason{"printed by @", Callee,
+                                ArgText + " under a format that is not "
+                                          "constant"},
+              &CB);
+    return;
+  }
+  for (unsigned X : S)
+    escapeContents(X, Reason{"its contents may be printed by @", Callee},
+                   &CB);
+}
+
 void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
                                             PtsSet &Result) {
   Value *A = CB.getArgOperand(I);
@@ -990,27 +1157,53 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   int Param = Lib ? Lib->paramOf(I) : int(I);
   std::string ArgText = " argument " + std::to_string(Param + 1);
   bool Variadic = I >= CB.getFunctionType()->getNumParams();
-  if (Variadic && Lib && isFormattedIO(Lib->func()))
-    return;
+  if (Variadic && Lib && formatArgIndex(Lib->func()) >= 0)
+    return visitFormattedArg(CB, I, Lib->func(),
+                             Lib->argOf(formatArgIndex(Lib->func())), Param,
+                             S);
   if (!A->getType()->isPointerTy()) {
-    // A pointer-width integer: an unknown callee could turn it back into a
-    // pointer; the C library and integer intrinsics (llvm.abs, ...) do not.
-    if (Callee && (Callee->isIntrinsic() || Lib))
+    // Integer or float bits.  An unknown callee could turn them back into a
+    // pointer; an intrinsic (llvm.bswap, llvm.fshl, ...) and the C library
+    // compute their result from them, and a few library functions write
+    // them out.
+    if (Lib && writesIntegerArg(Lib->func())) {
+      escapeAll(S, Reason{"its bits are written out by @", Callee, ArgText},
+                &CB);
       return;
+    }
+    if (Lib && Lib->func() == LibFunc_memset && Param == 1) {
+      for (unsigned D : ptsOf(CB.getArgOperand(Lib->argOf(0))))
+        storeInto(D, S, &CB, std::nullopt, 0);
+      return;
+    }
+    if (Callee && (Callee->isIntrinsic() || Lib)) {
+      for (unsigned X : S)
+        Result.insert(X);
+      return;
+    }
     escapeAll(S,
               Callee ? Reason{"passed as an integer to @", Callee}
                      : Reason{"passed as an integer to an indirect call"},
               &CB);
     return;
   }
-  if (Lib ? Lib->returnsArg(I) : CB.paramHasAttr(I, Attribute::Returned))
-    for (unsigned X : S)
-      Result.insert(X);
-  clobberContents(CB, I, S);
   bool IntoResult = Param == 0 && Lib && returnsIntoFirstArg(Lib->func());
-  if (IntoResult)
+  if ((Lib ? Lib->returnsArg(I) : CB.paramHasAttr(I, Attribute::Returned)) ||
+      IntoResult) {
     for (unsigned X : S)
       Result.insert(X);
+  } else if (CB.getType()->isPointerTy() && !CB.returnDoesNotAlias() &&
+             !(Lib && returnsIntoFirstArg(Lib->func()))) {
+    // A declaration may return its argument, or a pointer it loads from it
+    // (ctermid(s) returns s though LLVM marks s nocapture), unless it
+    // returns fresh memory or is known to return into its first argument.
+    for (unsigned X : S) {
+      Result.insert(X);
+      for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+        Result.insert(Y);
+    }
+  }
+  clobberContents(CB, I, S);
   bool NoCapture =
       IntoResult || (Lib ? Lib->doesNotCapture(I) : CB.doesNotCapture(I));
   bool NoFree = Lib ? Lib->doesNotFree() || Lib->onlyReadsMemory(I)
@@ -1063,18 +1256,18 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
     return;
   const Function *Callee = CB.getCalledFunction();
   std::string ArgText = " argument " + std::to_string(I + 1);
-  if (A->getType()->isPointerTy())
-    clobberContents(CB, I, S);
+  // An integer may be turned back into a pointer and written through too.
+  clobberContents(CB, I, S);
   if (Flags & ParamLeaks)
     escapeAll(S, Reason{"passed to @", Callee, ArgText + " which leaks it"},
               &CB);
   if (Flags & ParamToResult)
     for (unsigned X : S)
       Result.insert(X);
+  // The callee's "content" stands for every depth below the parameter.
   if (Flags & ParamContentToResult)
-    for (unsigned X : S)
-      for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
-        Result.insert(Y);
+    for (unsigned Y : reachableFrom(S))
+      Result.insert(Y);
   if (Flags & ParamContentLeaks)
     for (unsigned X : S)
       escapeContents(X,
@@ -1117,16 +1310,34 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     case Intrinsic::prefetch:
     case Intrinsic::experimental_noalias_scope_decl:
     case Intrinsic::sideeffect:
-    case Intrinsic::memset:
-    case Intrinsic::memset_inline:
     case Intrinsic::is_constant:
     case Intrinsic::var_annotation:
-    case Intrinsic::vastart:
     case Intrinsic::vaend:
-    case Intrinsic::vacopy:
     case Intrinsic::stacksave:
     case Intrinsic::stackrestore:
       return;
+    case Intrinsic::memset:
+    case Intrinsic::memset_inline: {
+      // The fill byte may be a byte of a pointer.
+      PtsSet Fill = ptsOf(II->getArgOperand(1));
+      if (!Fill.empty())
+        for (unsigned D : ptsOf(II->getArgOperand(0)))
+          storeInto(D, Fill, &CB, std::nullopt, 0);
+      return;
+    }
+    case Intrinsic::vastart:
+    case Intrinsic::vacopy: {
+      // The va_list holds pointers to the caller's arguments (its save
+      // areas): what va_arg fetches from them is the caller's, external.
+      PtsSet Into = one(0);
+      if (II->getIntrinsicID() == Intrinsic::vacopy)
+        for (unsigned X : ptsOf(II->getArgOperand(1)))
+          for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+            Into.insert(Y);
+      for (unsigned D : ptsOf(II->getArgOperand(0)))
+        storeInto(D, Into, &CB, std::nullopt, 0);
+      return;
+    }
     case Intrinsic::memcpy:
     case Intrinsic::memcpy_inline:
     case Intrinsic::memmove: {
@@ -1182,7 +1393,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
     if (CB.getArgOperand(I) == Old)
       continue;
-    if (!ptrLike(CB.getArgOperand(I)->getType()))
+    if (!carriesBits(CB.getArgOperand(I)->getType()))
       continue;
     if (Summary && I < Summary->size())
       visitArgBySummary(CB, I, (*Summary)[I], Result);
@@ -1201,14 +1412,22 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
                 true);
   }
 
-  if (!ptrLike(CB.getType())) {
-    // A vector or aggregate result (llvm.masked.load, a gather) may carry
-    // pointers read out of the arguments' objects; it is not followed.
+  if (!carriesBits(CB.getType())) {
+    // A vector or aggregate result (llvm.masked.load, a gather,
+    // llvm.uadd.with.overflow) may carry pointers read out of the
+    // arguments' objects, or the bits of an integer argument; it is not
+    // followed.
     Type *T = CB.getType();
     if (T->isVectorTy() || T->isAggregateType())
-      for (Value *A : CB.args())
+      for (Value *A : CB.args()) {
+        if (!A->getType()->isPointerTy()) {
+          escapeAll(ptsOf(A), Reason{"passed into a vector or aggregate"},
+                    &CB, true);
+          continue;
+        }
         for (unsigned X : ptsOf(A))
           escapeContents(X, Reason{"read into a vector or aggregate"}, &CB);
+      }
     return;
   }
   if (auto It = ObjOf.find(&CB); It != ObjOf.end()) {
@@ -1216,7 +1435,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     return;
   }
   // A defined callee that returns only its parameters returns nothing else.
-  if (!CalleeInfo || !CalleeInfo->ReturnsOnlyParams)
+  if (ptrLike(CB.getType()) && (!CalleeInfo || !CalleeInfo->ReturnsOnlyParams))
     Result.insert(0);
   addPts(&CB, Result);
 }
@@ -1224,7 +1443,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
 SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
   SmallVector<unsigned, 4> S(F.arg_size(), ParamNoEscape);
   for (Argument &A : F.args()) {
-    if (!ptrLike(A.getType()))
+    if (!carriesBits(A.getType()))
       continue;
     const Obj &P = Objs[PointeeOf[A.getArgNo()]];
     const Obj &C = Objs[ContentOf[A.getArgNo()]];

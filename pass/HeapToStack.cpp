@@ -24,9 +24,9 @@
 //   join:    %p = phi [%slot, stack], [%h, heap]
 //   frees:   if (%p != %slot) free(%p)
 //
-// Afterwards: `tail` is cleared on calls that may receive a pointer (the
-// marker promises the callee touches no caller alloca), and a function that
-// gained more than a page of stack gets inline stack probes.
+// Afterwards: `tail` is cleared on calls that may receive a pointer or its
+// bits (the marker promises the callee touches no caller alloca), and a
+// function that gained more than a page of stack gets inline stack probes.
 //
 //===----------------------------------------------------------------------===//
 #include "HeapToStack.h"
@@ -334,14 +334,16 @@ static void promoteGuardedSites(Function &F,
     promoteGuarded(*S, Slot, GB.Ok);
 }
 
-/// `tail` promises the callee does not access the caller's allocas.
+/// `tail` promises the callee does not access the caller's allocas.  A
+/// promoted object reaches a callee through any argument that is not a
+/// constant: a pointer, or its bits in an integer or a float (a union passed
+/// by value is an i64).
 static void clearTailMarkers(Function &F) {
   for (Instruction &I : instructions(F))
     if (auto *CI = dyn_cast<CallInst>(&I))
       if (CI->isTailCall() && !CI->isMustTailCall() &&
-          any_of(CI->args(), [](const Use &U) {
-            return U->getType()->isPointerTy();
-          }))
+          any_of(CI->args(),
+                 [](const Use &U) { return !isa<Constant>(U.get()); }))
         CI->setTailCallKind(CallInst::TCK_None);
 }
 
