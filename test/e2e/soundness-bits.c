@@ -117,9 +117,9 @@ struct rec { long *p; int n; };
 __attribute__((noinline)) static int count_of(struct rec *r) { return r->n; }
 static int g_count;
 __attribute__((noinline)) static long plain_data(long v) {
-  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:13: remark: malloc(32) moved to stack; 1 free removed
+  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:13: remark: malloc(32) moved to stack{{.*}}
   long *p = malloc(4 * sizeof(long));
-  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:19: remark: malloc(16) moved to stack; 1 free removed
+  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:19: remark: malloc(16) moved to stack{{.*}}
   struct rec *r = malloc(sizeof *r);
   p[0] = v;
   r->p = p;
