@@ -1192,7 +1192,8 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
       IntoResult) {
     for (unsigned X : S)
       Result.insert(X);
-  } else if (CB.getType()->isPointerTy() && !CB.returnDoesNotAlias() &&
+  } else if (CB.getType()->isPointerTy() &&
+             !CB.hasRetAttr(Attribute::NoAlias) &&
              !(Lib && returnsIntoFirstArg(Lib->func()))) {
     // A declaration may return its argument, or a pointer it loads from it
     // (ctermid(s) returns s though LLVM marks s nocapture), unless it

@@ -12,7 +12,9 @@
 //    loading pointers out of that pointee (its "content", all deeper levels
 //    collapsed into one), and one External object standing for globals and
 //    everything the function cannot see.
-//  - Points-to sets for SSA pointer values, and a contents set per object
+//  - Points-to sets for SSA scalars (pointers, and integers and floats that
+//    may hold a pointer's bits: data is data only when no pointer bits can
+//    be in it), and a contents set per object
 //    (what pointers may be stored into it: one dereference level).  Loading a
 //    pointer from an object yields its contents; storing a pointer into an
 //    object adds to them.
