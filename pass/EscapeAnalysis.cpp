@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
 #include "LibCalls.h"
+#include "Remarks.h"
 #include "StackGuard.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -190,7 +191,9 @@ std::string allocLabel(const CallBase &CB) {
   std::string S;
   raw_string_ostream OS(S);
   const Function *Callee = CB.getCalledFunction();
-  OS << (Callee ? Callee->getName() : StringRef("<indirect>")) << "(";
+  // C names: a C++ allocation function reads "operator new(16)".
+  std::string Name = Callee ? cName(*Callee) : "<indirect>";
+  OS << StringRef(Name).split('(').first << "(";
   for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
     const Value *A = CB.getArgOperand(I);
     if (I)
@@ -201,7 +204,7 @@ std::string allocLabel(const CallBase &CB) {
       OS << A->getName(); // a parameter's name is the source's; others are
                           // clang's (add, cond, conv) and would mislead
     else
-      OS << (A->getType()->isPointerTy() ? "..." : "?");
+      OS << (A->getType()->isPointerTy() ? "..." : "<variable size>");
   }
   OS << ")";
   return S;

@@ -33,6 +33,7 @@
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
 #include "LibCalls.h"
+#include "Remarks.h"
 #include "Lowering.h"
 #include "StackGuard.h"
 
@@ -64,19 +65,25 @@ STATISTIC(NumGuarded, "Allocations moved to the stack behind the stack guard");
 /// Stack a function may gain before it needs probes: one guard page.
 static constexpr uint64_t ProbeThreshold = 4096;
 
-static void appendInlined(DiagnosticInfoOptimizationBase &R,
-                          const Instruction &I) {
-  if (const DILocation *L = I.getDebugLoc().get())
-    if (L->getInlinedAt())
-      R << " (inlined into " << ore::NV("Caller", I.getFunction()) << ")";
+/// A value named in a remark, as C names it (`mk`, a demangled C++ name);
+/// a plain C name keeps the value, so the YAML record links to it.
+static ore::NV subjectNV(const Value *V) {
+  if (V->getName().starts_with("_Z"))
+    return ore::NV("Subject", cName(*V));
+  return ore::NV("Subject", V);
 }
 
 static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
-  R << ore::NV("Reason", W.Text);
+  // The analysis words its reasons in IR terms ("returned from @mk", for
+  // print<escalloc>); a remark says "returned from mk".
+  StringRef Text = W.Text;
+  if (W.Subject && Text.ends_with("@"))
+    Text = Text.drop_back();
+  R << ore::NV("Reason", cText(Text));
   if (W.Subject)
-    R << ore::NV("Subject", W.Subject);
+    R << subjectNV(W.Subject);
   if (!W.Tail.empty())
-    R << ore::NV("Detail", W.Tail);
+    R << ore::NV("Detail", cText(W.Tail));
 }
 
 static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
@@ -110,7 +117,8 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
       // At the user's line, not inside a fortify header's wrapper.
       OptimizationRemarkAnalysis R(DEBUG_TYPE, "Flow", userLoc(*St.At),
                                    St.At->getParent());
-      R << "flow: " << ore::NV("Step", St.What);
+      R << "flow: " << ore::NV("Step", cText(St.What));
+      appendInlined(R, *St.At);
       return R;
     });
 }
@@ -125,18 +133,20 @@ static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
       DiagnosticLocation Loc(F.getSubprogram());
       OptimizationRemarkAnalysis R(DEBUG_TYPE, "ParamSummary", Loc,
                                    &F.getEntryBlock());
-      // Go's words, with the parameter and its flags as structured
-      // arguments: "leaking param: p to result".
+      // Go's words, with the parameter as a structured argument: "leaking
+      // param: p to result".  Every argument is part of the text (the YAML
+      // record has no "extra" arguments: opt-viewer prints them all).
       unsigned Flags = FI.ParamSummary[A.getArgNo()];
       if (Names.empty())
         Names = paramNames(F);
       const std::string &Name = Names[A.getArgNo()];
       std::string Text = describeParam(A, Flags, Name);
       size_t At = Text.find(Name);
-      R << Text.substr(0, At) << ore::NV("Param", Name)
-        << Text.substr(At + Name.size());
-      R << DiagnosticInfoOptimizationBase::setExtraArgs()
-        << ore::NV("Flags", Flags);
+      if (At)
+        R << Text.substr(0, At);
+      R << ore::NV("Param", Name);
+      if (At + Name.size() < Text.size())
+        R << Text.substr(At + Name.size());
       return R;
     });
   }
@@ -145,9 +155,9 @@ static void emitSummaries(OptimizationRemarkEmitter &ORE, Function &F,
       DiagnosticLocation Loc(F.getSubprogram());
       OptimizationRemarkAnalysis R(DEBUG_TYPE, "StackBudget", Loc,
                                    &F.getEntryBlock());
-      R << ore::NV("Function", &F) << " calls code outside the module";
+      R << ore::NV("Function", cName(F)) << " calls code outside the module";
       if (FI.OpaqueCallee)
-        R << " (" << ore::NV("Callee", FI.OpaqueCallee) << ")";
+        R << " (" << ore::NV("Callee", cName(*FI.OpaqueCallee)) << ")";
       else
         R << " (an indirect call)";
       R << ": frame budget " << ore::NV("Budget", FI.FrameBudget) << " bytes";

@@ -36,6 +36,7 @@
 //===----------------------------------------------------------------------===//
 #include "LowerFlags.h"
 #include "LibCalls.h"
+#include "Remarks.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/SmallVector.h"
@@ -232,7 +233,7 @@ void ObjectWalker::push(const Value *V, Role R) {
 std::string ObjectWalker::where(const Instruction &At) const {
   std::string S;
   if (At.getFunction() != Alloc.getFunction())
-    S += (" in " + At.getFunction()->getName()).str();
+    S += " in " + cName(*At.getFunction());
   if (const DebugLoc &DLoc = userLoc(At)) // the user's line, not a fortify header's
     S += " at line " + std::to_string(DLoc.getLine());
   return S;
@@ -399,7 +400,7 @@ void ObjectWalker::visitObjectUse(const Use &U) {
   if (const auto *CB = dyn_cast<CallBase>(I))
     return visitObjectCall(*CB, U);
   if (isa<ReturnInst>(I))
-    return escape("it is returned from " + I->getFunction()->getName(), *I);
+    return escape("it is returned from " + cName(*I->getFunction()), *I);
   escape(Twine("its address is used by ") + I->getOpcodeName(), *I);
 }
 
@@ -451,7 +452,7 @@ void ObjectWalker::visitObjectCall(const CallBase &CB, const Use &U) {
 
   unsigned ArgNo = CB.getArgOperandNo(&U);
   const Function *Callee = CB.getCalledFunction();
-  StringRef Name = Callee ? Callee->getName() : StringRef("an indirect call");
+  std::string Name = Callee ? cName(*Callee) : "an indirect call";
   MaybeAlign ParamAlign = CB.getParamAlign(ArgNo);
   if (Callee && ArgNo < Callee->arg_size())
     if (MaybeAlign A = Callee->getParamAlign(ArgNo); A && (!ParamAlign || *A > *ParamAlign))
@@ -534,7 +535,7 @@ void ObjectWalker::visitContainerCall(const CallBase &CB, const Use &U) {
   }
   const Function *Callee = CB.getCalledFunction();
   escape("the memory holding its address is passed to " +
-             (Callee ? Callee->getName() : StringRef("an indirect call")),
+             (Callee ? cName(*Callee) : std::string("an indirect call")),
          CB);
 }
 

@@ -32,6 +32,8 @@
 //===----------------------------------------------------------------------===//
 #include "Lowering.h"
 #include "LowerFlags.h"
+#include "LibCalls.h"
+#include "Remarks.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallSet.h"
@@ -575,7 +577,9 @@ bool Lowering::lower(Site &S) {
   OptimizationRemarkEmitter &ORE =
       FAM.getResult<OptimizationRemarkEmitterAnalysis>(*CI.getFunction());
   OptimizationRemarkAnalysis R(DEBUG_TYPE, "LoweredToMallocgc", &CI);
-  R << ore::NV("Callee", CI.getCalledFunction()->getName());
+  R << ore::NV("Callee", cName(*CI.getCalledFunction()));
+  DebugLoc At = userLoc(CI); // CI is gone once lowered
+  const Function *Fn = CI.getFunction();
   CallInst *New = nullptr;
   switch (S.Func) {
   case LibFunc_malloc:
@@ -607,6 +611,7 @@ bool Lowering::lower(Site &S) {
     return false;
   NumNoScan += S.Facts.NoScan;
   NumAlign8 += S.Facts.Align8;
+  appendInlined(R, At, *Fn); // as the decision remarks are tagged
   ORE.emit(R);
   return true;
 }

@@ -19,6 +19,7 @@
 #include "HeapToStack.h"
 #include "Inventory.h"
 #include "Lowering.h"
+#include "Remarks.h"
 
 #include "llvm/IR/Module.h"
 #include <cstdlib>
@@ -56,6 +57,8 @@ public:
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
     if (!AtLinkTime && deferToLinkTime(M))
       return PreservedAnalyses::all();
+    // -m output in source order, once each, with a summary line at the end.
+    SortedRemarks Sorted(M);
     SmallVector<Function *, 8> Rewritten;
     PreservedAnalyses PA = HeapToStackPass(&Rewritten).run(M, AM);
     AM.invalidate(M, PA);
@@ -140,6 +143,8 @@ void registerCallbacks(PassBuilder &PB) {
       [](ModulePassManager &MPM, OptimizationLevel Level) {
         if (Level != OptimizationLevel::O0)
           MPM.addPass(EscallocPipelinePass(/*AtLinkTime=*/false));
+        else
+          MPM.addPass(NothingAtO0Pass());
       });
   PB.registerFullLinkTimeOptimizationLastEPCallback(
       [](ModulePassManager &MPM, OptimizationLevel Level) {

@@ -130,10 +130,10 @@ int main(int argc, char **argv) {
   free(gp); free(b.p); free(q); free(o);
   return 0;
 }
-// CHECK-DAG: differential-1.c:34:50: remark: malloc(16) escapes to heap: its bits are printed by @printf argument 2
-// CHECK-DAG: differential-1.c:62:13: remark: malloc(16) escapes to heap: passed to @pthread_create argument 4
+// CHECK-DAG: differential-1.c:34:50: remark: malloc(16) escapes to heap: its bits are printed by printf argument 2
+// CHECK-DAG: differential-1.c:62:13: remark: malloc(16) escapes to heap: passed to pthread_create argument 4
 // CHECK-DAG: differential-1.c:75:17: remark: malloc(16) moved to stack when the stack has room; 1 free guarded
 // CHECK-DAG: differential-1.c:82:13: remark: malloc(16) escapes to heap: passed to realloc
 // CHECK-DAG: differential-1.c:89:17: remark: malloc(16) escapes to heap: reachable from the next loop iteration
 // CHECK-DAG: differential-1.c:97:13: remark: malloc({{.*}}) moved to stack when its size fits
-// CHECK-DAG: differential-1.c:114:9: remark: malloc(8) escapes to heap: passed to @stash argument 1 which leaks it
+// CHECK-DAG: differential-1.c:114:9: remark: malloc(8) escapes to heap: passed to stash argument 1 which leaks it

@@ -16,7 +16,7 @@ struct point { long x, y; };
 struct point *global_point;
 
 __attribute__((noinline)) struct point *make(long x) {
-  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: returned from @make
+  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: returned from make
   struct point *p = malloc(sizeof *p);
   p->x = x;
   p->y = -x;
@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
   puts(buf);
   free(buf);
 
-  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: passed to @publish argument 1 which leaks it
+  // REMARK-DAG: escape-basic.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: passed to publish argument 1 which leaks it
   struct point *q = malloc(sizeof *q);
   q->x = argc;
   q->y = 2;

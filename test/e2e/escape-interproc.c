@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
   long t1 = total(same(local));
   free(local);
 
-  // REMARK-DAG: escape-interproc.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: passed to @keep argument 1 which leaks it
+  // REMARK-DAG: escape-interproc.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: passed to keep argument 1 which leaks it
   struct pair *held = malloc(sizeof *held);
   held->a = 6;
   held->b = 1;

@@ -45,7 +45,7 @@ __attribute__((noinline)) static int local(void) {
   return s;
 }
 
-// REMARK-DAG: escape-invalidation.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(?) moved to stack
+// REMARK-DAG: escape-invalidation.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(<variable size>) moved to stack
 __attribute__((noinline)) static int fallback(int n) {
   char *b = malloc(n);
   memset(b, 2, n);
@@ -80,7 +80,7 @@ __attribute__((noinline)) static int wrapped(void) {
   return r;
 }
 
-// REMARK-DAG: escape-invalidation.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(4) escapes to heap: stored to global @published
+// REMARK-DAG: escape-invalidation.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(4) escapes to heap: stored to global published
 __attribute__((noinline)) static int kept(void) {
   published = malloc(sizeof *published);
   *published = 42;

@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
   char al = a[argc];
   // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: strdup(...) moved to stack when the stack has room; 1 free guarded
   char *d = strdup("literal");
-  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(?) moved to stack when its size fits 64 bytes and the stack has room; 1 free guarded
+  // REMARK-DAG: escape-kinds.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(<variable size>) moved to stack when its size fits 64 bytes and the stack has room; 1 free guarded
   char *b = malloc(n + 1);
   fill(b, n + 1);
   printf("zeros=%d sum=%ld aligned=%c dup=%s fits=%.3s\n", zeros, sum, al, d, b);

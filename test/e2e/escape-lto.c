@@ -61,8 +61,8 @@ int main(int argc, char **argv) {
   (void)argv;
   int n = 9 + argc;
   // KNOB: escape-lto.c:[[@LINE+4]]:{{[0-9]+}}: malloc(80) escapes to heap: too large for stack (80 > 64)
-  // THIN: escape-lto.c:[[@LINE+3]]:{{[0-9]+}}: malloc(80) escapes to heap: passed to @fill argument 1 which may capture it
-  // NOLTO: escape-lto.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to @fill argument 1 which may capture it
+  // THIN: escape-lto.c:[[@LINE+3]]:{{[0-9]+}}: malloc(80) escapes to heap: passed to fill argument 1 which may capture it
+  // NOLTO: escape-lto.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to fill argument 1 which may capture it
   // FULL: escape-lto.c:[[@LINE+1]]:{{[0-9]+}}: malloc(80) moved to stack when the stack has room; 1 free guarded
   long *v = malloc(10 * sizeof(long));
   fill(v, n);

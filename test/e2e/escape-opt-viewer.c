@@ -4,14 +4,21 @@
 // python3-pygments, which tools/dev.sh installs.)
 //
 // RUN: rm -rf %t.dir && mkdir -p %t.dir
-// RUN: %escc -O2 -fsave-optimization-record -foptimization-record-file=%t.dir/rec.opt.yaml -c %s -o %t.dir/x.o
+// RUN: %escc -O2 -fno-discard-value-names -fsave-optimization-record -foptimization-record-file=%t.dir/rec.opt.yaml -c %s -o %t.dir/x.o
 // RUN: %python -c "import os,runpy,shutil,sys; d=os.path.join(os.path.dirname(os.path.realpath(shutil.which('opt'))),'..','share','opt-viewer'); sys.path.insert(0,d); sys.argv=['opt-viewer','-j','1','--output-dir','%t.dir/html','--source-dir','%srcroot','%t.dir/rec.opt.yaml']; runpy.run_path(os.path.join(d,'opt-viewer.py'),run_name='__main__')"
 // RUN: cat %t.dir/html/*escape-opt-viewer.c.html | FileCheck %s
 // CHECK-DAG: moved to stack; 1 free removed
-// CHECK-DAG: escapes to heap: returned from @
+// CHECK-DAG: escapes to heap: returned from <a href={{[^>]*}}>make</a>
+// A parameter summary reads as the terminal's remark (no flag number glued
+// to the text: "does not escape0", "leaking param content: s8").
+// CHECK-DAG: > p does not escape&nbsp;</span>
+// CHECK-DAG: > leaking param content: s&nbsp;</span>
 #include <stdlib.h>
 
 __attribute__((noinline)) long sum2(const long *p) { return p[0] + p[1]; }
+
+char *kept;
+__attribute__((noinline)) void keep_first(char **s) { kept = s[0]; }
 
 __attribute__((noinline)) long *make(long v) {
   long *p = malloc(sizeof *p);

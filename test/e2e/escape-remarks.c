@@ -43,7 +43,7 @@ __attribute__((noinline)) long sum_local(long v) {
 
 __attribute__((noinline)) void publish(long v) {
   struct node *n = new_node(v);
-  // REMARK-DAG: escape-remarks.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: stored to global @registry
+  // REMARK-DAG: escape-remarks.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(16) escapes to heap: stored to global registry
   struct node *holder = malloc(sizeof *holder);
   holder->v = 0;
   holder->next = n;
@@ -52,7 +52,7 @@ __attribute__((noinline)) void publish(long v) {
 // The flow for the inner node: it was stored into the holder, which was
 // stored to the global.
 // REMARK-DAG: remark: flow: malloc(16) (line 30) flows into malloc(16) (line 47): stored into an escaping object
-// REMARK-DAG: remark: flow: malloc(16) (line 47) escapes: stored to global @registry
+// REMARK-DAG: remark: flow: malloc(16) (line 47) escapes: stored to global registry
 
 int main(int argc, char **argv) {
   (void)argv;
@@ -70,5 +70,5 @@ int main(int argc, char **argv) {
 // YAML: Pass: escalloc
 // YAML: Name: EscapesToHeap
 // YAML: - Allocation: 'malloc(16)'
-// YAML: - Reason: 'stored to global @'
+// YAML: - Reason: 'stored to global '
 // YAML: - Subject: registry

@@ -54,7 +54,7 @@ static long long total(const long long *v) {
 
 int main(int argc, char **argv) {
   void *own = __builtin_frame_address(0);
-  // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_framed(32) escapes to heap: allocated by @mk_framed, which is not inlined: it is marked noinline
+  // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_framed(32) escapes to heap: allocated by mk_framed, which is not inlined: it is marked noinline
   char *s = mk_framed(32);
   strcpy(s, "framed");
   printf("%s: callee frame below caller: %d\n", s,
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
 
   long long sum = 0;
   if (__builtin_cpu_supports("avx2")) {
-    // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_avx2(?) escapes to heap: allocated by @mk_avx2, which is not inlined: it is compiled for other target features than the caller
+    // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_avx2(<variable size>) escapes to heap: allocated by mk_avx2, which is not inlined: it is compiled for other target features than the caller
     long long *v = mk_avx2(argc);
     sum = total(v);
     free(v);

@@ -62,7 +62,7 @@ define void @no_free() {
 ; CHECK-LABEL: define ptr @returned(
 ; CHECK: %p = call ptr @malloc(i64 16)
 ; CHECK-NOT: alloca
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from @returned
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from returned
 define ptr @returned() {
   %p = call ptr @malloc(i64 16)
   ret ptr %p
@@ -71,7 +71,7 @@ define ptr @returned() {
 ; Negative: stored to a global.
 ; CHECK-LABEL: define void @stored_global(
 ; CHECK: %p = call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global g
 define void @stored_global() {
   %p = call ptr @malloc(i64 16)
   store ptr %p, ptr @g
@@ -82,7 +82,7 @@ define void @stored_global() {
 ; CHECK-LABEL: define void @passed_to_capturer(
 ; CHECK: %p = call ptr @malloc(i64 16)
 ; CHECK: call void @free(ptr %p)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to @capturer argument 1 which may capture it
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to capturer argument 1 which may capture it
 define void @passed_to_capturer() {
   %p = call ptr @malloc(i64 16)
   call void @capturer(ptr %p)
@@ -93,7 +93,7 @@ define void @passed_to_capturer() {
 ; Negative: nocapture alone is not enough (free itself is nocapture).
 ; CHECK-LABEL: define void @passed_to_nocapture_may_free(
 ; CHECK: %p = call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to @nocapture_may_free argument 1 which may free it
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to nocapture_may_free argument 1 which may free it
 define void @passed_to_nocapture_may_free() {
   %p = call ptr @malloc(i64 16)
   call void @nocapture_may_free(ptr %p)

@@ -56,7 +56,7 @@ done:
 
 ; CHECK-LABEL: define void @calls_setjmp(
 ; CHECK: call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: function calls @setjmp (returns twice)
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: function calls setjmp (returns twice)
 define void @calls_setjmp(ptr %buf) {
   %p = call ptr @malloc(i64 16)
   %r = call i32 @setjmp(ptr %buf)

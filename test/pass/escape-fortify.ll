@@ -91,7 +91,7 @@ define void @formatted(ptr %ap, i64 %n) {
 }
 
 ; What the unchecked function returns is still the destination.
-; REMARK: malloc(32) escapes to heap: stored to global @g
+; REMARK: malloc(32) escapes to heap: stored to global g
 define void @returned_dst(ptr %src) {
   %a = call ptr @malloc(i64 32)
   %r = call ptr @__strcpy_chk(ptr %a, ptr %src, i64 32)
@@ -110,7 +110,7 @@ define void @bytes_published(i64 %n) {
 }
 
 ; PRINT-LABEL: escalloc: function @unknown_chk (calls outside the module)
-; REMARK: malloc(24) escapes to heap: passed to @__frobnicate_chk argument 1 which may capture it
+; REMARK: malloc(24) escapes to heap: passed to __frobnicate_chk argument 1 which may capture it
 define void @unknown_chk() {
   %a = call ptr @malloc(i64 24)
   %r = call ptr @__frobnicate_chk(ptr %a, i64 24)
@@ -118,7 +118,7 @@ define void @unknown_chk() {
   ret void
 }
 
-; REMARK: malloc(40) escapes to heap: passed to @__mempcpy_chk argument 1 which may capture it
+; REMARK: malloc(40) escapes to heap: passed to __mempcpy_chk argument 1 which may capture it
 define void @wrong_prototype(ptr %src) {
   %a = call ptr @malloc(i64 40)
   %r = call ptr @__mempcpy_chk(ptr %a, ptr %src, i64 8, ptr null)

@@ -109,7 +109,7 @@ define i64 @caller_reads() {
 
 ; CHECK-LABEL: define void @caller_leaks(
 ; CHECK: call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: passed to @leaks argument 1 which leaks it
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: passed to leaks argument 1 which leaks it
 define void @caller_leaks() {
   %p = call ptr @malloc(i64 8)
   call void @leaks(ptr %p)
@@ -131,7 +131,7 @@ define i64 @caller_identity_local() {
 
 ; CHECK-LABEL: define void @caller_identity_published(
 ; CHECK: call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global g
 define void @caller_identity_published() {
   %p = call ptr @malloc(i64 8)
   %q = call ptr @identity(ptr %p)
@@ -142,7 +142,7 @@ define void @caller_identity_published() {
 ; Freed in the callee: must stay on the heap (free of a stack address).
 ; CHECK-LABEL: define void @caller_frees(
 ; CHECK: call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: freed by @frees argument 1
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: freed by frees argument 1
 define void @caller_frees() {
   %p = call ptr @malloc(i64 8)
   call void @frees(ptr %p)
@@ -154,7 +154,7 @@ define void @caller_frees() {
 ; CHECK: alloca [8 x i8], align 16
 ; CHECK: %inner = call ptr @malloc(i64 4)
 ; REMARK: remark: <unknown>:0:0: malloc(8) moved to stack
-; REMARK: remark: <unknown>:0:0: malloc(4) escapes to heap: its contents leak through @publishes_content argument 1
+; REMARK: remark: <unknown>:0:0: malloc(4) escapes to heap: its contents leak through publishes_content argument 1
 define void @caller_content() {
   %holder = call ptr @malloc(i64 8)
   %inner = call ptr @malloc(i64 4)
@@ -166,7 +166,7 @@ define void @caller_content() {
 ; Through two levels of calls.
 ; CHECK-LABEL: define void @caller_forwards(
 ; CHECK: call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: passed to @forwards_to_leaks argument 1 which leaks it
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: passed to forwards_to_leaks argument 1 which leaks it
 define void @caller_forwards() {
   %p = call ptr @malloc(i64 8)
   call void @forwards_to_leaks(ptr %p)
@@ -244,7 +244,7 @@ define i64 @caller_next_local() {
 ; CHECK: alloca [16 x i8], align 16
 ; CHECK: %inner = call ptr @malloc(i64 16)
 ; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global g
 define void @caller_bits_published() {
   %holder = call ptr @malloc(i64 16)
   %inner = call ptr @malloc(i64 16)
@@ -297,7 +297,7 @@ define i8 @caller_strcpy_local() {
 
 ; CHECK-LABEL: define void @caller_strcpy_published(
 ; CHECK: call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global g
 define void @caller_strcpy_published() {
   %p = call ptr @malloc(i64 16)
   %q = call ptr @strcpy(ptr %p, ptr @hello)

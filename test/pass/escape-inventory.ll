@@ -34,7 +34,7 @@ define void @dead() !dbg !10 {
 ; Inlined into two callers: one copy stays local, the other escapes; each
 ; decision names its caller, at the helper's source line.
 ; REMARK-DAG: inventory.c:7:9: malloc(16) moved to stack; 1 free removed (inlined into local_user)
-; REMARK-DAG: inventory.c:7:9: malloc(16) escapes to heap: stored to global @g (inlined into escaping_user)
+; REMARK-DAG: inventory.c:7:9: malloc(16) escapes to heap: stored to global g (inlined into escaping_user)
 define internal ptr @helper() alwaysinline !dbg !20 {
   %p = call ptr @malloc(i64 16), !dbg !21
   call void @reader(ptr %p), !dbg !21

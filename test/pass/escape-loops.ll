@@ -73,7 +73,7 @@ exit:
 ; Negative: the previous iteration's object is carried in a phi (a list).
 ; CHECK-LABEL: define ptr @carried_in_phi(
 ; CHECK: %p = call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from @carried_in_phi
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from carried_in_phi
 define ptr @carried_in_phi(i64 %n) {
 entry:
   br label %loop

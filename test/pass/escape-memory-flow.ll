@@ -46,11 +46,11 @@ define i32 @nested_local() {
 ; CHECK-LABEL: define void @outer_escapes(
 ; CHECK: %s = call ptr @malloc(i64 16)
 ; CHECK: %d = call ptr @malloc(i64 40)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global g
 ; REMARK: remark: <unknown>:0:0: malloc(40) escapes to heap: stored into an escaping object
 ; EXPLAIN-LABEL: malloc(40) escapes to heap: stored into an escaping object
 ; EXPLAIN-NEXT: flow: malloc(40) flows into malloc(16): stored into an escaping object
-; EXPLAIN-NEXT: flow: malloc(16) escapes: stored to global @g
+; EXPLAIN-NEXT: flow: malloc(16) escapes: stored to global g
 define void @outer_escapes() {
   %s = call ptr @malloc(i64 16)
   %d = call ptr @malloc(i64 40)
@@ -92,7 +92,7 @@ define void @memcpy_publishes() {
 ; integer load/store) and stored to a global: escapes.
 ; CHECK-LABEL: define void @int_copy_publishes(
 ; CHECK: %p = call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global @gi
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global gi
 define void @int_copy_publishes() {
   %slot = alloca ptr
   %p = call ptr @malloc(i64 8)
@@ -126,7 +126,7 @@ define i64 @int_field_is_data() {
 ; CHECK: alloca [16 x i8], align 16
 ; CHECK: %d = call ptr @malloc(i64 8)
 ; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored to global g
 define void @loaded_then_published() {
   %s = call ptr @malloc(i64 16)
   %d = call ptr @malloc(i64 8)

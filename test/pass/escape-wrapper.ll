@@ -64,7 +64,7 @@ define i64 @local_use() {
 ; The caller lets it escape: the wrapper call stays.
 ; CHECK-LABEL: define void @escaping_use(
 ; CHECK: call ptr @xmalloc(i64 24)
-; REMARK: remark: <unknown>:0:0: xmalloc(24) escapes to heap: stored to global @g
+; REMARK: remark: <unknown>:0:0: xmalloc(24) escapes to heap: stored to global g
 define void @escaping_use() {
   %p = call ptr @xmalloc(i64 24)
   store ptr %p, ptr @g
@@ -92,7 +92,7 @@ define ptr @xmalloc_noinline(i64 %n) noinline {
 ; CHECK: call ptr @xmalloc_noinline(i64 24)
 ; CHECK-NOT: alloca
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_noinline(24) escapes to heap: allocated by @xmalloc_noinline, which is not inlined: it is marked noinline (promotion into the caller's frame without inlining is not implemented)
+; REMARK: remark: <unknown>:0:0: xmalloc_noinline(24) escapes to heap: allocated by xmalloc_noinline, which is not inlined: it is marked noinline (promotion into the caller's frame without inlining is not implemented)
 define i64 @noinline_use() {
   %p = call ptr @xmalloc_noinline(i64 24)
   store i64 9, ptr %p
@@ -104,7 +104,7 @@ define i64 @noinline_use() {
 ; noinline on the call, not the function.
 ; CHECK-LABEL: define i64 @noinline_call_use(
 ; CHECK: call ptr @xmalloc(i64 32) #[[NOINLINE:[0-9]+]]
-; REMARK: remark: <unknown>:0:0: xmalloc(32) escapes to heap: allocated by @xmalloc, which is not inlined: it is marked noinline
+; REMARK: remark: <unknown>:0:0: xmalloc(32) escapes to heap: allocated by xmalloc, which is not inlined: it is marked noinline
 define i64 @noinline_call_use() {
   %p = call ptr @xmalloc(i64 32) noinline
   store i64 9, ptr %p
@@ -125,7 +125,7 @@ define ptr @xmalloc_avx2(i64 %n) #0 {
 ; CHECK: call ptr @xmalloc_avx2(i64 64)
 ; CHECK-NOT: alloca
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_avx2(64) escapes to heap: allocated by @xmalloc_avx2, which is not inlined: it is compiled for other target features than the caller
+; REMARK: remark: <unknown>:0:0: xmalloc_avx2(64) escapes to heap: allocated by xmalloc_avx2, which is not inlined: it is compiled for other target features than the caller
 define i64 @avx2_use() #1 {
   %p = call ptr @xmalloc_avx2(i64 64)
   %v = load i64, ptr %p
@@ -169,8 +169,8 @@ define ptr @xmalloc_ret(i64 %n) {
 ; CHECK: call ptr @xmalloc_ret(i64 16)
 ; CHECK-NOT: alloca
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_frame(16) escapes to heap: allocated by @xmalloc_frame, which is not inlined: it reads its own frame address
-; REMARK: remark: <unknown>:0:0: xmalloc_ret(16) escapes to heap: allocated by @xmalloc_ret, which is not inlined: it reads its return address
+; REMARK: remark: <unknown>:0:0: xmalloc_frame(16) escapes to heap: allocated by xmalloc_frame, which is not inlined: it reads its own frame address
+; REMARK: remark: <unknown>:0:0: xmalloc_ret(16) escapes to heap: allocated by xmalloc_ret, which is not inlined: it reads its return address
 define i64 @frame_use() {
   %p = call ptr @xmalloc_frame(i64 16)
   %q = call ptr @xmalloc_ret(i64 16)
