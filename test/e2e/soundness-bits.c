@@ -83,7 +83,7 @@ __attribute__((noinline)) static void xored(long v) {
   free(h);
 }
 __attribute__((noinline)) static void printed(long v) {
-  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:13: remark: malloc(32) escapes to heap: printed with %p by @sprintf{{.*}}
+  // CHECK-DAG: soundness-bits.c:[[@LINE+1]]:13: remark: malloc(32) escapes to heap: printed with %p by sprintf{{.*}}
   long *p = malloc(4 * sizeof(long));
   p[0] = v;
   sprintf(g_text, "%p", (void *)p);

@@ -56,7 +56,7 @@ define i32 @sum(i32 %n, ...) {
 }
 
 ; ctermid(s) returns s (LLVM says nocapture): the result is an alias.
-; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: stored to global @g
+; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: stored to global g
 define void @term() {
   %s = call ptr @malloc(i64 40)
   %r = call ptr @ctermid(ptr %s)

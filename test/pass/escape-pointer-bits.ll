@@ -35,7 +35,7 @@ define void @keep_halves(ptr %h) {
   store i32 %hi, ptr @ghi
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(24) escapes to heap: its contents leak through @keep_halves argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(24) escapes to heap: its contents leak through keep_halves argument 1
 define void @halves() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 24)
@@ -51,7 +51,7 @@ define void @keep_double(ptr %h) {
   store double %d, ptr @gd
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(32) escapes to heap: its contents leak through @keep_double argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(32) escapes to heap: its contents leak through keep_double argument 1
 define void @as_double() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 32)
@@ -68,7 +68,7 @@ define void @keep_xor(ptr %h) {
   store i64 %k, ptr @gi
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: its contents leak through @keep_xor argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: its contents leak through keep_xor argument 1
 define void @xored() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 40)
@@ -79,7 +79,7 @@ define void @xored() {
 }
 
 ; Printed with %p into a global buffer (sscanf("%p") can rebuild it).
-; REMARK-DAG: remark: <unknown>:0:0: malloc(48) escapes to heap: printed with %p by @sprintf argument 3
+; REMARK-DAG: remark: <unknown>:0:0: malloc(48) escapes to heap: printed with %p by sprintf argument 3
 define void @printed_p() {
   %p = call ptr @malloc(i64 48)
   %r = call i32 (ptr, ptr, ...) @sprintf(ptr @buf, ptr @fmt.p, ptr %p)
@@ -87,7 +87,7 @@ define void @printed_p() {
 }
 
 ; Printed under a format that is not constant: it may hold %p.
-; REMARK-DAG: remark: <unknown>:0:0: malloc(56) escapes to heap: printed by @printf argument 2 under a format that is not constant
+; REMARK-DAG: remark: <unknown>:0:0: malloc(56) escapes to heap: printed by printf argument 2 under a format that is not constant
 define void @printed_nonconst(ptr %fmt) {
   %p = call ptr @malloc(i64 56)
   %r = call i32 (ptr, ...) @printf(ptr %fmt, ptr %p)
@@ -96,7 +96,7 @@ define void @printed_nonconst(ptr %fmt) {
 }
 
 ; The bits of a pointer printed as a number ("%lx" can be read back).
-; REMARK-DAG: remark: <unknown>:0:0: malloc(64) escapes to heap: its bits are printed by @printf argument 2
+; REMARK-DAG: remark: <unknown>:0:0: malloc(64) escapes to heap: its bits are printed by printf argument 2
 define void @printed_bits() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 64)
