@@ -380,6 +380,7 @@ def read_remarks(tree, pass_re):
 # escalloc's per-site remarks (pass/HeapToStack.cpp, Inventory.cpp, Lowering.cpp).
 # The others (ParamSummary, StackBudget, Flow) describe functions, not sites.
 SITE_REMARKS = {"MovedToStack": "promoted", "EscapesToHeap": "heap",
+                "TurnedIntoGlobal": "removed",
                 "RemovedAsDead": "removed", "LoweredToMallocgc": "lowered"}
 
 
