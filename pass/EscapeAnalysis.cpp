@@ -164,10 +164,10 @@ std::string describeParam(const Argument &A, unsigned Flags) {
 
 std::string describeParam(const Argument &A, unsigned Flags,
                           const std::string &P) {
-  // Content returned as a pointer-width integer is tracked for soundness but
-  // is not what a reader of "leaking param" means.
+  // Content or data returned as an integer is tracked for soundness but is
+  // not what a reader of "leaking param" means.
   if (!A.getParent()->getReturnType()->isPointerTy())
-    Flags &= ~ParamContentToResult;
+    Flags &= ~(ParamContentToResult | ParamDataToResult);
   if (Flags == ParamNoEscape)
     return P + " does not escape";
   SmallVector<std::string, 3> Parts;
@@ -181,6 +181,10 @@ std::string describeParam(const Argument &A, unsigned Flags,
     Parts.push_back("leaking param content: " + P);
   else if ((Flags & ParamContentToResult) && !(Flags & ParamLeaks))
     Parts.push_back("leaking param content: " + P + " to result");
+  else if ((Flags & ParamDataLeaks) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param data: " + P);
+  else if ((Flags & ParamDataToResult) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param data: " + P + " to result");
   std::string S;
   for (const std::string &Part : Parts)
     S += (S.empty() ? "" : "; ") + Part;
@@ -269,7 +273,7 @@ static Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
 
 namespace {
 
-enum class ObjKind { External, Pointee, Content, Site, Stack };
+enum class ObjKind { External, Pointee, Content, Site, Stack, ParamBits };
 
 using PtsSet = SmallSetVector<unsigned, 4>;
 
@@ -282,6 +286,8 @@ PtsSet one(unsigned X) {
 struct Obj {
   ObjKind Kind;
   unsigned ArgNo = 0;
+  int64_t BitsOffset = 0; ///< ParamBits: the bytes read, from the parameter
+  uint64_t BitsSize = 0;
   Instruction *Def = nullptr;
   PtsSet Contents;
   DenseMap<unsigned, const Instruction *> StoredAt; // content -> first store
@@ -313,6 +319,13 @@ public:
 
   void solve();
   SmallVector<unsigned, 4> paramSummary() const;
+  SmallVector<ParamBitsFact, 2> paramBits() const;
+
+  /// Data read at a constant offset from a parameter gets an object of its
+  /// own (ParamBits), summarised by offset; otherwise such reads count as
+  /// the parameter's content.  Off in recursive SCCs, whose fixed point
+  /// covers ParamSummary only.
+  bool PreciseBits = true;
 
   /// Sites in program order.
   SmallVector<unsigned, 4> SiteIds;
@@ -339,6 +352,7 @@ private:
   SummaryLookup Summaries;
   DenseMap<const Value *, unsigned> ObjOf;
   SmallVector<unsigned, 4> PointeeOf, ContentOf;
+  SmallVector<unsigned, 4> BitsObjs;
   /// Filled on first use: only reasons and labels need the names.
   mutable SmallVector<std::string, 4> ParamNames;
 
@@ -366,7 +380,21 @@ private:
   bool isExternalMem(unsigned X) const {
     const Obj &O = Objs[X];
     return O.Kind == ObjKind::External || O.Kind == ObjKind::Pointee ||
-           O.Kind == ObjKind::Content || O.Escaped;
+           O.Kind == ObjKind::Content || O.Kind == ObjKind::ParamBits ||
+           O.Escaped;
+  }
+  /// The parameter's own objects (Pointee, Content, ParamBits).
+  bool isParamObj(unsigned X) const {
+    ObjKind K = Objs[X].Kind;
+    return K == ObjKind::Pointee || K == ObjKind::Content ||
+           K == ObjKind::ParamBits;
+  }
+  int bitsObj(unsigned ArgNo, int64_t Off, uint64_t Size) const {
+    for (unsigned X : BitsObjs)
+      if (Objs[X].ArgNo == ArgNo && Objs[X].BitsOffset == Off &&
+          Objs[X].BitsSize == Size)
+        return X;
+    return -1;
   }
   bool isLocal(unsigned X) const {
     return Objs[X].Kind == ObjKind::Site || Objs[X].Kind == ObjKind::Stack;
@@ -402,7 +430,7 @@ private:
   void visitFree(CallBase &CB, Value *Freed);
   void visitArgByAttributes(CallBase &CB, unsigned I, PtsSet &Result);
   void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
-                         PtsSet &Result);
+                         const FunctionEscapeInfo &Callee, PtsSet &Result);
   void visitReturn(ReturnInst &RI);
 };
 
@@ -417,6 +445,9 @@ std::string FunctionAnalyzer::objLabel(unsigned Id) const {
     return "param " + argName(O.ArgNo);
   case ObjKind::Content:
     return "content of param " + argName(O.ArgNo);
+  case ObjKind::ParamBits:
+    return "bits of param " + argName(O.ArgNo) + " at offset " +
+           std::to_string(O.BitsOffset);
   case ObjKind::Site:
     return allocLabel(*cast<CallBase>(O.Def));
   case ObjKind::Stack:
@@ -500,7 +531,7 @@ void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
   PtsSet C = O.Contents;
   for (unsigned Y : C)
     markEscaped(Y, R, At, X);
-  if (O.Kind == ObjKind::Pointee)
+  if (isParamObj(X))
     markEscaped(ContentOf[O.ArgNo], R, At, X);
 }
 
@@ -545,6 +576,7 @@ Reason FunctionAnalyzer::storeReason(unsigned X, const Value *Addr) const {
   case ObjKind::Pointee:
     return Reason{"stored through parameter " + argName(O.ArgNo)};
   case ObjKind::Content:
+  case ObjKind::ParamBits:
     return Reason{"stored into memory reached from parameter " +
                   argName(O.ArgNo)};
   default:
@@ -554,12 +586,15 @@ Reason FunctionAnalyzer::storeReason(unsigned X, const Value *Addr) const {
 
 std::optional<int64_t> FunctionAnalyzer::offsetInto(const Value *Ptr,
                                                     unsigned X) const {
-  if (!isLocal(X))
+  const Value *Def = Objs[X].Def;
+  if (Objs[X].Kind == ObjKind::Pointee)
+    Def = F.getArg(Objs[X].ArgNo);
+  else if (!isLocal(X))
     return std::nullopt;
   APInt Off(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
   const Value *Base =
       Ptr->stripAndAccumulateConstantOffsets(DL, Off, /*AllowNonInbounds=*/true);
-  if (Base != Objs[X].Def)
+  if (Base != Def)
     return std::nullopt;
   return Off.getSExtValue();
 }
@@ -609,7 +644,17 @@ PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
     R.insert(0);
     return R;
   }
-  if (O.Kind == ObjKind::Pointee || O.Kind == ObjKind::Content)
+  if (O.Kind == ObjKind::Pointee && IntLoad && Off) {
+    // Data read at a constant offset: its own object, summarised by offset.
+    int B = bitsObj(O.ArgNo, *Off, Size);
+    if (B >= 0) {
+      R.insert(B);
+      if (O.Escaped)
+        R.insert(0);
+      return R;
+    }
+  }
+  if (isParamObj(X))
     R.insert(ContentOf[O.ArgNo]);
   if (O.Escaped)
     R.insert(0);
@@ -643,8 +688,26 @@ void FunctionAnalyzer::solve() {
     Objs[P].Contents.insert(C);
     Objs[C].Contents.insert(C);
   }
+  BitsObjs.clear();
   for (BasicBlock &BB : F)
     for (Instruction &I : BB) {
+      if (auto *LI = dyn_cast<LoadInst>(&I); LI && PreciseBits) {
+        Type *T = LI->getType();
+        const Value *Ptr = LI->getPointerOperand();
+        APInt Off(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
+        const auto *A = dyn_cast<Argument>(Ptr->stripAndAccumulateConstantOffsets(
+            DL, Off, /*AllowNonInbounds=*/true));
+        if (A && A->getParent() == &F && A->getType()->isPointerTy() &&
+            carriesBits(T) && !T->isPointerTy()) {
+          uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
+          if (bitsObj(A->getArgNo(), Off.getSExtValue(), Size) < 0) {
+            unsigned B = newObj(ObjKind::ParamBits, nullptr, A->getArgNo());
+            Objs[B].BitsOffset = Off.getSExtValue();
+            Objs[B].BitsSize = Size;
+            BitsObjs.push_back(B);
+          }
+        }
+      }
       if (isa<AllocaInst>(I)) {
         ObjOf[&I] = newObj(ObjKind::Stack, &I);
       } else if (auto *CB = dyn_cast<CallBase>(&I)) {
@@ -963,6 +1026,7 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
     switch (O.Kind) {
     case ObjKind::Pointee:
     case ObjKind::Content:
+    case ObjKind::ParamBits:
       // The caller sees it again through the call's result.
       if (!O.Returned) {
         O.Returned = true;
@@ -1009,6 +1073,7 @@ void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
       }
       break;
     case ObjKind::Content:
+    case ObjKind::ParamBits:
       markEscaped(X, Reason{"freed"}, &CB, -1);
       break;
     default:
@@ -1253,13 +1318,39 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
 }
 
 void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
-                                         unsigned Flags, PtsSet &Result) {
+                                         unsigned Flags,
+                                         const FunctionEscapeInfo &CI,
+                                         PtsSet &Result) {
   Value *A = CB.getArgOperand(I);
   PtsSet S = ptsOf(A);
   if (S.empty())
     return;
   const Function *Callee = CB.getCalledFunction();
   std::string ArgText = " argument " + std::to_string(I + 1);
+  // Data the callee reads at a constant offset and lets out: only pointers
+  // (or their bits) stored at those bytes of our object go with it.
+  for (const ParamBitsFact &B : CI.ParamBits) {
+    if (B.Arg != I || !B.Flags)
+      continue;
+    for (unsigned X : S) {
+      const Obj &O = Objs[X];
+      if (isLocal(X) && !O.PtrAtUnknownOffset) {
+        if (std::optional<int64_t> Off = offsetInto(A, X)) {
+          int64_t Lo = *Off + B.Offset, Hi = Lo + (int64_t)B.Size;
+          if (none_of(O.PtrRanges, [&](std::pair<int64_t, uint64_t> R) {
+                return Lo < R.first + (int64_t)R.second && R.first < Hi;
+              }))
+            continue;
+        }
+      }
+      if (B.Flags & ParamLeaks)
+        escapeContents(X, Reason{"its bits leak through @", Callee, ArgText},
+                       &CB);
+      if (B.Flags & ParamToResult)
+        for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+          Result.insert(Y);
+    }
+  }
   // An integer may be turned back into a pointer and written through too.
   clobberContents(CB, I, S);
   if (Flags & ParamLeaks)
@@ -1400,7 +1491,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     if (!carriesBits(CB.getArgOperand(I)->getType()))
       continue;
     if (Summary && I < Summary->size())
-      visitArgBySummary(CB, I, (*Summary)[I], Result);
+      visitArgBySummary(CB, I, (*Summary)[I], *CalleeInfo, Result);
     else if (Summary)
       escapeAll(ptsOf(CB.getArgOperand(I)),
                 Reason{"passed to variadic @", Callee}, &CB, true);
@@ -1465,6 +1556,18 @@ SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
     S[A.getArgNo()] = Flags;
   }
   return S;
+}
+
+SmallVector<ParamBitsFact, 2> FunctionAnalyzer::paramBits() const {
+  SmallVector<ParamBitsFact, 2> R;
+  for (unsigned X : BitsObjs) {
+    const Obj &O = Objs[X];
+    unsigned Flags = (O.Escaped ? unsigned(ParamLeaks) : 0u) |
+                     (O.Returned ? unsigned(ParamToResult) : 0u);
+    if (Flags)
+      R.push_back({O.ArgNo, O.BitsOffset, O.BitsSize, Flags});
+  }
+  return R;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1969,6 +2072,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
     for (Function *F : Fns) {
       FunctionEscapeInfo &FI = Info.Functions[F];
       FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
+      FI.ParamBits.clear();
       FI.ReturnsOnlyParams = true;
       FI.Recursive = Recursive;
       FI.HiddenRecursion = !Recursive && Hidden.contains(F);
@@ -1987,7 +2091,16 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       for (Function *F : Fns) {
         auto FA = std::make_unique<FunctionAnalyzer>(
             *F, FAM.getResult<TargetLibraryAnalysis>(*F), Lookup);
+        FA->PreciseBits = !Recursive;
         FA->solve();
+        if (!Recursive) {
+          FunctionEscapeInfo &FI = Info.Functions[F];
+          FI.ParamBits = FA->paramBits();
+          for (const ParamBitsFact &B : FI.ParamBits)
+            FI.ParamSummary[B.Arg] |=
+                (B.Flags & ParamLeaks ? unsigned(ParamDataLeaks) : 0u) |
+                (B.Flags & ParamToResult ? unsigned(ParamDataToResult) : 0u);
+        }
         SmallVector<unsigned, 4> S = FA->paramSummary();
         FunctionEscapeInfo &FI = Info.Functions[F];
         auto &Old = FI.ParamSummary;
@@ -2120,9 +2233,16 @@ void EscapeInfo::print(raw_ostream &OS) const {
     OS << " frame " << FI.PromotedBytes << "/" << FI.FrameBudget << " path "
        << FI.PathBytes << "\n";
     for (const Argument &A : F->args())
-      if (A.getType()->isPointerTy())
+      if (A.getType()->isPointerTy()) {
         OS << "  param " << describeParam(A, FI.ParamSummary[A.getArgNo()])
            << "\n";
+        for (const ParamBitsFact &B : FI.ParamBits)
+          if (B.Arg == A.getArgNo())
+            OS << "  param " << paramName(A) << " data at [" << B.Offset
+               << ", " << B.Offset + (int64_t)B.Size << ")"
+               << (B.Flags & ParamLeaks ? " leaks" : "")
+               << (B.Flags & ParamToResult ? " to result" : "") << "\n";
+      }
     for (const AllocSite &S : FI.Sites) {
       OS << "  site " << S.Label;
       if (unsigned L = lineOf(S.Call))

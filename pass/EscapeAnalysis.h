@@ -61,6 +61,20 @@ enum ParamFlags : unsigned {
   ParamFreed = 1u << 2,        ///< freed or reallocated by the callee
   ParamContentLeaks = 1u << 3, ///< pointers loaded out of it escape
   ParamContentToResult = 1u << 4, ///< pointers loaded out of it returned
+  /// For remarks: data read at a constant offset (see ParamBitsFact) leaks
+  /// or is returned; callers decide with the facts themselves.
+  ParamDataLeaks = 1u << 5,
+  ParamDataToResult = 1u << 6,
+};
+
+/// What a function does with the bits it reads, as data (an integer or a
+/// float), at a constant offset from a pointer parameter: a caller whose
+/// object holds no pointer at those bytes passes only data there.
+struct ParamBitsFact {
+  unsigned Arg = 0;
+  int64_t Offset = 0;
+  uint64_t Size = 0;
+  unsigned Flags = 0; ///< ParamLeaks, ParamToResult
 };
 
 /// One human-readable reason, kept in parts so remarks carry the subject as
@@ -112,6 +126,9 @@ struct AllocSite {
 struct FunctionEscapeInfo {
   llvm::SmallVector<AllocSite, 4> Sites;
   llvm::SmallVector<unsigned, 4> ParamSummary; ///< ParamFlags per argument
+  /// Data reads at constant offsets that leave the function (not in a
+  /// recursive SCC: there such reads count as content).
+  llvm::SmallVector<ParamBitsFact, 2> ParamBits;
   bool ReturnsOnlyParams = true; ///< no returned pointer but a parameter
   /// Returns a fresh allocation that escapes only by being returned (an
   /// xmalloc): callers that keep the result local get it inlined.

