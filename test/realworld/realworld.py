@@ -773,7 +773,8 @@ def parse_args(argv):
                     help="do not install packages or add the deb-src entry")
     ap.add_argument("--from-results", metavar="JSON",
                     help="only re-render the report from an earlier run's results.json "
-                         "(its work directory) or docs/realworld.json; builds nothing")
+                         "(its work directory) or docs/realworld.json, or several of them, comma-separated "
+                         "(their programs merged); builds nothing")
     a = ap.parse_args(argv)
     names = [n for n in a.programs.split(",") if n]
     unknown = [n for n in names if n not in programs.BY_NAME]
@@ -799,8 +800,17 @@ def parse_args(argv):
 def main(argv):
     a = parse_args(argv)
     if a.from_results:
-        with open(a.from_results) as f:
-            results = json.load(f)
+        # Several results files (comma-separated, e.g. one per program run
+        # separately) merge into one report: the first one's header, every
+        # file's programs.
+        results = None
+        for path in a.from_results.split(","):
+            with open(path) as f:
+                part = json.load(f)
+            if results is None:
+                results = part
+            else:
+                results["programs"] += part["programs"]
         add_failure_details(results)
         print(report.summary_text(results))
         report.write(results, a.docs)
