@@ -1701,8 +1701,10 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
     if (Count && Count->isOne() && !N) {
       CountArg = -1;
     } else if (N && N->isOne() && !Count) {
+      // calloc(n, 1): the count is the size, and it is not a constant.
       SizeArg = CountArg;
       CountArg = -1;
+      N = nullptr;
     } else if (!N || !Count) {
       // calloc(n, size) with a run-time product: the run-time fallback, on
       // the saturated product (an overflow goes to calloc, which fails).

@@ -246,3 +246,34 @@ define ptr @calloc_dynamic_escapes(i64 %n) {
   %p = call ptr @calloc(i64 %n, i64 8)
   ret ptr %p
 }
+
+; calloc(n, 1) with a run-time count (found by test/fuzz, gen seed 531): the
+; size is the count, so a bound on n sizes the slot (it was sized by the
+; constant 1, and the stores past the first byte overflowed it).
+; CHECK-LABEL: define void @calloc_count_bounded(
+; CHECK: %escalloc.obj = alloca [100 x i8], align 16
+; CHECK-NOT: call ptr @calloc
+; CHECK-LABEL: define void @calloc_count_fallback(
+; CHECK: %escalloc.obj = alloca [64 x i8], align 16
+; CHECK: %escalloc.big = icmp ugt i64 %n, 64
+; CHECK: call ptr @calloc(i64 %n, i64 1)
+define void @calloc_count_bounded(i64 %n) {
+entry:
+  %small = icmp ule i64 %n, 100
+  br i1 %small, label %then, label %exit
+then:
+  %p = call ptr @calloc(i64 %n, i64 1)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  br label %exit
+exit:
+  ret void
+}
+
+define void @calloc_count_fallback(i64 %n) {
+entry:
+  %p = call ptr @calloc(i64 %n, i64 1)
+  call void @reader(ptr %p)
+  call void @free(ptr %p)
+  ret void
+}
