@@ -19,7 +19,8 @@ jobs=${JOBS:-$(nproc)}
 
 # Packages for building and the check tier.
 check_packages=(clang-19 llvm-19-dev llvm-19-tools lld-19 libclang-rt-19-dev cmake ninja-build
-  gcc python3 python3-yaml python3-pygments valgrind libcmocka-dev gnuplot-nox dpkg-dev file zlib1g-dev golang-go libunwind8)
+  gcc python3 python3-yaml python3-pygments valgrind libcmocka-dev gnuplot-nox dpkg-dev file zlib1g-dev golang-go libunwind8
+  pkgconf groff-base)
 # Extra packages for the benchmarks (competitor allocators).
 bench_packages=(libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev hyperfine)
 # Extra packages for the realworld tier's fuzzing (test/fuzz) and reducing what it finds.

@@ -67,7 +67,8 @@ static void print_help(void) {
       "USAGE: escc [options] file...\n"
       "\n"
       "escc runs clang with the escalloc pass plugin and links the escalloc runtime.\n"
-      "Every option not listed here is passed to clang unchanged.\n"
+      "Every option not listed here is passed to clang unchanged; @file response\n"
+      "files are read as clang reads them.  Manual: man escc.\n"
       "\n"
       "OPTIONS:\n"
       "  -m                 Print the escape decisions (like Go's -gcflags=-m):\n"
@@ -75,16 +76,68 @@ static void print_help(void) {
       "  -m=2               As -m, and explain each escape step by step (-escalloc-explain)\n"
       "  --rt=MODE          Runtime to link: static (default for executables),\n"
       "                     shared (default with -shared), none\n"
-      "                     (none with -fsanitize=address, thread, memory, ...)\n"
       "  --help             Display this help\n"
-      "  --version          Display escc's version and the LLVM it was built for\n"
+      "  --version          Display escc's version, the LLVM it was built for, an\n"
+      "                     identity (hash) of the plugin and runtime, and clang's version\n"
+      "\n"
+      "WHAT ESCC ADDS:\n"
+      "  -fpass-plugin=<lib>/EscallocPass.so -fplugin=<lib>/EscallocPass.so -I<include>;\n"
+      "  linking an executable: -Wl,--whole-archive <lib>/libescalloc_rt.a\n"
+      "  -Wl,--no-whole-archive -lpthread; linking -shared: -lescalloc_rt with an rpath.\n"
+      "  -v shows the clang command line.\n"
+      "\n"
+      "LINK-TIME OPTIMIZATION:\n"
+      "  With -flto or -flto=thin the compile defers the decision and the link decides\n"
+      "  over the whole program: escc links with lld (-fuse-ld=lld) and loads the plugin\n"
+      "  into it.  -m and -mllvm -escalloc-* knobs work at the link as at a compile.\n"
+      "    escc -O2 -flto -c a.c b.c && escc -O2 -flto -m a.o b.o -o prog\n"
+      "\n"
+      "KNOBS (-mllvm -escalloc-<knob>=<value>, at a compile or an LTO link):\n"
+      "  -escalloc-max-stack-size=N   largest object moved to the stack (4096 bytes)\n"
+      "  -escalloc-max-frame=N        promoted bytes one frame may gain (16384)\n"
+      "  -escalloc-max-path=N         promoted bytes along any call path (65536)\n"
+      "  -escalloc-opaque-frame=N     frame budget when calling code outside the module (4096)\n"
+      "  -escalloc-allow-recursion    promote in functions on a call-graph cycle (off)\n"
+      "  -escalloc-fallback-size=N    stack buffer for a non-constant size (64; 0: heap)\n"
+      "  -escalloc-wrapper-size=N     largest allocation wrapper inlined to decide (64)\n"
+      "  -escalloc-stack-guard=false  no run-time check that the stack has room\n"
+      "  -escalloc-lower=false        keep malloc/free for the heap (promotion only)\n"
+      "  All knobs with their defaults:\n"
+      "    escc -mllvm --help-hidden -c -x c /dev/null -o /dev/null | grep escalloc\n"
       "\n"
       "ENVIRONMENT:\n"
       "  ESCC_CC            The clang to run (default: %s); its major version must be %d\n"
+      "  ESCALLOC_OPTIONS   Knobs for the plugin inside lld (escc sets it at an LTO link)\n"
+      "  CCACHE_COMPILERCHECK='%%compiler%% --version'\n"
+      "                     makes ccache hash escc's identity, which changes with the\n"
+      "                     plugin and runtime (ccache's default hashes escc alone)\n"
       "\n"
-      "Knobs of the pass are passed as -mllvm -escalloc-<knob>=<value>, e.g.\n"
-      "  escc -O2 -mllvm -escalloc-max-stack-size=1024 file.c\n",
+      "RUNTIME ENVIRONMENT (read by programs linked with the runtime):\n"
+      "  ESCALLOC_STATS=1             print a MemStats summary at exit\n"
+      "  ESCALLOC_DEBUG=1             extra checks (fill patterns, stricter free validation)\n"
+      "  ESCALLOC_STACK_RESERVE=N     stack bytes promoted objects leave free (65536)\n"
+      "  ESCALLOC_MEMPROFILE=path     write a pprof heap profile at exit (%%p: the pid)\n"
+      "  ESCALLOC_MEMPROFILE_RATE=N   sample one allocation per N bytes (524288; 0 off)\n"
+      "  ESCALLOC_MEMPROFILE_UNWIND=fp|libunwind|libgcc   how sampled stacks are unwound\n"
+      "\n"
+      "BUILD SYSTEMS: pkg-config --cflags --libs escalloc (plugin flags:\n"
+      "  pkg-config --variable=plugin_cflags escalloc); CMake: find_package(escalloc),\n"
+      "  targets escalloc::rt, escalloc::rt_static, escalloc::plugin.\n",
       ESCC_DEFAULT_CC, ESCC_LLVM_MAJOR);
+}
+
+/* FNV-1a over a file's bytes, folded into h; false when it cannot be read. */
+static bool hash_file(const char *path, unsigned long long *h) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  unsigned char buf[1 << 16];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+    for (size_t k = 0; k < got; k++)
+      *h = (*h ^ buf[k]) * 0x100000001b3ULL;
+  fclose(f);
+  return true;
 }
 
 /* The directory that holds this executable. */
@@ -399,6 +452,7 @@ int main(int argc, char **argv) {
   /* An input language named by -x is in force at the end of the command
    * line: what escc appends (the runtime archive) then needs `-x none`. */
   bool x_in_force = false;
+  bool want_version = false;
 
   /* The arguments as clang will see them, response files expanded. */
   struct arglist ex = {0};
@@ -410,11 +464,8 @@ int main(int argc, char **argv) {
       print_help();
       return 0;
     }
-    if (!strcmp(ex.v[i], "--version")) {
-      printf("escc (escalloc) %s, for LLVM %d\n", ESCC_VERSION, ESCC_LLVM_MAJOR);
-      fflush(stdout);
-      /* Fall through to clang's own --version, as cc drivers do. */
-    }
+    if (!strcmp(ex.v[i], "--version"))
+      want_version = true;
   }
 
   const char *cc = getenv("ESCC_CC");
@@ -438,6 +489,20 @@ int main(int argc, char **argv) {
   char *rt_shared = join(dir, librel, "libescalloc_rt.so");
   char *libdir = join(dir, librel, "");
   char *incdir = join(dir, ESCC_INCLUDEDIR_REL, "");
+
+  if (want_version) {
+    /* The identity of what escc adds, for caches that key on the compiler's
+     * --version (ccache's CCACHE_COMPILERCHECK): replacing the plugin or the
+     * runtime changes it, as a new compiler would. */
+    unsigned long long h = 0xcbf29ce484222325ULL;
+    bool found = hash_file(plugin, &h);
+    found &= hash_file(rt_static, &h);
+    found &= hash_file(rt_shared, &h);
+    printf("escc (escalloc) %s, for LLVM %d, plugin and runtime %016llx%s\n", ESCC_VERSION,
+           ESCC_LLVM_MAJOR, h, found ? "" : " (incomplete)");
+    fflush(stdout);
+    /* Then clang's own --version, as cc drivers do. */
+  }
 
   /* Worst case: every argument plus the ones escc adds. */
   char **args = calloc((size_t)ex.n + (size_t)argc + 42, sizeof *args);
