@@ -146,11 +146,22 @@ SmallVector<std::string, 4> paramNames(const Function &F) {
           if (--Unnamed == 0)
             return Names;
         }
-  for (const Argument &A : F.args())
-    if (!Found[A.getArgNo()])
-      Names[A.getArgNo()] = A.hasName()
-                                ? A.getName().str()
-                                : "#" + std::to_string(A.getArgNo() + 1);
+  // At an LTO link the linker has discarded value names; the pre-link
+  // compile kept them in metadata.
+  const MDNode *Kept = F.getMetadata(ParamNamesMD);
+  if (Kept && Kept->getNumOperands() != F.arg_size())
+    Kept = nullptr;
+  for (const Argument &A : F.args()) {
+    if (Found[A.getArgNo()])
+      continue;
+    StringRef KeptName;
+    if (Kept)
+      if (const auto *S = dyn_cast<MDString>(Kept->getOperand(A.getArgNo())))
+        KeptName = S->getString();
+    Names[A.getArgNo()] = A.hasName()         ? A.getName().str()
+                          : !KeptName.empty() ? KeptName.str()
+                                              : "#" + std::to_string(A.getArgNo() + 1);
+  }
   return Names;
 }
 

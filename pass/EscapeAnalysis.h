@@ -206,6 +206,10 @@ std::string paramName(const llvm::Argument &A);
 /// paramName of every argument of \p F, in one walk over its body.
 llvm::SmallVector<std::string, 4> paramNames(const llvm::Function &F);
 
+/// Function metadata with the parameters' source names, left by the pre-link
+/// half of an LTO compile for the link, whose LLVMContext discards IR names.
+inline constexpr const char *ParamNamesMD = "escalloc.param.names";
+
 /// Why the call \p CB of an allocation wrapper must not be inlined, or ""
 /// when it may: the user's noinline/optnone, target features the caller
 /// lacks (TTI::areInlineCompatible), a body that reads its own frame or

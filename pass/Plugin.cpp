@@ -10,6 +10,9 @@
 //    backend's OptimizerEarly;
 //  - knobs: -mllvm -escalloc-* under clang and opt; for lld, which parses
 //    -mllvm before loading plugins, the ESCALLOC_OPTIONS environment variable;
+//  - at link time: remarks printed as clang prints them at a compile
+//    (CompileStyleRemarks), parameter names from the pre-link compile's
+//    metadata (recordParamNames);
 //  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower,
 //    escalloc-fallbacks and print<escalloc>.
 // Functions marked optnone (-O0) are left alone.
@@ -21,8 +24,14 @@
 #include "Lowering.h"
 #include "Remarks.h"
 
+#include "llvm/IR/DiagnosticHandler.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
@@ -48,6 +57,98 @@ bool deferToLinkTime(Module &M) {
   return true;
 }
 
+/// The pre-link compile keeps each function's parameter names in metadata:
+/// the linker's LLVMContext discards IR value names when it loads bitcode, and
+/// the link-time summaries ("leaking param: p") would read "#1" otherwise.
+void recordParamNames(Module &M) {
+  LLVMContext &Ctx = M.getContext();
+  for (Function &F : M) {
+    if (F.isDeclaration() || F.arg_empty() ||
+        none_of(F.args(), [](const Argument &A) { return A.hasName(); }))
+      continue;
+    SmallVector<Metadata *, 4> Names;
+    for (const Argument &A : F.args())
+      Names.push_back(MDString::get(Ctx, A.getName()));
+    F.setMetadata(ParamNamesMD, MDTuple::get(Ctx, Names));
+  }
+}
+
+/// At link time escalloc's remarks are printed as clang prints them at a
+/// compile ("file:line:col: remark: ... [-Rpass=escalloc]", on stderr), not
+/// in the linker's own format (lld prints "file:line:col: ..." on stdout).
+/// Installed around the link-time run only; every other diagnostic, and the
+/// question of which remarks are enabled, goes to the linker's handler.
+class CompileStyleRemarks final : public DiagnosticHandler {
+  std::unique_ptr<DiagnosticHandler> Linker;
+
+public:
+  explicit CompileStyleRemarks(std::unique_ptr<DiagnosticHandler> H)
+      : Linker(std::move(H)) {
+    DiagHandlerCallback = Linker->DiagHandlerCallback;
+    DiagnosticContext = Linker->DiagnosticContext;
+  }
+  std::unique_ptr<DiagnosticHandler> release() { return std::move(Linker); }
+
+  bool handleDiagnostics(const DiagnosticInfo &DI) override {
+    const auto *R = dyn_cast<DiagnosticInfoOptimizationBase>(&DI);
+    if (!R || R->getPassName() != "escalloc")
+      return Linker->handleDiagnostics(DI);
+    if (!R->isEnabled())
+      return true;
+    const char *Flag = isa<OptimizationRemarkMissed>(R)     ? "-Rpass-missed"
+                       : isa<OptimizationRemarkAnalysis>(R) ? "-Rpass-analysis"
+                                                            : "-Rpass";
+    std::string Line;
+    raw_string_ostream OS(Line);
+    if (const auto *L = dyn_cast<DiagnosticInfoWithLocationBase>(R);
+        L && L->isLocationAvailable()) {
+      DiagnosticLocation Loc = L->getLocation();
+      // Column 0 (a function's own line) is where clang puts it: column 1.
+      OS << Loc.getRelativePath() << ":" << Loc.getLine() << ":"
+         << std::max(Loc.getColumn(), 1u) << ": ";
+    }
+    OS << "remark: " << R->getMsg() << " [" << Flag << "=escalloc]\n";
+    errs() << OS.str(); // one write per line: ThinLTO backends run in threads
+    return true;
+  }
+  bool isAnalysisRemarkEnabled(StringRef PassName) const override {
+    return Linker->isAnalysisRemarkEnabled(PassName);
+  }
+  bool isMissedOptRemarkEnabled(StringRef PassName) const override {
+    return Linker->isMissedOptRemarkEnabled(PassName);
+  }
+  bool isPassedOptRemarkEnabled(StringRef PassName) const override {
+    return Linker->isPassedOptRemarkEnabled(PassName);
+  }
+  bool isAnyRemarkEnabled() const override {
+    return Linker->isAnyRemarkEnabled();
+  }
+};
+
+/// Puts CompileStyleRemarks in front of the context's handler for a scope.
+class CompileStyleRemarksScope {
+  LLVMContext &Ctx;
+  bool Installed = false;
+
+public:
+  explicit CompileStyleRemarksScope(LLVMContext &C) : Ctx(C) {
+    if (!Ctx.getDiagHandlerPtr())
+      return;
+    Ctx.setDiagnosticHandler(
+        std::make_unique<CompileStyleRemarks>(Ctx.getDiagnosticHandler()),
+        /*RespectFilters=*/true);
+    Installed = true;
+  }
+  ~CompileStyleRemarksScope() {
+    if (!Installed)
+      return;
+    std::unique_ptr<DiagnosticHandler> Ours = Ctx.getDiagnosticHandler();
+    Ctx.setDiagnosticHandler(
+        static_cast<CompileStyleRemarks &>(*Ours).release(),
+        /*RespectFilters=*/true);
+  }
+};
+
 /// Decision, rewrite, lowering and cleanup as one step of the pipeline.
 class EscallocPipelinePass : public PassInfoMixin<EscallocPipelinePass> {
   bool AtLinkTime;
@@ -55,8 +156,17 @@ class EscallocPipelinePass : public PassInfoMixin<EscallocPipelinePass> {
 public:
   explicit EscallocPipelinePass(bool AtLinkTime) : AtLinkTime(AtLinkTime) {}
   PreservedAnalyses run(Module &M, ModuleAnalysisManager &AM) {
-    if (!AtLinkTime && deferToLinkTime(M))
+    // A ThinLTO backend finds the flag its pre-link compile left.
+    bool InLinker = AtLinkTime || M.getModuleFlag(DeferredFlag);
+    if (!AtLinkTime && deferToLinkTime(M)) {
+      recordParamNames(M);
       return PreservedAnalyses::all();
+    }
+    // The linker's remarks read as a compile's; installed first, so that
+    // the sorted -m output below is printed through it.
+    std::optional<CompileStyleRemarksScope> Remarks;
+    if (InLinker)
+      Remarks.emplace(M.getContext());
     // -m output in source order, once each, with a summary line at the end.
     SortedRemarks Sorted(M);
     SmallVector<Function *, 8> Rewritten;

@@ -434,6 +434,21 @@ static bool scan_arg(const char *arg, struct options *o) {
   return false;
 }
 
+/* An input clang compiles, by its suffix (clang's types, C family only). */
+static bool is_source(const char *arg) {
+  static const char *const suffixes[] = {".c", ".i", ".cc", ".cp", ".cxx", ".cpp", ".CPP",
+                                         ".c++", ".C", ".ii", ".m", ".mi", ".mm", ".M", ".mii"};
+  const char *dot = strrchr(arg, '.');
+  if (!strcmp(arg, "-"))
+    return true;
+  if (!dot)
+    return false;
+  for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
+    if (!strcmp(dot, suffixes[k]))
+      return true;
+  return false;
+}
+
 /* Options whose value is the next argument: the value is not an input. */
 static bool takes_value(const char *arg) {
   static const char *const with_value[] = {
@@ -449,6 +464,7 @@ static bool takes_value(const char *arg) {
 int main(int argc, char **argv) {
   struct options o = {.links = true, .runtime = RT_AUTO};
   bool has_input = false;
+  bool has_source = false; /* an input clang compiles (not an object or library) */
   /* An input language named by -x is in force at the end of the command
    * line: what escc appends (the runtime archive) then needs `-x none`. */
   bool x_in_force = false;
@@ -537,9 +553,21 @@ int main(int argc, char **argv) {
       i++; /* the value: neither an input nor an option of escc's */
       continue;
     }
-    if (a[0] != '-' || !strcmp(a, "-"))
+    if (a[0] != '-' || !strcmp(a, "-")) {
       has_input = true;
+      if (x_in_force || is_source(a))
+        has_source = true;
+    }
   }
+  /* An LTO link that compiles nothing: the knobs reach the plugin in lld
+   * through ESCALLOC_OPTIONS (below), and clang, which has no compile to give
+   * them to, would call them unused (an error under -Werror). */
+  if (o.links && has_input && o.lto && !has_source)
+    for (int i = 0; i + 1 < ex.n; i++)
+      if (!consumed[i] && !strcmp(ex.v[i], "-mllvm") && !strncmp(ex.v[i + 1], "-escalloc-", 10)) {
+        consumed[i] = consumed[i + 1] = true;
+        origin_consumed[ex.origin[i]] = origin_consumed[ex.origin[i + 1]] = true;
+      }
   /* Pass each argument of argv on as given, a response file included, unless
    * escc consumed something it holds: then its expansion, less escc's own. */
   for (int i = 0; i < ex.n; i++) {
@@ -600,11 +628,22 @@ int main(int argc, char **argv) {
     }
   }
 
-  if (o.lto && !o.explain) {
+  if (o.lto && !o.explain && (!o.links || has_source)) {
     /* An LTO object must carry source locations (clang's location tracking,
      * which remark flags turn on) so that the link-time decisions name their
-     * lines.  The pass prints nothing at an LTO compile: it decides at link. */
-    args[n++] = "-Rpass=escalloc";
+     * lines, and parameter names (kept in metadata for the link, whose LLVM
+     * context drops IR names) for its summaries.  The pass prints nothing at
+     * an LTO compile: it decides at link.  A command that compiles and links
+     * gives the remark flag to the compile only (-Xclang): at the link clang
+     * would turn it into lld's -pass-remarks, and a link without -m prints
+     * nothing. */
+    if (o.links) {
+      args[n++] = "-Xclang";
+      args[n++] = "-Rpass=escalloc";
+    } else {
+      args[n++] = "-Rpass=escalloc";
+    }
+    args[n++] = "-fno-discard-value-names";
   }
   if (o.links) {
     if (o.lto) {

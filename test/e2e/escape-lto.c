@@ -32,7 +32,8 @@
 // escc does the same with -flto alone: it links with lld, loads the plugin
 // into it, keeps source locations in the LTO objects, shows the link's
 // remarks with -m, and hands -mllvm -escalloc-* knobs to the link through
-// ESCALLOC_OPTIONS (lld parses -mllvm before it loads plugins).
+// ESCALLOC_OPTIONS (lld parses -mllvm before it loads plugins).  Link-time
+// remarks read as compile-time ones ("file:line:col: remark: ... [-Rpass=...]").
 // RUN: %escc -O2 -flto -c -DPART_B %s -o %t.eb.o
 // RUN: %escc -O2 -flto -c %s -o %t.ea.o
 // RUN: %escc -O2 -flto -m %t.ea.o %t.eb.o -o %t.escc 2>&1 | FileCheck %s --check-prefix=FULL
@@ -60,10 +61,10 @@ __attribute__((noinline)) void fill(long *v, int n) {
 int main(int argc, char **argv) {
   (void)argv;
   int n = 9 + argc;
-  // KNOB: escape-lto.c:[[@LINE+4]]:{{[0-9]+}}: malloc(80) escapes to heap: too large for stack (80 > 64)
-  // THIN: escape-lto.c:[[@LINE+3]]:{{[0-9]+}}: malloc(80) escapes to heap: passed to fill argument 1 which may capture it
+  // KNOB: escape-lto.c:[[@LINE+4]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: too large for stack (80 > 64) [-Rpass-missed=escalloc]
+  // THIN: escape-lto.c:[[@LINE+3]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to fill argument 1 which may capture it [-Rpass-missed=escalloc]
   // NOLTO: escape-lto.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(80) escapes to heap: passed to fill argument 1 which may capture it
-  // FULL: escape-lto.c:[[@LINE+1]]:{{[0-9]+}}: malloc(80) moved to stack when the stack has room; 1 free guarded
+  // FULL: escape-lto.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(80) moved to stack when the stack has room; 1 free guarded [-Rpass=escalloc]
   long *v = malloc(10 * sizeof(long));
   fill(v, n);
   long s = 0;
