@@ -55,6 +55,8 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include "escalloc/abi.h"
+#include <cstdlib>
+#include <dlfcn.h>
 #include "sizeclasses.h"
 
 #define DEBUG_TYPE "escalloc"
@@ -411,6 +413,7 @@ private:
   CallInst *lowerMalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
   CallInst *lowerCalloc(Site &S, uint32_t Flags, OptimizationRemarkAnalysis &R);
   CallInst *callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args);
+  void noteRuntimeToLink(Function &F);
   void describeFacts(const Site &S, std::optional<uint64_t> ConstSize,
                      OptimizationRemarkAnalysis &R);
 
@@ -448,9 +451,41 @@ bool Lowering::run() {
     if (lower(S))
       Changed.insert(F);
   }
-  if (!Changed.empty())
+  if (!Changed.empty()) {
     referenceABISymbol(M);
+    noteRuntimeToLink(*Changed.front());
+  }
   return !Changed.empty();
+}
+
+/// The directory this plugin was loaded from, which holds the runtime too
+/// (build tree and installed prefix alike); "<libdir>" when unknown.
+static std::string pluginDir() {
+  Dl_info Info;
+  if (dladdr(reinterpret_cast<void *>(&pluginDir), &Info) && Info.dli_fname) {
+    StringRef Path(Info.dli_fname);
+    size_t Slash = Path.rfind('/');
+    if (Slash != StringRef::npos)
+      return Path.take_front(Slash).str();
+  }
+  return "<libdir>";
+}
+
+/// A module with lowered calls needs the runtime at the link.  escc adds it
+/// (and says so in ESCALLOC_DRIVER); anyone else using the plugin directly is
+/// told once per module, at -Rpass-analysis level, what to link.
+void Lowering::noteRuntimeToLink(Function &F) {
+  if (std::getenv("ESCALLOC_DRIVER"))
+    return;
+  OptimizationRemarkEmitter &ORE = FAM.getResult<OptimizationRemarkEmitterAnalysis>(F);
+  ORE.emit([&] {
+    std::string Dir = pluginDir();
+    return OptimizationRemarkAnalysis(DEBUG_TYPE, "LinkRuntime", F.getSubprogram(),
+                                      &F.getEntryBlock())
+           << "allocations lowered to the escalloc runtime: link it with -Wl,--whole-archive "
+           << ore::NV("Runtime", Dir + "/libescalloc_rt.a")
+           << " -Wl,--no-whole-archive -lpthread (escc does this)";
+  });
 }
 
 CallInst *Lowering::callEntry(Entry E, CallInst &Old, ArrayRef<Value *> Args) {

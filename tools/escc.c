@@ -708,6 +708,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, " %s", args[i]);
     fputc('\n', stderr);
   }
+  /* The plugin then knows the runtime is linked and does not say what to link. */
+  setenv("ESCALLOC_DRIVER", "escc", 1);
   execvp(cc, args);
   fprintf(stderr, "%s: error: cannot run '%s': %s (set ESCC_CC to a clang-%d)\n", progname, cc,
           strerror(errno), ESCC_LLVM_MAJOR);
