@@ -27,7 +27,7 @@ static int *table;
 static char *unread;
 
 __attribute__((noinline)) static void init(void) {
-  // LTO: escape-globalized.c:[[@LINE+2]]:{{[0-9]+}}: malloc(64) turned into a global by LLVM
+  // LTO: escape-globalized.c:[[@LINE+2]]:{{[0-9]+}}: remark: malloc(64) turned into a global by LLVM
   // REMARK-DAG: escape-globalized.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(64) turned into a global by LLVM before escape analysis (its only pointer was stored in table)
   table = malloc(16 * sizeof *table);
   // REMARK-DAG: escape-globalized.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(32) removed as dead by LLVM before escape analysis
