@@ -7,7 +7,7 @@
 # clone into a folder named `escalloc` is the everyday case.
 #
 # The copy holds SRC's tracked and untracked (not ignored) files and BUILD's
-# bin/, lib/ and include/; lit.site.cfg.py is rewritten to point at it.
+# bin/, lib/, include/ and share/; lit.site.cfg.py is rewritten to point at it.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
@@ -21,7 +21,7 @@ mkdir -p "$root/build/test"
 git -C "$src" ls-files -z --cached --others --exclude-standard |
   (cd "$src" && xargs -0 -r tar -cf - --no-recursion --ignore-failed-read 2>/dev/null) |
   tar -C "$root" -xf -
-cp -a "$build/bin" "$build/lib" "$build/include" "$root/build/"
+cp -a "$build/bin" "$build/lib" "$build/include" "$build/share" "$root/build/"
 # `cmake --install` (escc-install.test) reads the build's install scripts.
 (cd "$build" && find . -name cmake_install.cmake -print0 | xargs -0 -r cp --parents -t "$root/build")
 cp "$build/CMakeCache.txt" "$root/build/"
