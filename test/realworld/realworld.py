@@ -213,6 +213,19 @@ class Toolchain:
         self.build_dir = os.path.abspath(build_dir)
         self.flavor = flavor
         self.flavor_cflags, self.flavor_ldflags, self.flavor_env = flavor_flags(flavor)
+        if flavor == "lto":
+            # CMake projects ignore $AR and take the first llvm-ar on PATH,
+            # which may be another LLVM's that cannot read LLVM 19 bitcode:
+            # put LLVM 19's archive tools first.
+            tools = os.path.join(work, "lto-bin")
+            os.makedirs(tools, exist_ok=True)
+            for name in ("ar", "ranlib", "nm"):
+                real = shutil.which("llvm-%s-19" % name) or "/usr/bin/llvm-%s-19" % name
+                for alias in (name, "llvm-" + name):
+                    link = os.path.join(tools, alias)
+                    if not os.path.lexists(link):
+                        os.symlink(real, link)
+            self.flavor_env["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
         self.oracle = os.path.join(self.build_dir, "lib", "libescalloc_frameoracle.so")
         if not os.path.exists(self.oracle):
             say("%s is missing: no promotion oracle this run" % self.oracle)
