@@ -1636,6 +1636,7 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   }
   // Which operands hold the size and the alignment.
   int SizeArg = 0, CountArg = -1, AlignArg = -1;
+  Value *DynCount = nullptr; // calloc's count when the product is not constant
   uint64_t Align = 16;
   switch (*LF) {
   case LibFunc_malloc:
@@ -1717,17 +1718,12 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
       CountArg = -1;
       N = nullptr;
     } else if (!N || !Count) {
-      // calloc(n, size) with a run-time product: the run-time fallback, on
-      // the saturated product (an overflow goes to calloc, which fails).
-      if (FallbackSize == 0) {
-        S.Why = Reason{"non-constant size"};
-        return false;
-      }
-      S.RuntimeFallback = true;
-      S.DynSize = CB.getArgOperand(SizeArg);
-      S.DynCount = CB.getArgOperand(CountArg);
-      S.Size = FallbackSize;
-      return true;
+      // calloc(n, size) with a run-time product: the run-time fallback
+      // below, on the saturated product (an overflow goes to calloc, which
+      // fails).
+      DynCount = CB.getArgOperand(CountArg);
+      CountArg = -1;
+      N = nullptr;
     }
   }
   if (CountArg >= 0) {
@@ -1746,12 +1742,15 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
     S.Size = std::max<uint64_t>(1, N->getValue().getLimitedValue());
     return true;
   }
-  // A non-constant size: a proven bound, else the run-time fallback.
+  // A non-constant size: a proven bound (of a single size operand), else the
+  // run-time fallback.
   Value *V = CB.getArgOperand(SizeArg);
-  ConstantRange R = LVI.getConstantRange(V, &CB, /*UndefAllowed=*/false);
-  if (!R.isFullSet() && R.getUnsignedMax().ule(MaxStackSize)) {
-    S.Size = std::max<uint64_t>(1, R.getUnsignedMax().getZExtValue());
-    return true;
+  if (!DynCount) {
+    ConstantRange R = LVI.getConstantRange(V, &CB, /*UndefAllowed=*/false);
+    if (!R.isFullSet() && R.getUnsignedMax().ule(MaxStackSize)) {
+      S.Size = std::max<uint64_t>(1, R.getUnsignedMax().getZExtValue());
+      return true;
+    }
   }
   if (FallbackSize == 0) {
     S.Why = Reason{"non-constant size"};
@@ -1759,6 +1758,7 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   }
   S.RuntimeFallback = true;
   S.DynSize = V;
+  S.DynCount = DynCount;
   S.Size = FallbackSize;
   return true;
 }
