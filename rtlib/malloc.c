@@ -141,14 +141,25 @@ static void count_event(struct mcache *c, _Atomic uint64_t *mine, _Atomic uint64
  * never tail-called (PROF_CALL), from the entry point the program called or
  * a function it tail-called, so that its return address tells the profiler
  * where the program's frames begin. */
+/* The prof_bits word of p's slot in span s, and its bit; NULL where slots
+ * are not tracked: a large object is its span's only one, tiny blocks share
+ * slots. */
+static inline _Atomic uint64_t *prof_bit_of(struct mspan *s, const void *p, uint64_t *bit) {
+  if (s->state != SPAN_SMALL || s->spanclass == ESC_TINY_SPANCLASS)
+    return NULL;
+  uintptr_t idx = mspan_index(s, p);
+  *bit = 1ull << (idx & 63);
+  return &s->prof_bits[idx >> 6];
+}
+
 static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
   if (which != ESC_SAMPLE_BYTES)
     size = escalloc_class_to_size[esc_spanclass_sizeclass(which)];
   struct mspan *s = span_of(p);
-  if (s->state == SPAN_SMALL && s->spanclass != ESC_TINY_SPANCLASS) {
-    uintptr_t idx = mspan_index(s, p); /* may be sampled: its free must tell the profiler */
-    atomic_fetch_or_explicit(&s->prof_bits[idx >> 6], 1ull << (idx & 63), memory_order_relaxed);
-  }
+  uint64_t bit;
+  _Atomic uint64_t *word = prof_bit_of(s, p, &bit);
+  if (word) /* may be sampled: its free must tell the profiler */
+    atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
   int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->sample_on[which],
                                   &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
   mcache_arm_countdown(c, which, left);
@@ -182,11 +193,10 @@ static inline int span_has_samples(const struct mspan *s) {
  * that a busy span with one long-lived sample does not send every free
  * through the profiler's lock. */
 static inline int slot_maybe_sampled(struct mspan *s, const void *p) {
-  if (s->state != SPAN_SMALL || s->spanclass == ESC_TINY_SPANCLASS)
-    return 1; /* a large object is the span's only one; tiny blocks share slots */
-  uintptr_t idx = mspan_index(s, p);
-  uint64_t bit = 1ull << (idx & 63);
-  _Atomic uint64_t *w = &s->prof_bits[idx >> 6];
+  uint64_t bit;
+  _Atomic uint64_t *w = prof_bit_of(s, p, &bit);
+  if (!w)
+    return 1;
   if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
     return 0;
   atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
