@@ -193,6 +193,19 @@ static void foldNullChecks(CallBase &CB) {
         }
 }
 
+/// strdup/strndup of a constant string into \p Dst: its first Size-1 bytes,
+/// then NUL.  A guarded slot's address is formed without inbounds (see
+/// promoteGuardedSites).
+static void copyConstantString(IRBuilder<> &B, const AllocSite &S, Value *Dst,
+                               bool InBounds) {
+  B.CreateMemCpy(Dst, S.Alignment, S.Call->getArgOperand(0), MaybeAlign(1),
+                 S.Size - 1);
+  Value *End =
+      InBounds ? B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Dst, S.Size - 1)
+               : B.CreateConstGEP1_64(B.getInt8Ty(), Dst, S.Size - 1);
+  B.CreateStore(B.getInt8(0), End);
+}
+
 static void promote(const AllocSite &S) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
@@ -211,13 +224,8 @@ static void promote(const AllocSite &S) {
   B.CreateLifetimeStart(AI, cast<ConstantInt>(Size));
   if (S.Zeroed && !S.RuntimeFallback)
     B.CreateMemSet(AI, B.getInt8(0), S.Size, S.Alignment);
-  if (S.CopiesString) {
-    // strdup/strndup of a constant string: its first Size-1 bytes, then NUL.
-    B.CreateMemCpy(AI, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
-                   S.Size - 1);
-    B.CreateStore(B.getInt8(0), B.CreateConstInBoundsGEP1_64(
-                                    B.getInt8Ty(), AI, S.Size - 1));
-  }
+  if (S.CopiesString)
+    copyConstantString(B, S, AI, /*InBounds=*/true);
 
   if (S.RuntimeFallback) {
     ++NumFallback;
@@ -295,12 +303,8 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
     SB.CreateMemSet(Slot, SB.getInt8(0),
                     S.RuntimeFallback ? DynBytes : SB.getInt64(S.Size),
                     S.Alignment);
-  if (S.CopiesString) {
-    SB.CreateMemCpy(Slot, S.Alignment, CB->getArgOperand(0), MaybeAlign(1),
-                    S.Size - 1);
-    SB.CreateStore(SB.getInt8(0), SB.CreateConstGEP1_64(SB.getInt8Ty(), Slot,
-                                                        S.Size - 1));
-  }
+  if (S.CopiesString)
+    copyConstantString(SB, S, Slot, /*InBounds=*/false);
   CB->moveBefore(HeapT);
   PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
   Phi->insertBefore(Join->begin());
