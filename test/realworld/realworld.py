@@ -7,6 +7,8 @@ Builds (the issue's numbering):
   2 rt          clang-19 -O2, the escalloc runtime linked as a drop-in malloc
   3 escc        escc -O2: escape analysis, promotion to the stack, lowering
   4 attributor  clang-19 -O2 -mllvm -attributor-enable=module (LLVM's heap-to-stack)
+  5 mimalloc    build 1's binaries, tested with mimalloc preloaded (LD_PRELOAD):
+                the production allocator escalloc's runtime is measured against
 
 The sources come from Debian (`apt-get source`, a deb-src entry added when
 missing) into a temporary directory; nothing of theirs is ever committed.
@@ -37,7 +39,12 @@ import report  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 CLANG = "clang-19"
 CLANGXX = "clang++-19"
-BUILDS = ["glibc", "rt", "escc", "attributor"]
+BUILDS = ["glibc", "rt", "escc", "attributor", "mimalloc"]
+# Build 5 compiles nothing: it runs build 1's tree with this preloaded.
+MIMALLOC_SO = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+# The oracle's tree: as long as build1..build5, so that suites which allocate
+# according to their paths do the same work in it.
+ORACLE_TREE = "buildO"
 # Compiler flag sets every build gets on top of -O2 (--flags).  "debian" is what
 # Debian and gnulib build with (dpkg-buildflags: _FORTIFY_SOURCE=2, the stack
 # protector, format hardening, relro); "lto" is -flto with lld and LLVM's ar.
@@ -138,7 +145,7 @@ def has_deb_src():
     return r.returncode == 0 and "Package: zlib" in r.stdout
 
 
-def ensure_environment(progs, need_sqlite, need_plots):
+def ensure_environment(progs, need_sqlite, need_plots, need_mimalloc):
     """Installs what is missing and adds the deb-src entry: a fresh CI machine
     has neither.  CI mode asks for the least (no gnuplot, no Tcl)."""
     pkgs = list(BASE_PACKAGES)
@@ -148,6 +155,8 @@ def ensure_environment(progs, need_sqlite, need_plots):
         pkgs += ["tcl"]  # tclsh generates the sqlite3.c amalgamation
     if need_plots:
         pkgs += ["gnuplot-nox"]
+    if need_mimalloc:
+        pkgs += ["libmimalloc2.0"]
     missing = sorted({p for p in pkgs if not installed(p)})
     if not has_deb_src():
         say("adding a deb-src entry: " + DEB_SRC_FILE)
@@ -500,7 +509,13 @@ def attributor_h2s_sites(prog, pristine, work, tc, jobs, with_h2s):
 
 
 def test_one(prog, build, tree, tc, jobs, run, work):
-    env = tc.env(build, jobs)
+    if build == "mimalloc":
+        # Build 1's binaries with mimalloc in every process of the suite, as
+        # a user who preloads it has (the harness's make and shells too).
+        env = tc.env("glibc", jobs)
+        env["LD_PRELOAD"] = MIMALLOC_SO
+    else:
+        env = tc.env(build, jobs)
     stats_path = os.path.join(work, prog.name, "%s-stats-%d.txt" % (tag(build), run))
     env["ESCALLOC_RW_STATS"] = stats_path
     log = os.path.join(work, prog.name, "%s-test-%d.log" % (build, run))
@@ -521,7 +536,15 @@ def run_program(prog, builds, runs, work, tc, jobs, pristine, oracle=True):
               "source": os.path.basename(pristine), "builds": {}}
     trees = {}
     for b in builds:
-        tree, res = build_one(prog, b, pristine, work, tc, jobs)
+        if b == "mimalloc" and "glibc" in trees:
+            # Nothing to compile: the same binaries as build 1.
+            result["builds"][b] = {"built": True, "same_binaries_as": "glibc",
+                                   "call_sites": result["builds"]["glibc"].get("call_sites")}
+            trees[b] = trees["glibc"]
+            continue
+        tree, res = build_one(prog, "glibc" if b == "mimalloc" else b, pristine, work, tc, jobs)
+        if b == "mimalloc":
+            say("%s: build 5 is build 1 compiled again (build 1 was not asked for)" % prog.name)
         result["builds"][b] = res
         if res["built"]:
             trees[b] = tree
@@ -548,7 +571,7 @@ def run_oracle(prog, pristine, work, tc, jobs):
     promotion oracle preloaded, and sum its per-process lines over the
     program's own processes (the pids statsdump.o reported; the harness's
     make and shell processes are preloaded too and left out)."""
-    tree = os.path.join(work, prog.name, "build5")
+    tree = os.path.join(work, prog.name, ORACLE_TREE)
     if os.path.exists(tree):
         shutil.rmtree(tree)
     shutil.copytree(pristine, tree, symlinks=True)
@@ -746,16 +769,16 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="run.sh",
         description="Build real C programs from Debian sources four ways (glibc, escalloc "
-                    "runtime drop-in, escc, LLVM Attributor), run their own test suites, and "
+                    "runtime drop-in, escc, LLVM Attributor) and run build 1 with mimalloc preloaded, run their own test suites, and "
                     "write docs/realworld.md with plots.",
         epilog="Programs: %s.  Builds: 1 glibc (clang-19 -O2), 2 rt (+ escalloc runtime as "
                "malloc), 3 escc (escc -O2), 4 attributor (clang-19 -O2 -mllvm "
-               "-attributor-enable=module).  Installs missing Debian packages and adds a "
+               "-attributor-enable=module), 5 mimalloc (build 1's binaries with mimalloc preloaded).  Installs missing Debian packages and adds a "
                "deb-src entry (needs root or sudo)." % ", ".join(p.name for p in programs.PROGRAMS))
     ap.add_argument("--programs", default=",".join(p.name for p in programs.PROGRAMS),
                     help="comma-separated programs to run (default: all)")
     ap.add_argument("--builds", default=",".join(BUILDS),
-                    help="comma-separated builds among %s (default: all four)" % ",".join(BUILDS))
+                    help="comma-separated builds among %s (default: all five)" % ",".join(BUILDS))
     ap.add_argument("--runs", type=int, default=3,
                     help="test-suite runs per build; figures are medians (default: 3)")
     ap.add_argument("--time-report-runs", type=int, default=5,
@@ -830,7 +853,8 @@ def main(argv):
         say("report: %s" % os.path.join(a.docs, report.base_name(results) + ".md"))
         return 0
     if not a.no_install:
-        ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report)
+        ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report,
+                           "mimalloc" in a.build_list)
     work = a.workdir or tempfile.mkdtemp(prefix="escalloc-realworld.")
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
