@@ -728,6 +728,13 @@ void FunctionAnalyzer::solve() {
         if (isAllocationCall(*CB, TLI) || (CI && CI->IsAllocWrapper)) {
           ObjOf[&I] = newObj(ObjKind::Site, &I);
           Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI);
+          // A wrapper's object holds what the wrapper stored into it:
+          // pointers this function cannot see (a load from it may reach
+          // anything), at any offset.
+          if (Objs.back().IsWrapperCall) {
+            Objs.back().Contents.insert(0);
+            Objs.back().PtrAtUnknownOffset = true;
+          }
           SiteIds.push_back(ObjOf[&I]);
         }
         if (CB->isMustTailCall())

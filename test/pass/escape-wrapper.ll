@@ -182,6 +182,47 @@ define i64 @frame_use() {
   ret i64 %s
 }
 
+; What a wrapper that stays a call stored into its object is unknown to the
+; caller: a pointer loaded from it may point anywhere, so an object stored
+; through it escapes (it did not: the object's contents started empty).
+@log = global ptr null
+
+define ptr @xmalloc_logs(i64 %n) noinline {
+  %p = call ptr @malloc(i64 %n)
+  %h = load ptr, ptr @log
+  store ptr %h, ptr %p
+  ret ptr %p
+}
+
+; PRINT-LABEL: escalloc: function @wrapper_contents
+; PRINT: site malloc(8): heap: stored into memory the analysis cannot follow
+; CHECK-LABEL: define void @wrapper_contents(
+; CHECK: call ptr @malloc(i64 8)
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored into memory the analysis cannot follow
+define void @wrapper_contents() {
+  %t = call ptr @xmalloc_logs(i64 16)
+  %m = call ptr @malloc(i64 8)
+  %f = load ptr, ptr %t
+  store ptr %m, ptr %f
+  call void @free(ptr %t)
+  ret void
+}
+
+; The same through the pointer's bits, loaded as an integer.
+; PRINT-LABEL: escalloc: function @wrapper_contents_bits
+; PRINT: site malloc(8): heap:
+; CHECK-LABEL: define void @wrapper_contents_bits(
+; CHECK: call ptr @malloc(i64 8)
+define void @wrapper_contents_bits() {
+  %t = call ptr @xmalloc_logs(i64 16)
+  %m = call ptr @malloc(i64 8)
+  %i = load i64, ptr %t
+  %f = inttoptr i64 %i to ptr
+  store ptr %m, ptr %f
+  call void @free(ptr %t)
+  ret void
+}
+
 declare ptr @llvm.frameaddress.p0(i32)
 declare ptr @llvm.returnaddress(i32)
 
