@@ -98,7 +98,8 @@ bool needsNoGuard(const AllocSite &S) {
   return true;
 }
 
-/// The thread's bounds, {lowest address + reserve, size - reserve}.
+/// The thread's bounds: {lowest address, size} of the promotion area at the
+/// top of its stack (rtlib/stackguard.c).
 static GlobalVariable *getBounds(Module &M) {
   if (GlobalVariable *G = M.getGlobalVariable(BoundsName))
     return G;

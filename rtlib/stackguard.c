@@ -1,19 +1,24 @@
 /*
  * stackguard.c — the per-thread stack bounds behind the pass's stack guard.
  *
- * Owns: escalloc_stack_guard_init (declared in escalloc/abi.h) and the stack
- * reserve setting (ESCALLOC_STACK_RESERVE).  It keeps no state of its own: the
- * bounds live in a thread-local pair that each compiled module defines
- * (`__escalloc_stack`, see pass/StackGuard.cpp), filled here on the first
- * guarded call of each thread.
+ * Owns: escalloc_stack_guard_init (declared in escalloc/abi.h) and the
+ * settings ESCALLOC_STACK_SHARE and ESCALLOC_STACK_RESERVE.  It keeps no state
+ * of its own: the bounds live in a thread-local pair that each compiled module
+ * defines (`__escalloc_stack`, see pass/StackGuard.cpp), filled here on the
+ * first guarded call of each thread.
  *
  * Invariants:
  *   - After a call, bounds[1] != 0: a thread asks once (per module copy).
- *   - bounds describe [stack lowest address + reserve, stack top): a guarded
- *     function takes stack for its objects only while the stack pointer minus
- *     their size stays in that range, so promoted objects never use the
- *     reserve, and a stack no larger than the reserve (a small thread stack,
- *     e.g. 48 KiB with pthread_attr_setstacksize) promotes nothing.
+ *   - bounds describe the promotion area [top - share, top) of the current
+ *     thread's stack, share = ESCALLOC_STACK_SHARE percent of its size (but
+ *     at least ESCALLOC_STACK_RESERVE bytes below it stay the program's): a
+ *     guarded function takes stack for its objects only while the stack
+ *     pointer minus their size stays in that area, so promoted objects live
+ *     only there and together never take more than the share.  Hence the
+ *     guarantee: a program that runs in (100 - share)% of its stack with its
+ *     objects on the heap runs with them promoted.  A stack no larger than
+ *     the reserve (a small thread stack, e.g. 48 KiB with
+ *     pthread_attr_setstacksize) promotes nothing.
  *   - Code running on another stack (sigaltstack, a coroutine) sees a stack
  *     pointer outside the range and takes the heap.
  *   - The main thread's bounds come from AT_EXECFN and RLIMIT_STACK (no
@@ -40,30 +45,46 @@
  * uses (below it: argv, the environment, the auxiliary vector). */
 extern void *__libc_stack_end;
 
-/* The reserve: objects are promoted only while this much stack stays free
- * below them, for whatever the rest of the program needs (its own frames,
- * libc, signal handlers). */
+/* What promoted objects may use of a stack: its top ESCALLOC_STACK_SHARE
+ * percent (default 12: 983 KiB of 8 MiB).  Promoted objects lie only there,
+ * so together they never take more than that share, whatever the depth: a
+ * program that needs at most the rest of its stack with every object on the
+ * heap (its own frames, signal frames, libc) still fits.  A program that
+ * needs more may overflow where it did not: the check at a promotion cannot
+ * know how deep the program goes while the objects live. */
+#define ESC_STACK_SHARE_DEFAULT 12
+/* ... and at least ESCALLOC_STACK_RESERVE bytes (default 64 KiB) stay for the
+ * program below them: a stack no larger than that promotes nothing. */
 #define ESC_STACK_RESERVE_DEFAULT ((uintptr_t)64 << 10)
-/* ... and at least this fraction of the stack (1/4: 2 MiB of 8 MiB): the
- * guard cannot know how deep the program goes after its last promotion, so
- * promoted objects use at most three quarters of any stack. */
-#define ESC_STACK_RESERVE_SHIFT 2
 
-static uintptr_t stack_reserve(void) {
-  static _Atomic uintptr_t cached; /* 0: not read yet */
-  uintptr_t r = atomic_load_explicit(&cached, memory_order_relaxed);
+/* A number from the environment, read once (\p cached: 0 = not read yet). */
+static uintptr_t env_number(const char *name, uintptr_t dflt, uintptr_t max,
+                            _Atomic uintptr_t *cached) {
+  uintptr_t r = atomic_load_explicit(cached, memory_order_relaxed);
   if (r)
     return r - 1;
-  r = ESC_STACK_RESERVE_DEFAULT;
-  const char *s = getenv("ESCALLOC_STACK_RESERVE");
+  r = dflt;
+  const char *s = getenv(name);
   if (s && *s) {
     char *end;
     unsigned long long v = strtoull(s, &end, 0);
-    if (*end == '\0')
+    if (*end == '\0' && v <= max)
       r = (uintptr_t)v;
   }
-  atomic_store_explicit(&cached, r + 1, memory_order_relaxed);
+  atomic_store_explicit(cached, r + 1, memory_order_relaxed);
   return r;
+}
+
+static uintptr_t stack_reserve(void) {
+  static _Atomic uintptr_t cached;
+  return env_number("ESCALLOC_STACK_RESERVE", ESC_STACK_RESERVE_DEFAULT,
+                    UINTPTR_MAX - 1, &cached);
+}
+
+static uintptr_t stack_share(void) {
+  static _Atomic uintptr_t cached;
+  return env_number("ESCALLOC_STACK_SHARE", ESC_STACK_SHARE_DEFAULT, 100,
+                    &cached);
 }
 
 /* The main thread's stack: RLIMIT_STACK bytes below the top of its mapping
@@ -111,11 +132,12 @@ void escalloc_stack_guard_init(uintptr_t bounds[2]) {
   int main_thread = getpid() == (pid_t)syscall(SYS_gettid);
   if (!(main_thread ? main_stack(&addr, &size) : thread_stack(&addr, &size)))
     return;
-  uintptr_t reserve = stack_reserve();
-  if (reserve < size >> ESC_STACK_RESERVE_SHIFT)
-    reserve = size >> ESC_STACK_RESERVE_SHIFT;
-  if (size <= reserve)
+  /* keep: the bytes below the promotion area, for the program alone. */
+  uintptr_t keep = size - size / 100 * stack_share() - size % 100 * stack_share() / 100;
+  if (keep < stack_reserve())
+    keep = stack_reserve();
+  if (size <= keep)
     return;
-  bounds[0] = addr + reserve;
-  bounds[1] = size - reserve;
+  bounds[0] = addr + keep;
+  bounds[1] = size - keep;
 }

@@ -124,15 +124,15 @@ size_t escalloc_usable_size(const void *ptr);
 /* The stack guard (pass/StackGuard.cpp).  A function holding promoted
  * objects that need stack checks, at entry, that the stack pointer minus its
  * objects' bytes, `low`, satisfies  low - bounds[0] < bounds[1]  (unsigned):
- * at least the reserve above the lowest address of the current thread's
- * stack and below its top.  The bounds are a thread-local pair each module
+ * in the promotion area at the top of the current thread's stack.  The bounds are a thread-local pair each module
  * defines for itself (`__escalloc_stack`, linkonce_odr, initial-exec); the
  * first check of a thread finds {0, 0} and calls this function (a weak
  * reference: without the runtime the bounds stay {0, 0} and every promoted
  * object of a guarded function takes the heap).  It stores
- *   bounds[0] = stack lowest address + reserve, bounds[1] = size - reserve,
- * or {0, 1} (never) when the stack is unknown or no larger than the reserve.
- * Reserve: max(ESCALLOC_STACK_RESERVE (default 65536), stack size / 4).
+ *   bounds[0] = stack lowest address + keep, bounds[1] = size - keep,
+ * or {0, 1} (never) when the stack is unknown or no larger than keep, where
+ * keep = max(size - size * ESCALLOC_STACK_SHARE / 100 (default 12),
+ *            ESCALLOC_STACK_RESERVE (default 65536)).
  * Not an ABI-versioned entry point: an old runtime without it only disables
  * the guarded promotions. */
 void escalloc_stack_guard_init(uintptr_t bounds[2]);
