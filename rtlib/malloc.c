@@ -431,7 +431,7 @@ static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
   return large_alloc(size, flags, 1);
 }
 
-/* The current word of the span is full (plain malloc only). */
+/* The current span's freelist is empty. */
 static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
   void *p = mcache_refill_alloc(c, spc);
   if (ESC_UNLIKELY(!p)) {
@@ -441,19 +441,13 @@ static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
   return count_slot(c, spc, p);
 }
 
-/* The fast path: a free bit in the current word of the class's span.  spc
+/* The fast path: the head of the class's current span's freelist.  spc
  * is pointer-sized so that gcc folds the countdown's address into one
  * operand instead of computing a 32-bit index first. */
 static inline void *small_fast(struct mcache *c, uintptr_t spc) {
-  struct mspan *s = c->alloc[spc];
-  uint32_t w = s->cur_word;
-  uint64_t bits = s->alloc_bits[w];
-  if (ESC_LIKELY(~bits != 0)) {
-    uint32_t i = (uint32_t)__builtin_ctzll(~bits);
-    s->alloc_bits[w] = bits | (1ull << i);
-    void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
+  void *p = mspan_pop(c->alloc[spc]);
+  if (ESC_LIKELY(p != NULL))
     return count_slot(c, spc, p);
-  }
   return refill(c, spc);
 }
 
@@ -583,14 +577,9 @@ void *esc_mallocgc_spc(size_t size, uint32_t spc) {
     struct mspan *s = c->alloc[spc];
     uintptr_t elemsize = s->elemsize; /* loaded once: the counter's asm may write memory */
     if (ESC_LIKELY(size <= elemsize)) {
-      uint32_t w = s->cur_word;
-      uint64_t bits = s->alloc_bits[w];
-      if (ESC_LIKELY(~bits != 0)) {
-        uint32_t i = (uint32_t)__builtin_ctzll(~bits);
-        s->alloc_bits[w] = bits | (1ull << i);
-        void *p = (void *)(s->base + (uintptr_t)(w * 64 + i) * elemsize);
+      void *p = mspan_pop(s);
+      if (ESC_LIKELY(p != NULL))
         return count_slot(c, spc, p);
-      }
       return refill(c, spc);
     }
   }
@@ -710,11 +699,13 @@ static ESC_NOINLINE void free_slow(void *p) {
   mheap_free_large(s, p);
 }
 
+static ESC_NOINLINE __attribute__((noreturn, cold)) void free_twice(void *p) { esc_fatal("double free", p); }
+
 void esc_free(void *p) {
   /* Fast path: a small object of a span this thread owns.  fast_owner == c
    * implies an in-use small span that is not tiny and holds no sampled
-   * object, and the page map covers every page of one, so only the slot
-   * start and the alloc bit remain to check.  Slow paths are tail calls. */
+   * object, and the page map covers every page of one.  Slow paths are tail
+   * calls. */
   uintptr_t a = (uintptr_t)p;
   struct mcache *c = esc_tls_fast;
   if (ESC_LIKELY(c && (a >> ESC_ADDR_BITS) == 0)) {
@@ -723,18 +714,16 @@ void esc_free(void *p) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
                                              memory_order_relaxed);
       if (ESC_LIKELY(s && atomic_load_explicit(&s->fast_owner, memory_order_relaxed) == c)) {
-        /* The index is off / elemsize by the division magic; the low half
-         * of the same product says whether off is a slot start (mspan_slot),
-         * so an interior pointer costs a compare, not a multiply. */
-        uint32_t magic = s->divmagic;
-        uint64_t prod = (uint64_t)(a - s->base) * magic;
-        uintptr_t idx = (uintptr_t)(prod >> 32);
-        uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
-        if (ESC_LIKELY((uint32_t)prod < magic && idx < s->nelems && (*word & bit))) {
-          *word ^= bit; /* the bit is known set: clear it */
-          esc_count(&c->stats.nfree[s->spanclass], 1);
-          return;
-        }
+        /* Pushed onto the span's freelist.  The one check: p is not the
+         * list's head (the object just freed), which catches free(p);
+         * free(p).  Everything else is ESCALLOC_DEBUG's (see rtlib/README.md). */
+        esc_link *head = s->freelist;
+        if (ESC_UNLIKELY(head == (esc_link *)p))
+          free_twice(p);
+        ((esc_link *)p)->next = head;
+        s->freelist = (esc_link *)p;
+        esc_count(&c->stats.nfree[s->spanclass], 1);
+        return;
       } else if (s && s->state == SPAN_SMALL && span_contains(s, p)) {
         if (s->spanclass == ESC_TINY_SPANCLASS)
           return free_tiny_object(c, s, p);

@@ -20,7 +20,8 @@
 #include "escalloc/escalloc.h"
 #include "profile.h"
 
-/* Every bit set: the fast path always falls to mcache_refill_alloc. */
+/* No freelist, every bit set: the fast path always falls to
+ * mcache_refill_alloc. */
 struct mspan esc_empty_span = {
     .state = SPAN_SMALL,
     .nwords = 1,
@@ -38,6 +39,7 @@ static pthread_key_t cache_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void mcache_release(struct mcache *c);
+static void uncache(struct mspan *s);
 
 static void thread_exit(void *arg) {
   struct mcache *c = arg;
@@ -126,13 +128,13 @@ static void mcache_return_spans(struct mcache *c) {
   esc_tiny_retire(c);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     if (c->alloc[spc] != &esc_empty_span)
-      mcentral_uncache_span(c->alloc[spc]);
+      uncache(c->alloc[spc]);
     c->alloc[spc] = &esc_empty_span;
     while (c->owned[spc]) {
       struct mspan *s = c->owned[spc];
       c->owned[spc] = s->next;
       s->next = s->prev = NULL;
-      mcentral_uncache_span(s);
+      uncache(s);
     }
     c->nowned[spc] = 0;
   }
@@ -188,10 +190,76 @@ void mcache_fold_stats(struct esc_counters *sum) {
   pthread_mutex_unlock(&registry_lock);
 }
 
+/* Gives s's freelist back to its bitmap (the owner, before s leaves it).
+ * A slot whose bit is already clear was freed twice (the list may then be a
+ * cycle: the cleared bit also ends the walk). */
+static void flush_list(struct mspan *s) {
+  for (esc_link *p = s->freelist; p; p = p->next) {
+    uintptr_t idx = mspan_index(s, p);
+    uint64_t bit = 1ull << (idx & 63);
+    if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
+      esc_fatal("double free", p);
+    s->alloc_bits[idx >> 6] &= ~bit;
+  }
+  s->freelist = NULL;
+}
+
+/* Gives up the calling thread's ownership of s. */
+static void uncache(struct mspan *s) {
+  flush_list(s);
+  mcentral_uncache_span(s);
+}
+
+/* Slots a refill moves to the freelist at a time (see ESC_REFILL_BYTES):
+ * one under ESCALLOC_DEBUG, so that every free is checked against the
+ * bitmap there. */
+static uint32_t refill_slots(const struct mspan *s) {
+  uint32_t n = ESC_REFILL_BYTES / s->elemsize;
+  return n == 0 || esc_settings.debug ? 1 : n;
+}
+
+/* Takes free slots of s's bitmap from word cur_word up (sets their bits):
+ * returns the first and puts the others (refill_slots in all, at most) on
+ * the freelist, which is empty; NULL when no word from cur_word up has a
+ * free slot. */
+static void *take_from_bitmap(struct mspan *s) {
+  for (uint32_t w = s->cur_word; w < s->nwords; w++) {
+    uint64_t holes = ~s->alloc_bits[w];
+    if (!holes)
+      continue;
+    s->cur_word = (uint16_t)w;
+    uint32_t left = refill_slots(s);
+    uint64_t taken = holes & -holes;
+    holes ^= taken;
+    uintptr_t base = s->base + (uintptr_t)w * 64 * s->elemsize;
+    void *first = (void *)(base + (uintptr_t)__builtin_ctzll(taken) * s->elemsize);
+    esc_link **tail = &s->freelist;
+    while (holes && --left) {
+      uint64_t bit = holes & -holes;
+      holes ^= bit;
+      taken |= bit;
+      esc_link *p = (esc_link *)(base + (uintptr_t)__builtin_ctzll(bit) * s->elemsize);
+      *tail = p;
+      tail = &p->next;
+    }
+    *tail = NULL;
+    s->alloc_bits[w] |= taken;
+    return first;
+  }
+  return NULL;
+}
+
+/* A slot of s, which c owns: its freelist's head, or from its bitmap. */
+static void *take_slot(struct mspan *s) {
+  void *p = mspan_pop(s);
+  return p ? p : take_from_bitmap(s);
+}
+
 /* Makes s current again if it has room enough: picks up remote frees and,
- * with at least mspan_reuse_threshold free slots (counted in the bitmap: the
- * frees keep no counter, which saved the free fast path a write), finds its
- * first word with a free slot. */
+ * with at least mspan_reuse_threshold free slots (on its freelist, and
+ * counted in the bitmap: the frees keep no counter, which saved the free
+ * fast path a write), moves its refill position to its first word with a
+ * free slot. */
 static int revive(struct mspan *s) {
   /* A plain load first: the exchange takes the line from the freeing
    * threads, so skip it when there is nothing to take. */
@@ -201,7 +269,7 @@ static int revive(struct mspan *s) {
                      ~ESC_XFREE_FLAGS;
     mspan_apply_frees(s, list);
   }
-  uint32_t nfree = 0;
+  uint32_t need = mspan_reuse_threshold(s), nfree = 0;
   uint16_t first = s->nwords;
   for (uint16_t w = s->nwords; w-- > 0;) {
     uint64_t holes = ~s->alloc_bits[w];
@@ -210,7 +278,10 @@ static int revive(struct mspan *s) {
       first = w;
     }
   }
-  if (nfree < mspan_reuse_threshold(s))
+  /* The freelist's slots count too (walked no further than needed). */
+  for (esc_link *p = s->freelist; p && nfree < need; p = p->next)
+    nfree++;
+  if (nfree < need)
     return 0;
   s->cur_word = first;
   return 1;
@@ -257,15 +328,14 @@ static void owned_remove(struct mcache *c, uint32_t spc, struct mspan *s) {
 void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   struct mspan *s = c->alloc[spc];
   if (s != &esc_empty_span) {
-    /* The scan goes up through the span; at its end it wraps around once to
-     * pick up what this thread and others freed behind it. */
-    for (uint16_t w = s->cur_word + 1; w < s->nwords; w++)
-      if (s->alloc_bits[w] != ~0ull) {
-        s->cur_word = w;
-        return mcache_alloc(c, spc);
-      }
+    /* The freelist is empty (the fast path came here).  The bitmap is taken
+     * from the refill position up; at its end the span wraps around once to
+     * pick up what others freed behind it. */
+    void *p = take_from_bitmap(s);
+    if (p)
+      return p;
     if (revive(s))
-      return mcache_alloc(c, spc);
+      return take_slot(s);
     owned_push(c, spc, s);
     c->alloc[spc] = &esc_empty_span;
   }
@@ -278,7 +348,7 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
     owned_remove(c, spc, t);
     if (revive(t)) {
       c->alloc[spc] = t;
-      return mcache_alloc(c, spc);
+      return take_slot(t);
     }
     owned_push(c, spc, t);
   }
@@ -287,13 +357,13 @@ void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   while (c->nowned[spc] > mcache_owned_limit(spc)) {
     struct mspan *t = c->owned[spc]->prev;
     owned_remove(c, spc, t);
-    mcentral_uncache_span(t);
+    uncache(t);
   }
   struct mspan *n = mcentral_cache_span(spc, c);
   if (!n)
     return NULL;
   c->alloc[spc] = n;
-  return mcache_alloc(c, spc);
+  return take_slot(n);
 }
 
 /* --- fork ---------------------------------------------------------------- */

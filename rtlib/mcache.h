@@ -5,7 +5,13 @@
  *
  * Invariants:
  *   - Only the owning thread touches alloc[], owned[], the tiny fields and the
- *     alloc_bits of the spans it owns.  Other threads free into those spans
+ *     freelist and alloc_bits of the spans it owns.  The allocation fast path
+ *     pops the current span's freelist; the free fast path pushes onto the
+ *     freelist of the object's span (any span the thread owns); a refill
+ *     moves free slots of the bitmap to the list (at most
+ *     ESC_REFILL_BYTES of them at a time, one under ESCALLOC_DEBUG), and a
+ *     span's list goes back into its bitmap before the span leaves the
+ *     thread.  Other threads free into those spans
  *     through the spans' remote stacks (xfree).
  *   - alloc[spc] is never NULL: a thread starts with esc_empty_span, whose
  *     bits are all set, so the fast path needs no extra test.
@@ -45,6 +51,10 @@
 #define ESC_OWNED_PAGES 256
 #define ESC_OWNED_LOOK 4 /* owned spans a refill examines */
 #define ESC_QUEUED_DRAIN 64 /* spans a thread queues before it collects them */
+/* Bytes of slots a refill moves from a span's bitmap to its freelist (at
+ * least one slot): linking a slot writes its first word, so this bounds the
+ * memory a refill touches ahead of the allocations. */
+#define ESC_REFILL_BYTES 8192
 
 /* Sampling countdowns per cache: one per span class, and one of bytes for
  * tiny and large objects. */
@@ -207,17 +217,20 @@ static inline int mcache_count_bytes(struct mcache *c, size_t n) {
 #endif
 }
 
-/* The fast path: a free slot from the current span's bitmap word, not yet
- * counted (the caller counts it with mcache_count_alloc). */
+/* Pops the head of span s's free list (owner only); NULL when empty. */
+static inline void *mspan_pop(struct mspan *s) {
+  esc_link *p = s->freelist;
+  if (ESC_LIKELY(p != NULL))
+    s->freelist = p->next;
+  return p;
+}
+
+/* The fast path: the head of the current span's free list, not yet counted
+ * (the caller counts it with mcache_count_alloc). */
 static inline void *mcache_alloc(struct mcache *c, uint32_t spc) {
-  struct mspan *s = c->alloc[spc];
-  uint32_t w = s->cur_word;
-  uint64_t bits = s->alloc_bits[w];
-  if (ESC_LIKELY(~bits != 0)) {
-    uint32_t i = (uint32_t)__builtin_ctzll(~bits);
-    s->alloc_bits[w] = bits | (1ull << i);
-    return (void *)(s->base + (uintptr_t)(w * 64 + i) * s->elemsize);
-  }
+  void *p = mspan_pop(c->alloc[spc]);
+  if (ESC_LIKELY(p != NULL))
+    return p;
   return mcache_refill_alloc(c, spc);
 }
 

@@ -54,6 +54,7 @@ static int init_span(struct mspan *s, uint32_t spc) {
   s->nelems = escalloc_class_to_nobjs[cls];
   s->nwords = (uint16_t)((s->nelems + 63) / 64);
   s->cur_word = 0;
+  s->freelist = NULL;
   s->alloc_count = 0;
   memset(s->alloc_bits, 0, sizeof s->alloc_bits);
   memset((void *)s->prof_bits, 0, sizeof s->prof_bits);

@@ -45,9 +45,21 @@ enum esc_span_list { LIST_NONE, LIST_PARTIAL, LIST_FULL, LIST_OWNED };
 struct mcache;
 struct esc_arena;
 
+/* A free slot on its span's free list, linked through its first word. */
+typedef struct esc_link {
+  struct esc_link *next;
+} __attribute__((may_alias)) esc_link;
+
 struct mspan {
-  /* The first cache line holds what the malloc and free fast paths read. */
+  /* The first cache line holds what the malloc and free fast paths read and
+   * the owner writes; xfree, which other threads write, is on the next. */
   uintptr_t base;
+  /* Owner only: free slots for the owner's next allocations, pushed by the
+   * owner's frees and filled from the bitmap by its refills.  A slot on the
+   * list has its alloc bit SET (the bitmap sees it as taken), so the list is
+   * the owner's private reserve; it is given back to the bitmap
+   * (mcache.c's flush_list) before the span leaves its owner. */
+  esc_link *freelist;
   _Atomic(struct mcache *) owner;
   /* = owner, except NULL while frees into the span must take the checked
    * path: tiny spans (their blocks are freed only through the tiny path) and
@@ -57,26 +69,27 @@ struct mspan {
   uint32_t elemsize;
   uint32_t divmagic;
   uint16_t nelems;
-  uint16_t cur_word; /* owner's scan position; it moves up, then wraps */
+  uint16_t cur_word; /* owner's refill position in alloc_bits; it moves up, then wraps */
   uint8_t spanclass; /* small spans */
   uint8_t state;     /* enum esc_span_state */
+  uint8_t needzero;  /* some page may hold old data */
+  uint8_t list;      /* enum esc_span_list */
+  uint16_t nwords;   /* alloc_bits words in use */
+  uint32_t alloc_count; /* live objects; kept while unowned */
+  uintptr_t npages;
   /* Objects freed by threads other than the owner (or by any thread while no
    * mcache owns the span): a stack linked through the objects' first word,
    * | the ESC_XFREE_* flags.  Pushed with one CAS, never under a lock. */
   _Atomic uintptr_t xfree;
   /* Next span on the mcentral's pending stack (while xfree has QUEUED). */
   struct mspan *qnext;
-  uintptr_t npages;
   struct mspan *next, *prev; /* free list, mcentral list or mcache owned list */
-  uint8_t needzero;  /* some page may hold old data */
-  uint8_t list;      /* enum esc_span_list */
-  uint16_t nwords;   /* alloc_bits words in use */
-  uint32_t alloc_count; /* live objects; kept while unowned */
   /* Live objects of this span that the heap profiler sampled; changed under
    * the profile lock (profile.h), read by frees off the fast path. */
   _Atomic uint32_t prof_sampled;
-  /* 1 = allocated.  Bits past nelems are set so they are never handed out.
-   * Written only by the owner, or under the mcentral lock while unowned. */
+  /* 1 = allocated or on the owner's freelist.  Bits past nelems are set so
+   * they are never handed out.  Written only by the owner, or under the
+   * mcentral lock while unowned. */
   uint64_t alloc_bits[ESC_SPAN_WORDS];
   struct esc_arena *arena;
   uintptr_t released_pages; /* free spans: pages with their released bit set */
