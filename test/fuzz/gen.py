@@ -25,7 +25,12 @@ Patterns (a template each; templates nest through `child`):
   3 va_arg out-parameters, library functions returning their argument
     (ctermid, strcpy, memcpy, ...), frees two levels down;
   4 noinline / frame-address / target("avx2") allocation wrappers, and
-    programs that define their own malloc/free.
+    programs that define their own malloc/free;
+  and the reach of issue 12: buffers grown by realloc (kept, shrunk, returned,
+  grown by a callee, addressed inside), constructors whose result the caller
+  frees (NULL or static results, chains, published or kept results), hook
+  tables of allocation functions replaced before or between allocation and
+  free, and frees of phis and selects of several allocations.
 
 Usage: gen.py SEED OUTDIR
 """
@@ -128,6 +133,7 @@ class Gen:
         self.a = []      # definitions in a.c, in order
         self.ext = []    # definitions in ext.c
         self.once = set()
+        self.once_text = set()  # shared definitions emitted once
         self.max_depth = self.r.choice([1, 2, 2, 3])
 
     # -- helpers ---------------------------------------------------------
@@ -699,6 +705,259 @@ static u64 %(f)s(u64 a) {
     return f
 
 
+# -- promotion reach of issue 12: growable buffers, constructors, hooks, phis --
+
+GROWS = ["local", "shrink", "ret", "kept", "callee", "interior", "text"]
+
+
+def t_growbuf(g, d):
+    """A buffer grown by realloc (issue 12's growable buffers): kept in the
+    frame, shrunk at the end, returned to the caller (Go's move2heap), kept in
+    a global across calls on some paths, grown by a callee in the other file,
+    addressed through an interior pointer, or a text built with strcat."""
+    f = g.name("gb")
+    v = g.variant("growbuf", GROWS)
+    c0 = g.r.choice([1, 2, 8, 16, 64])
+    n = g.count(1, 400)
+    cc = g.child_call(d, "a")
+    grow = ("    if (n == cap) { cap = cap * 2 + %d; u64 *q = realloc(p, (size_t)cap * sizeof *p);"
+            " if (!q) abort(); p = q; }\n" % g.r.choice([0, 1, 3]))
+    if v == "ret":
+        g.a.append("""static %(ni)su64 *%(f)s_build(u64 a, long *len) {
+  long cap = %(c0)d, n = 0;
+  u64 *p = malloc((size_t)cap * sizeof *p);
+  for (long i = 0; i < %(n)s; i++) {
+%(grow)s    p[n++] = a * 7 + (u64)i;
+  }
+  *len = n;
+  return p;
+}
+static u64 %(f)s(u64 a) {
+  long len;
+  u64 *p = %(f)s_build(a, &len);
+  clobber();
+  u64 s = %(cc)s;
+  for (long i = 0; i < len; i++) s = s * 131 + p[i];
+  free(p);
+  return s;
+}""" % dict(f=f, ni=g.ni(), c0=c0, n=n, grow=grow, cc=cc))
+        return f
+    if v == "callee":
+        g.ext.append("""void %(f)s_push(unsigned long **p, long *n, long *cap, unsigned long v) {
+  if (*n == *cap) { *cap = *cap * 2 + 1; *p = realloc(*p, (size_t)*cap * sizeof **p); if (!*p) abort(); }
+  (*p)[(*n)++] = v;
+}""" % dict(f=f))
+        g.a.append("void %s_push(u64 **p, long *n, long *cap, u64 v);" % f)
+        g.a.append("""static u64 %(f)s(u64 a) {
+  long cap = %(c0)d, n = 0;
+  u64 *p = malloc((size_t)cap * sizeof *p);
+  for (long i = 0; i < %(n)s; i++) %(f)s_push(&p, &n, &cap, a + (u64)i * 5);
+  u64 s = %(cc)s;
+  for (long i = 0; i < n; i++) s = s * 131 + p[i];
+  free(p);
+  return s;
+}""" % dict(f=f, c0=c0, n=n, cc=cc))
+        return f
+    if v == "text":
+        g.a.append("""static u64 %(f)s(u64 a) {
+  size_t cap = %(c0)d, len = 0;
+  char *t = malloc(cap);
+  t[0] = 0;
+  for (long i = 0; i < %(n)s; i++) {
+    char w[32];
+    int k = snprintf(w, sizeof w, "%%lu,", (unsigned long)(a + (u64)i));
+    if (len + (size_t)k + 1 > cap) { while (len + (size_t)k + 1 > cap) cap *= 2; t = realloc(t, cap); if (!t) abort(); }
+    strcat(t + len, w); len += (size_t)k;
+  }
+  u64 s = hstr(t) + len + %(cc)s;
+  free(t);
+  return s;
+}""" % dict(f=f, c0=max(c0, 2), n=n, cc=cc))
+        return f
+    pre, post, tail = "", "", "  free(p);\n"
+    if v == "shrink":
+        post = "  { u64 *q = realloc(p, (size_t)(n ? n : 1) * sizeof *p); if (!q) abort(); p = q; }\n  clobber();\n"
+    elif v == "interior":
+        pre = "    u64 *mid = p + n / 2; *mid += 1;\n"
+        post = "  u64 *last = n ? &p[n - 1] : p; clobber(); s += *last;\n"
+    elif v == "kept":
+        gk = "g" + f
+        g.a.append("static u64 *%s;" % gk)
+        tail = "  if (s & 1) { free(%s); %s = p; } else free(p);\n" % (gk, gk)
+        post = "  if (%s) s += %s[0];\n" % (gk, gk)
+    g.a.append("""static u64 %(f)s(u64 a) {
+  long cap = %(c0)d, n = 0;
+  u64 *p = malloc((size_t)cap * sizeof *p);
+  if (!p) abort();
+  for (long i = 0; i < %(n)s; i++) {
+%(grow)s%(pre)s    p[n++] = (a ^ (u64)i) * 3;
+  }
+  u64 s = %(cc)s;
+  for (long i = 0; i < n; i++) s = s * 131 + p[i];
+%(post)s%(tail)s  return s;
+}""" % dict(f=f, c0=c0, n=n, grow=grow, pre=pre, post=post, tail=tail, cc=cc))
+    return f
+
+
+CTORS = ["plain", "noinline", "null", "static", "chain", "published", "kept", "loop", "twice"]
+
+
+def t_ctor(g, d):
+    """Constructors whose fresh result the caller keeps local and frees
+    (issue 12's caller-frame promotion), and the ways that must stop it: a
+    NULL or a static object on some path, a chain of two, the object also
+    published by the constructor, the result kept by the caller."""
+    f = g.name("ctor")
+    v = g.variant("ctor", CTORS)
+    s = "C" + f
+    n = g.r.randint(1, 60)
+    ni = "__attribute__((noinline)) " if v in ("noinline", "chain", "published") or g.r.random() < 0.4 else ""
+    g.a.append("struct %s { long n; u64 v[%d]; struct %s *self; };" % (s, n, s))
+    g.a.append("static struct %s %s_static;" % (s, f))
+    g.a.append("static struct %s *%s_last;" % (s, f))
+    init = "  o->n = %d; o->self = o; for (int i = 0; i < %d; i++) o->v[i] = a + (u64)i * 9;\n" % (n, n)
+    if v == "chain":
+        g.a.append("""static %(ni)sstruct %(s)s *%(f)s_inner(u64 a) {
+  struct %(s)s *o = malloc(sizeof *o);
+  if (!o) abort();
+%(init)s  return o;
+}
+static %(ni)sstruct %(s)s *%(f)s_mk(u64 a) {
+  struct %(s)s *o = %(f)s_inner(a);
+  o->v[0] ^= 0x55;
+  return o;
+}""" % dict(ni=ni, s=s, f=f, init=init))
+    else:
+        early = {"null": "  if (a % 5 == 0) return NULL;\n",
+                 "static": "  if (a %% 4 == 1) { struct %s *o = &%s_static;\n%s    return o; }\n" % (s, f, init)}.get(v, "")
+        pub = "  %s_last = o;\n" % f if v == "published" else ""
+        g.a.append("""static %(ni)sstruct %(s)s *%(f)s_mk(u64 a) {
+%(early)s  struct %(s)s *o = malloc(sizeof *o);
+  if (!o) abort();
+%(init)s%(pub)s  return o;
+}""" % dict(ni=ni, s=s, f=f, early=early, init=init, pub=pub))
+    use = "  clobber();\n  if (o->self != o) abort();\n  for (long i = 0; i < o->n; i++) s = s * 31 + o->v[i];\n"
+    if v == "null":
+        body = "  struct %s *o = %s_mk(a);\n  if (!o) return s + 1;\n%s  free(o);\n" % (s, f, use)
+    elif v == "static":
+        body = "  struct %s *o = %s_mk(a);\n%s  if (o != &%s_static) free(o);\n" % (s, f, use, f)
+    elif v == "published":
+        body = ("  struct %s *o = %s_mk(a);\n%s  s += %s_last->v[0];\n  free(o);\n  %s_last = NULL;\n"
+                % (s, f, use, f, f))
+    elif v == "kept":
+        body = ("  struct %s *o = %s_mk(a);\n%s  if (s & 1) { free(%s_last); %s_last = o; } else free(o);\n"
+                "  if (%s_last) s += %s_last->v[0];\n" % (s, f, use, f, f, f, f))
+    elif v == "loop":
+        body = ("  for (u64 k = 0; k < %d; k++) {\n    struct %s *o = %s_mk(a + k);\n  %s    free(o);\n  }\n"
+                % (g.r.randint(1, 50), s, f, use.replace("\n  ", "\n    ")))
+    elif v == "twice":
+        body = ("  struct %s *o = %s_mk(a);\n  struct %s *o2 = %s_mk(a + 1);\n%s  s += o2->v[0];\n"
+                "  free(o2);\n  free(o);\n" % (s, f, s, f, use))
+    else:
+        body = "  struct %s *o = %s_mk(a);\n%s  free(o);\n" % (s, f, use)
+    g.a.append("""static u64 %(f)s(u64 a) {
+  u64 s = %(cc)s;
+%(body)s  return s;
+}""" % dict(f=f, cc=g.child_call(d, "a"), body=body))
+    return f
+
+
+HOOKS = ["default", "replaced", "between", "restored", "const"]
+
+
+def t_hook(g, d):
+    """Allocation through function pointers (cJSON's global_hooks): a hook
+    table initialised to malloc/free, replaced by a counting allocator before,
+    or between the allocation and its free, or a static const table."""
+    f = g.name("hook")
+    v = g.variant("hook", HOOKS)
+    n = g.r.randint(1, 300)
+    if "hook_counts" not in g.once_text:
+        g.once_text.add("hook_counts")
+        g.a.append("""static u64 hook_nalloc, hook_nfree;
+static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
+static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+    if v == "const":
+        g.a.append("static const struct { void *(*alloc)(size_t); void (*dealloc)(void *); } %s_h = { malloc, free };" % f)
+    else:
+        g.a.append("static struct { void *(*alloc)(size_t); void (*dealloc)(void *); } %s_h = { malloc, free };" % f)
+    swap_before = swap_between = ""
+    if v == "replaced":
+        swap_before = "  if (a & 1) { %s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free; }\n" % (f, f)
+    elif v == "between":
+        swap_between = "  if (a & 2) { %s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free; }\n" % (f, f)
+    elif v == "restored":
+        swap_before = "  %s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free;\n" % (f, f)
+        swap_between = "  if (a & 1) { %s_h.alloc = malloc; %s_h.dealloc = free; }\n" % (f, f)
+    g.a.append("""static u64 %(f)s(u64 a) {
+%(sb)s  unsigned char *p = %(f)s_h.alloc(%(n)d);
+  if (!p) abort();
+  for (int i = 0; i < %(n)d; i++) p[i] = (unsigned char)(a + (u64)i * 3);
+  u64 s = hbytes(p, %(n)d) + %(cc)s;
+%(sw)s  clobber();
+  s += p[%(n)d / 2];
+  %(f)s_h.dealloc(p);
+  return s * 1000003 + hook_nalloc * 31 + hook_nfree;
+}""" % dict(f=f, sb=swap_before, sw=swap_between, n=n, cc=g.child_call(d, "a")))
+    return f
+
+
+PHIFREES = ["both", "mixed", "select", "swap", "ext"]
+
+
+def t_phifree(g, d):
+    """One free of a phi or select of several allocations (issue 12): every
+    incoming pointer fresh in this frame, or mixed with one from the other
+    file, or double buffers swapped in a loop."""
+    f = g.name("pf")
+    v = g.variant("phifree", PHIFREES)
+    n1, n2 = g.r.randint(1, 200), g.r.randint(1, 200)
+    m = min(n1, n2)
+    cc = g.child_call(d, "a")
+    if v == "swap":
+        g.a.append("""static u64 %(f)s(u64 a) {
+  u64 *cur = calloc(%(m)d, sizeof(u64)), *nxt = malloc(%(m)d * sizeof(u64));
+  for (u64 it = 0; it < %(it)d; it++) {
+    for (int i = 0; i < %(m)d; i++) nxt[i] = cur[(i + 1) %% %(m)d] * 3 + a + it;
+    u64 *t = cur; cur = nxt; nxt = t;
+  }
+  u64 s = %(cc)s;
+  for (int i = 0; i < %(m)d; i++) s = s * 31 + cur[i];
+  free(cur); free(nxt);
+  return s;
+}""" % dict(f=f, m=m, it=g.r.randint(0, 9), cc=cc))
+        return f
+    if v == "select":
+        g.a.append("""static u64 %(f)s(u64 a) {
+  u64 *p = malloc(%(n1)d * sizeof(u64)), *q = malloc(%(n2)d * sizeof(u64));
+  for (int i = 0; i < %(m)d; i++) { p[i] = a + (u64)i; q[i] = a * 3 + (u64)i; }
+  u64 *r = (a & 1) ? p : q, *o = (a & 1) ? q : p;
+  u64 s = %(cc)s;
+  for (int i = 0; i < %(m)d; i++) s = s * 31 + r[i] - o[i];
+  free(r);
+  clobber();
+  s += o[0];
+  free(o);
+  return s;
+}""" % dict(f=f, n1=n1, n2=n2, m=m, cc=cc))
+        return f
+    other = {"both": "malloc(%d * sizeof(u64))" % n2,
+             "mixed": "ext_id(malloc(%d * sizeof(u64)))" % n2,
+             "ext": "(ext_keep(malloc(%d * sizeof(u64))), (u64 *)ext_take())" % n2}[v]
+    g.a.append("""static u64 %(f)s(u64 a) {
+  u64 *p;
+  if (a %% 3 == 0) p = malloc(%(n1)d * sizeof(u64));
+  else p = %(other)s;
+  for (int i = 0; i < %(m)d; i++) p[i] = a * 5 + (u64)i;
+  u64 s = %(cc)s;
+  clobber();
+  for (int i = 0; i < %(m)d; i++) s = s * 31 + p[i];
+  free(p);
+  return s;
+}""" % dict(f=f, n1=n1, other=other, m=m, cc=cc))
+    return f
+
+
 # -- class 1: stack use the heap version does not have (top level, once) -----
 
 def h_rectu(g, d):
@@ -816,7 +1075,8 @@ static u64 %(f)s(u64 a) {
 
 
 NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
-          t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap]
+          t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap,
+          t_growbuf, t_ctor, t_hook, t_phifree]
 HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
 WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
 EXTS = ["keep", "out", "id", "free"]
@@ -825,8 +1085,10 @@ KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_
         t_bits: "bits", t_vaout: "vaout", t_vasum: "vasum", t_retarg: "retarg", t_twolevel: "two",
         t_rec: "rec", t_fptr: "fptr", t_ext: "ext", t_qsort: "qsort", t_str: "str", t_wrap: "wrap",
         h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
-        h_thread: "small-thread"}
-VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"]}
+        h_thread: "small-thread", t_growbuf: "growbuf", t_ctor: "ctor", t_hook: "hook",
+        t_phifree: "phifree"}
+VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"],
+            "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES}
 VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
 ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
                       [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])
