@@ -1067,17 +1067,18 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   }
 }
 
+/// A free that may release several objects (a phi or a select of them, a
+/// pointer loaded from memory that may hold another) is listed by every
+/// site among them; after the decisions keptFrees() says which of those the
+/// rewrite must keep behind a check that the pointer is none of the frame's
+/// stack slots.
 void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
   PtsSet S = ptsOf(Freed);
-  bool Mixed = S.size() > 1;
   for (unsigned X : S) {
     Obj &O = Objs[X];
     switch (O.Kind) {
     case ObjKind::Site:
-      if (Mixed)
-        pin(X, Reason{"freed by a free that may also free another pointer"},
-            &CB);
-      else if (!isa<CallInst>(CB))
+      if (!isa<CallInst>(CB))
         pin(X, Reason{"freed by an invoke"}, &CB); // cannot be deleted
       else if (!is_contained(O.Frees, &CB)) {
         O.Frees.push_back(&CB);
@@ -1863,6 +1864,29 @@ void SiteDecider::decide(unsigned Id) {
   Out.Sites.push_back(std::move(S));
 }
 
+/// The frees of promoted objects that may also release an object staying on
+/// the heap: another site kept there, a parameter's, or a pointer the
+/// analysis cannot name (loaded from memory a callee may have rewritten).
+/// Deleting such a free would leak that object; the rewrite keeps it behind
+/// a check instead (HeapToStack.cpp).  A free whose every object is promoted
+/// is not listed: the rewrite removes it, or guards it where one of them may
+/// have taken the heap.
+static void keptFrees(const FunctionAnalyzer &FA, FunctionEscapeInfo &FI,
+                      const TargetLibraryInfo &TLI) {
+  SmallDenseSet<unsigned, 8> Promoted;
+  for (auto [Id, S] : zip(FA.SiteIds, FI.Sites))
+    if (S.Promote)
+      Promoted.insert(Id);
+  for (const AllocSite &S : FI.Sites)
+    for (CallBase *Free : S.Frees) {
+      if (!S.Promote || is_contained(FI.KeptFrees, Free))
+        continue;
+      PtsSet Freed = FA.ptsOf(freedOperand(*Free, TLI));
+      if (any_of(Freed, [&](unsigned X) { return !Promoted.contains(X); }))
+        FI.KeptFrees.push_back(Free);
+    }
+}
+
 //===----------------------------------------------------------------------===//
 // The module walk
 //===----------------------------------------------------------------------===//
@@ -2186,6 +2210,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
                     FAM};
       for (unsigned Id : FA.SiteIds)
         D.decide(Id);
+      keptFrees(FA, FI, FAM.getResult<TargetLibraryAnalysis>(F));
       FI.PathBytes = CalleePath + FI.PromotedBytes;
     }
   };
@@ -2270,6 +2295,10 @@ void EscapeInfo::print(raw_ostream &OS) const {
       if (S.Promote) {
         OS << ": stack " << S.Size << " bytes align " << S.Alignment.value()
            << ", " << S.Frees.size() << " free(s)";
+        if (unsigned K = count_if(S.Frees, [&](CallBase *Free) {
+              return is_contained(FI.KeptFrees, Free);
+            }))
+          OS << " (" << K << " may free another object)";
         if (S.InLoop)
           OS << ", in loop";
         if (S.Zeroed)

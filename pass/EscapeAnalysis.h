@@ -125,6 +125,10 @@ struct AllocSite {
 /// The analysis of one defined function.
 struct FunctionEscapeInfo {
   llvm::SmallVector<AllocSite, 4> Sites;
+  /// Frees in promoted sites' Frees that may also release an object staying
+  /// on the heap (another site, a parameter's, an unknown pointer): the
+  /// rewrite keeps them, behind a check that the pointer is no stack slot.
+  llvm::SmallVector<llvm::CallBase *, 2> KeptFrees;
   llvm::SmallVector<unsigned, 4> ParamSummary; ///< ParamFlags per argument
   /// Data reads at constant offsets that leave the function (not in a
   /// recursive SCC: there such reads count as content).

@@ -24,6 +24,11 @@
 //   join:    %p = phi [%slot, stack], [%h, heap]
 //   frees:   if (%p != %slot) free(%p)
 //
+// A free that may release several objects (a phi or a select of promoted
+// objects, or also one staying on the heap) is rewritten once, after every
+// site of the frame: removed when all of them are on the stack for sure,
+// else `if (%p != %slot1 && %p != %slot2 ...) free(%p)` (FramePlan).
+//
 // Afterwards: `tail` is cleared on calls that may receive a pointer or its
 // bits (the marker promises the callee touches no caller alloca), and a
 // function that gained more than a page of stack gets inline stack probes.
@@ -37,7 +42,9 @@
 #include "Lowering.h"
 #include "StackGuard.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
 #include "llvm/IR/DebugInfoMetadata.h"
@@ -87,7 +94,7 @@ static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
 }
 
 static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
-                         bool Guarded) {
+                         bool Guarded, unsigned FreesKept) {
   if (S.Promote) {
     ORE.emit([&] {
       OptimizationRemark R(DEBUG_TYPE, "MovedToStack", S.Call);
@@ -96,10 +103,17 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
         R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
       if (Guarded)
         R << (S.RuntimeFallback ? " and" : " when") << " the stack has room";
-      if (!S.Frees.empty())
+      // "1 free removed", "2 frees guarded", or both kinds: a free this
+      // object shares with one that may be on the heap stays, guarded.
+      unsigned Removed = S.Frees.size() - FreesKept;
+      if (Removed && FreesKept)
+        R << "; " << ore::NV("FreesRemoved", Removed)
+          << (Removed == 1 ? " free" : " frees") << " removed, "
+          << ore::NV("FreesGuarded", FreesKept) << " guarded";
+      else if (!S.Frees.empty())
         R << "; " << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees")
-          << (S.RuntimeFallback || Guarded ? " guarded" : " removed");
+          << (FreesKept ? " guarded" : " removed");
       appendInlined(R, *S.Call);
       return R;
     });
@@ -206,7 +220,47 @@ static void copyConstantString(IRBuilder<> &B, const AllocSite &S, Value *Dst,
   B.CreateStore(B.getInt8(0), End);
 }
 
-static void promote(const AllocSite &S) {
+/// The frees of one frame's promoted objects.  A free of one object only is
+/// rewritten with its site (removed, or `if (p != slot) free(p)` where the
+/// object may have taken the heap).  A free that may release several (a phi
+/// or a select of promoted objects), or also one staying on the heap
+/// (FunctionEscapeInfo::KeptFrees), is shared: rewritten once, after every
+/// site of the frame, by rewriteSharedFree.
+struct FramePlan {
+  const FunctionEscapeInfo &FI;
+  SmallPtrSet<const AllocSite *, 4> Guarded;
+  /// Each free of a promoted object, and the promoted sites it may free.
+  MapVector<CallBase *, SmallVector<const AllocSite *, 2>> Owners;
+  /// Where each promoted object lives: its alloca or its guarded slot.
+  DenseMap<const AllocSite *, Value *> Slots;
+
+  FramePlan(const FunctionEscapeInfo &FI,
+            ArrayRef<const AllocSite *> GuardedSites)
+      : FI(FI), Guarded(GuardedSites.begin(), GuardedSites.end()) {
+    for (const AllocSite &S : FI.Sites)
+      if (S.Promote)
+        for (CallBase *Free : S.Frees)
+          Owners[Free].push_back(&S);
+  }
+  /// The original allocation may have run: a guarded or run-time-size site.
+  bool mayBeHeap(const AllocSite &S) const {
+    return S.RuntimeFallback || Guarded.contains(&S);
+  }
+  bool shared(CallBase *Free) const {
+    return Owners.lookup(Free).size() > 1 || is_contained(FI.KeptFrees, Free);
+  }
+  /// The free stays (behind a check): what it frees may be on the heap.
+  bool kept(CallBase *Free) const {
+    return is_contained(FI.KeptFrees, Free) ||
+           any_of(Owners.lookup(Free),
+                  [&](const AllocSite *S) { return mayBeHeap(*S); });
+  }
+  unsigned keptOf(const AllocSite &S) const {
+    return count_if(S.Frees, [&](CallBase *Free) { return kept(Free); });
+  }
+};
+
+static void promote(const AllocSite &S, FramePlan &Plan) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
                     << " bytes) in " << CB->getFunction()->getName() << "\n");
@@ -249,7 +303,10 @@ static void promote(const AllocSite &S) {
     Phi->addIncoming(AI, Head);
     Phi->addIncoming(CB, Term->getParent());
     Phi->setDebugLoc(CB->getDebugLoc());
+    Plan.Slots[&S] = AI;
     for (CallBase *Free : S.Frees) {
+      if (Plan.shared(Free))
+        continue;
       IRBuilder<> FB(Free);
       Value *P = Free->getArgOperand(0);
       Value *OnStack = FB.CreateICmpEQ(P, AI);
@@ -265,7 +322,10 @@ static void promote(const AllocSite &S) {
   foldNullChecks(*CB);
   CB->replaceAllUsesWith(AI);
   CB->eraseFromParent();
+  Plan.Slots[&S] = AI;
   for (CallBase *Free : S.Frees) {
+    if (Plan.shared(Free))
+      continue;
     IRBuilder<> FB(Free);
     FB.CreateLifetimeEnd(AI, cast<ConstantInt>(Size));
     Free->eraseFromParent();
@@ -275,7 +335,8 @@ static void promote(const AllocSite &S) {
 
 /// The guarded rewrite of \p S into \p Slot of the frame's block, used when
 /// \p Ok (and, for a run-time size, when the size fits).
-static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
+static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
+                           FramePlan &Plan) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
                     << " bytes, guarded) in " << CB->getFunction()->getName()
@@ -312,7 +373,10 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
   Phi->addIncoming(Slot, StackT->getParent());
   Phi->addIncoming(CB, HeapT->getParent());
   Phi->setDebugLoc(CB->getDebugLoc());
+  Plan.Slots[&S] = Slot;
   for (CallBase *Free : S.Frees) {
+    if (Plan.shared(Free))
+      continue;
     IRBuilder<> FB(Free);
     Value *OnHeap =
         FB.CreateICmpNE(Free->getArgOperand(0), Slot, "escalloc.onheap");
@@ -323,8 +387,8 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok) {
 
 /// The guard of \p F's frame, and each guarded site rewritten into its
 /// slot of the block.
-static void promoteGuardedSites(Function &F,
-                                ArrayRef<const AllocSite *> Sites) {
+static void promoteGuardedSites(Function &F, ArrayRef<const AllocSite *> Sites,
+                                FramePlan &Plan) {
   uint64_t Bytes = 0;
   Align MaxAlign(16);
   SmallVector<uint64_t, 4> Offsets;
@@ -345,7 +409,29 @@ static void promoteGuardedSites(Function &F,
                                                "escalloc.slot")
                         : GB.Base);
   for (auto [S, Slot] : zip(Sites, Slots))
-    promoteGuarded(*S, Slot, GB.Ok);
+    promoteGuarded(*S, Slot, GB.Ok, Plan);
+}
+
+/// A free that may release several promoted objects, or also one on the
+/// heap: removed when every object it may free is on the stack for sure,
+/// otherwise `if (p != slot1 && p != slot2 ...) free(p)`.  (No lifetime end:
+/// which object it ends is known only at run time.)
+static void rewriteSharedFree(CallBase *Free, const FramePlan &Plan) {
+  if (!Plan.kept(Free)) {
+    LLVM_DEBUG(dbgs() << "escalloc: removing shared free " << *Free << "\n");
+    Free->eraseFromParent();
+    ++NumFreesRemoved;
+    return;
+  }
+  IRBuilder<> FB(Free);
+  Value *P = Free->getArgOperand(0);
+  Value *OnHeap = nullptr;
+  for (const AllocSite *S : Plan.Owners.lookup(Free)) {
+    Value *Ne = FB.CreateICmpNE(P, Plan.Slots.lookup(S), "escalloc.onheap");
+    OnHeap = OnHeap ? FB.CreateAnd(OnHeap, Ne) : Ne;
+  }
+  Instruction *T = SplitBlockAndInsertIfThen(OnHeap, Free, false);
+  Free->moveBefore(T);
 }
 
 /// `tail` promises the callee does not access the caller's allocas.  A
@@ -425,16 +511,21 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
                    (FI.Recursive || FI.HiddenRecursion || !needsNoGuard(S));
       if (Guard)
         Guarded.push_back(&S);
-      emitDecision(ORE, S, Guard);
       Promoted |= S.Promote;
     }
+    FramePlan Plan(FI, Guarded);
+    for (const AllocSite &S : FI.Sites)
+      emitDecision(ORE, S, Plan.Guarded.contains(&S), Plan.keptOf(S));
     if (!Promoted)
       continue;
     for (const AllocSite &S : FI.Sites)
       if (S.Promote && !is_contained(Guarded, &S))
-        promote(S);
+        promote(S, Plan);
     if (!Guarded.empty())
-      promoteGuardedSites(F, Guarded);
+      promoteGuardedSites(F, Guarded, Plan);
+    for (auto &[Free, Sites] : Plan.Owners)
+      if (Plan.shared(Free))
+        rewriteSharedFree(Free, Plan);
     clearTailMarkers(F);
     if (FI.PromotedBytes > ProbeThreshold && !F.hasFnAttribute("probe-stack"))
       F.addFnAttr("probe-stack", "inline-asm");
