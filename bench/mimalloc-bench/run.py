@@ -88,16 +88,18 @@ def run_one(binary_dir, argv, preload, kind):
         stdin = open(os.path.join(binary_dir, kind.split(":", 1)[1]))
     # /usr/bin/time reports the peak RSS of the program itself (a child of
     # this script would inherit Python's in its ru_maxrss).
+    # A bare machine (the lent device) may lack /usr/bin/time: no RSS there.
+    timer = ["/usr/bin/time", "-f", "%M", "-o"] if os.path.exists("/usr/bin/time") else None
     with tempfile.NamedTemporaryFile("r") as rf:
         start = time.monotonic()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rf.name,
-                            os.path.join(binary_dir, argv[0])] + argv[1:], cwd=binary_dir, env=env,
+        p = subprocess.run((timer + [rf.name] if timer else []) +
+                           [os.path.join(binary_dir, argv[0])] + argv[1:], cwd=binary_dir, env=env,
                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wall = time.monotonic() - start
         out = p.stdout.decode(errors="replace")
         if p.returncode != 0:
             raise RuntimeError("%s under %s failed (%d): %s" % (argv[0], preload, p.returncode, out[-500:]))
-        maxrss = int(rf.read().split()[-1])
+        maxrss = int(rf.read().split()[-1]) if timer else float("nan")
     return score(kind, out, wall), maxrss
 
 
@@ -144,8 +146,14 @@ def main():
     ap.add_argument("--tests", default="larson,xmalloc-test,glibc-simple,glibc-thread")
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--no-others", action="store_true", help="escalloc builds only, plus mimalloc")
+    ap.add_argument("--libdir", default=LIBDIR,
+                    help="where the competitors' shared objects are (default: %s)" % LIBDIR)
+    ap.add_argument("--absolute", action="store_true",
+                    help="also print absolute throughputs (larson: M operations/s; xmalloc-test: "
+                         "M frees/s), the units of issue 13's 16-thread anchors")
     a = ap.parse_args()
-    allocs = [o for o in OTHERS if not a.no_others or o[0] == "mimalloc"]
+    others = [(n, so and os.path.join(a.libdir, os.path.basename(so))) for n, so in OTHERS]
+    allocs = [o for o in others if not a.no_others or o[0] == "mimalloc"]
     allocs += [tuple(x.split("=", 1)) for x in a.alloc]
     allocs.append(("escalloc", os.path.abspath(a.escalloc)))
     names = [n for n, _ in allocs]
@@ -181,6 +189,17 @@ def main():
         med = {n: statistics.median(rss[label][n]) / 1024 for n in names}
         print("| %s | %s | %.2f |" % (label, " | ".join("%.1f" % med[n] for n in names),
                                       med["escalloc"] / med["mimalloc"]))
+    if a.absolute:
+        print("\n#### Throughput (median; M operations/s for larson, M frees/s for xmalloc-test: "
+              "higher is better)\n")
+        print("| test | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for label, t, _ in cases:
+            if TESTS[t][1] not in ("larson", "xmalloc"):
+                continue
+            # Both scores are seconds per million: the rate is the inverse.
+            print("| %s | %s |" % (label, " | ".join("%.1f" % (1.0 / statistics.median(res[label][n]))
+                                                     for n in names)))
     if a.callgrind:
         print("\n#### Callgrind: allocator instructions per call (malloc, free, new, delete, ...)\n")
         print("| workload | " + " | ".join(names) + " |")
