@@ -1,0 +1,226 @@
+//===- FunctionAnalyzer.h - the location graph of one function --*- C++ -*-===//
+//
+// Private to the analysis (EscapeAnalysis.h is the public result type).
+// FunctionAnalyzer holds the location graph of one function: abstract
+// objects, the points-to set of every SSA scalar and the contents of every
+// object, solved by iterating the function's instructions to a fixed point
+// (sets only grow).  Its members are defined by job:
+//  - LocationGraph.cpp: the graph, the solver and ordinary instructions;
+//  - EscapeCalls.cpp: calls (summaries, attributes, the C library);
+//  - EscapeNames.cpp: object labels for remarks.
+//
+// Pointer bits, not pointer types.  Any scalar value (pointer, integer of
+// any width, floating point) carries a points-to set: for a pointer, the
+// objects it may point into; for an integer or a float, the objects whose
+// address bits it may hold.  A load of any such type from memory that may
+// hold pointer bits carries them (two i32 halves, a double, an i64 xor-ed
+// with a key), and integer/float arithmetic and casts pass them on, so a
+// store, return or call that publishes the value publishes the objects.
+// Data is data only where no pointer bits can be in it: a load from a local
+// object at bytes no pointer was stored to, a constant, the result of a
+// compare (a compare yields one bit; bits rebuilt through compares and
+// branches are a documented limit, see README.md).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ESCALLOC_PASS_FUNCTIONANALYZER_H
+#define ESCALLOC_PASS_FUNCTIONANALYZER_H
+
+#include "EscapeAnalysis.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/DataLayout.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/Instructions.h"
+#include <optional>
+#include <string>
+
+namespace escalloc {
+
+using llvm::CallBase;
+using llvm::DataLayout;
+using llvm::DenseMap;
+using llvm::Function;
+using llvm::function_ref;
+using llvm::Instruction;
+using llvm::LibFunc;
+using llvm::ReturnInst;
+using llvm::SmallSetVector;
+using llvm::SmallVector;
+using llvm::TargetLibraryInfo;
+using llvm::Type;
+using llvm::Value;
+
+// Allocation and free calls (EscapeCalls.cpp).
+std::optional<LibFunc> libFuncOf(const CallBase &CB,
+                                 const TargetLibraryInfo &TLI);
+Value *freedOperand(CallBase &CB, const TargetLibraryInfo &TLI);
+Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI);
+
+enum class ObjKind { External, Pointee, Content, Site, Stack, ParamBits };
+
+using PtsSet = SmallSetVector<unsigned, 4>;
+
+inline PtsSet one(unsigned X) {
+  PtsSet S;
+  S.insert(X);
+  return S;
+}
+
+struct Obj {
+  ObjKind Kind;
+  unsigned ArgNo = 0;
+  int64_t BitsOffset = 0; ///< ParamBits: the bytes read, from the parameter
+  uint64_t BitsSize = 0;
+  Instruction *Def = nullptr;
+  PtsSet Contents;
+  DenseMap<unsigned, const Instruction *> StoredAt; // content -> first store
+  /// Byte ranges where pointers were stored (for integer loads), unless a
+  /// pointer was stored at an unknown offset.
+  SmallVector<std::pair<int64_t, uint64_t>, 2> PtrRanges;
+  bool PtrAtUnknownOffset = false;
+  bool Escaped = false;
+  /// Stays on the heap (freed elsewhere), but what it holds does not escape.
+  bool Pinned = false;
+  bool ContentsEscape = false;
+  Reason Why;
+  const Instruction *At = nullptr;
+  int Via = -1;
+  bool Returned = false;
+  bool Freed = false;
+  bool IsWrapperCall = false;
+  SmallVector<CallBase *, 2> Frees;
+};
+
+using SummaryLookup =
+    function_ref<const FunctionEscapeInfo *(const Function &)>;
+
+class FunctionAnalyzer {
+public:
+  FunctionAnalyzer(Function &F, const TargetLibraryInfo &TLI,
+                   SummaryLookup Summaries)
+      : F(F), TLI(TLI), DL(F.getDataLayout()), Summaries(Summaries) {}
+
+  void solve();
+  SmallVector<unsigned, 4> paramSummary() const;
+  SmallVector<ParamBitsFact, 2> paramBits() const;
+
+  /// Data read at a constant offset from a parameter gets an object of its
+  /// own (ParamBits), summarised by offset; otherwise such reads count as
+  /// the parameter's content.  Off in recursive SCCs, whose fixed point
+  /// covers ParamSummary only.
+  bool PreciseBits = true;
+
+  /// Sites in program order.
+  SmallVector<unsigned, 4> SiteIds;
+  SmallVector<Obj, 16> Objs;
+  DenseMap<const Value *, PtsSet> Pts;
+  bool CallsSetjmp = false;
+  const Function *SetjmpCallee = nullptr;
+  bool HasMustTail = false;
+  /// Every returned pointer is one of the parameters.
+  bool ReturnsOnlyParams = true;
+  /// False when checking for an allocation wrapper: a returned site is
+  /// flagged Returned instead of escaping.
+  bool ReturnIsEscape = true;
+  const Value *OpaqueCallee = nullptr;
+  bool HasOpaqueCall = false;
+
+  std::string objLabel(unsigned Id) const;
+  PtsSet ptsOf(const Value *V) const;
+
+private:
+  Function &F;
+  const TargetLibraryInfo &TLI;
+  const DataLayout &DL;
+  SummaryLookup Summaries;
+  DenseMap<const Value *, unsigned> ObjOf;
+  SmallVector<unsigned, 4> PointeeOf, ContentOf;
+  SmallVector<unsigned, 4> BitsObjs;
+  /// Filled on first use: only reasons and labels need the names.
+  mutable SmallVector<std::string, 4> ParamNames;
+
+  const std::string &argName(unsigned ArgNo) const {
+    if (ParamNames.empty())
+      ParamNames = paramNames(F);
+    return ParamNames[ArgNo];
+  }
+  bool Changed = false;
+
+  unsigned newObj(ObjKind K, Instruction *Def = nullptr, unsigned Arg = 0) {
+    Objs.push_back(Obj());
+    Objs.back().Kind = K;
+    Objs.back().Def = Def;
+    Objs.back().ArgNo = Arg;
+    return Objs.size() - 1;
+  }
+  bool ptrLike(Type *T) const {
+    return T->isPointerTy() || T->isIntegerTy(DL.getPointerSizeInBits());
+  }
+  /// A scalar that may hold pointer bits (see the file comment).
+  static bool carriesBits(Type *T) {
+    return T->isPointerTy() || T->isIntegerTy() || T->isFloatingPointTy();
+  }
+  bool isExternalMem(unsigned X) const {
+    const Obj &O = Objs[X];
+    return O.Kind == ObjKind::External || O.Kind == ObjKind::Pointee ||
+           O.Kind == ObjKind::Content || O.Kind == ObjKind::ParamBits ||
+           O.Escaped;
+  }
+  /// The parameter's own objects (Pointee, Content, ParamBits).
+  bool isParamObj(unsigned X) const {
+    ObjKind K = Objs[X].Kind;
+    return K == ObjKind::Pointee || K == ObjKind::Content ||
+           K == ObjKind::ParamBits;
+  }
+  int bitsObj(unsigned ArgNo, int64_t Off, uint64_t Size) const {
+    for (unsigned X : BitsObjs)
+      if (Objs[X].ArgNo == ArgNo && Objs[X].BitsOffset == Off &&
+          Objs[X].BitsSize == Size)
+        return X;
+    return -1;
+  }
+  bool isLocal(unsigned X) const {
+    return Objs[X].Kind == ObjKind::Site || Objs[X].Kind == ObjKind::Stack;
+  }
+
+  void addPts(const Value *V, const PtsSet &S) {
+    if (S.empty())
+      return;
+    PtsSet &D = Pts[V];
+    for (unsigned X : S)
+      Changed |= D.insert(X);
+  }
+  void markEscaped(unsigned X, const Reason &R, const Instruction *At, int Via);
+  void pin(unsigned X, const Reason &R, const Instruction *At);
+  void escapeContents(unsigned X, const Reason &R, const Instruction *At);
+  void clobberContents(CallBase &CB, unsigned I, const PtsSet &S);
+  void escapeAll(const PtsSet &S, const Reason &R, const Instruction *At,
+                 bool SkipContent = false);
+  void storeInto(unsigned X, const PtsSet &V, const Instruction *At,
+                 std::optional<int64_t> Off, uint64_t Size);
+  PtsSet loadFrom(unsigned X, bool IntLoad, std::optional<int64_t> Off,
+                  uint64_t Size) const;
+  std::optional<int64_t> offsetInto(const Value *Ptr, unsigned X) const;
+  Reason storeReason(unsigned X, const Value *Addr) const;
+
+  bool isInert(const Instruction &I) const;
+  static bool passesBits(const Instruction &I);
+  PtsSet reachableFrom(const PtsSet &S) const;
+  void visitFormattedArg(CallBase &CB, unsigned I, LibFunc LF, unsigned FmtArg,
+                         int Param, const PtsSet &S);
+  void visit(Instruction &I);
+  void visitCall(CallBase &CB);
+  void visitFree(CallBase &CB, Value *Freed);
+  void visitArgByAttributes(CallBase &CB, unsigned I, PtsSet &Result);
+  void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
+                         const FunctionEscapeInfo &Callee, PtsSet &Result);
+  void visitReturn(ReturnInst &RI);
+};
+
+} // namespace escalloc
+
+#endif

@@ -1,0 +1,696 @@
+//===- LocationGraph.cpp - the location graph and its solver --------------===//
+//
+// FunctionAnalyzer's location graph (FunctionAnalyzer.h): escaping,
+// pinning, stores into and loads from abstract objects, the fixed-point
+// solve over the function's instructions, the rules for every instruction
+// but calls (EscapeCalls.cpp), returns and frees, and the parameter
+// summaries read off the solved graph.
+//
+//===----------------------------------------------------------------------===//
+#include "FunctionAnalyzer.h"
+#include "LibCalls.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "escalloc"
+
+using namespace llvm;
+
+namespace escalloc {
+
+PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
+  PtsSet S;
+  if (const auto *A = dyn_cast<Argument>(V)) {
+    if (carriesBits(A->getType()))
+      S.insert(PointeeOf[A->getArgNo()]);
+    return S;
+  }
+  if (isa<ConstantPointerNull>(V) || isa<UndefValue>(V) ||
+      isa<ConstantInt>(V) || isa<ConstantFP>(V) || isa<ConstantAggregateZero>(V))
+    return S;
+  if (isa<Constant>(V) || isa<InlineAsm>(V) || isa<MetadataAsValue>(V)) {
+    if (carriesBits(V->getType()))
+      S.insert(0);
+    return S;
+  }
+  auto It = Pts.find(V);
+  if (It != Pts.end())
+    return It->second;
+  return S;
+}
+
+void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
+                                   const Instruction *At, int Via) {
+  struct Step {
+    unsigned X;
+    Reason R;
+    const Instruction *At;
+    int Via;
+  };
+  // A worklist, not recursion: chains of objects can be long.
+  SmallVector<Step, 8> Work;
+  Work.push_back({X, R, At, Via});
+  while (!Work.empty()) {
+    Step S = Work.pop_back_val();
+    Obj &O = Objs[S.X];
+    if (O.Kind == ObjKind::External || O.Escaped)
+      continue;
+    O.Escaped = true;
+    O.Why = S.R;
+    O.At = S.At;
+    O.Via = S.Via;
+    Changed = true;
+    LLVM_DEBUG(dbgs() << "escalloc: " << objLabel(S.X)
+                      << " escapes: " << S.R.str() << "\n");
+    // Whatever it holds is now reachable from outside too.
+    for (unsigned Y : O.Contents)
+      Work.push_back({Y, Reason{"stored into an escaping object"},
+                      O.StoredAt.lookup(Y), (int)S.X});
+  }
+}
+
+void FunctionAnalyzer::pin(unsigned X, const Reason &R,
+                           const Instruction *At) {
+  Obj &O = Objs[X];
+  if (O.Kind != ObjKind::Site || O.Escaped || O.Pinned)
+    return;
+  O.Pinned = true;
+  O.Why = R;
+  O.At = At;
+  Changed = true;
+}
+
+void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
+                                      const Instruction *At) {
+  Obj &O = Objs[X];
+  if (O.Kind == ObjKind::External)
+    return;
+  if (!O.ContentsEscape) {
+    O.ContentsEscape = true;
+    Changed = true;
+  }
+  PtsSet C = O.Contents;
+  for (unsigned Y : C)
+    markEscaped(Y, R, At, X);
+  if (isParamObj(X))
+    markEscaped(ContentOf[O.ArgNo], R, At, X);
+}
+
+/// A callee that may write through argument I may leave pointers we do not
+/// know in the objects it points to, and in the objects reachable from them:
+/// a free of a pointer loaded from them later must not be taken for a free
+/// of one of ours.
+void FunctionAnalyzer::clobberContents(CallBase &CB, unsigned I,
+                                       const PtsSet &S) {
+  if (CB.onlyReadsMemory())
+    return;
+  // At every depth: a callee may write o->in->data as well as o->in, also
+  // where `readonly` says it does not write o itself.  Only argument memory
+  // (memory based on the arguments) rules the deeper levels out.
+  PtsSet All;
+  if (!CB.onlyAccessesArgMemory())
+    All = reachableFrom(S);
+  if (!CB.onlyReadsMemory(I))
+    for (unsigned X : S)
+      All.insert(X);
+  for (unsigned X : All)
+    if (isLocal(X) && Objs[X].Contents.insert(0))
+      Changed = true;
+}
+
+void FunctionAnalyzer::escapeAll(const PtsSet &S, const Reason &R,
+                                 const Instruction *At, bool SkipContent) {
+  for (unsigned X : S)
+    if (!SkipContent || Objs[X].Kind != ObjKind::Content)
+      markEscaped(X, R, At, -1);
+}
+
+Reason FunctionAnalyzer::storeReason(unsigned X, const Value *Addr) const {
+  const Obj &O = Objs[X];
+  switch (O.Kind) {
+  case ObjKind::External:
+    if (Addr)
+      if (const auto *GV =
+              dyn_cast<GlobalVariable>(getUnderlyingObject(Addr)))
+        return Reason{"stored to global @", GV};
+    return Reason{"stored into memory the analysis cannot follow"};
+  case ObjKind::Pointee:
+    return Reason{"stored through parameter " + argName(O.ArgNo)};
+  case ObjKind::Content:
+  case ObjKind::ParamBits:
+    return Reason{"stored into memory reached from parameter " +
+                  argName(O.ArgNo)};
+  default:
+    return Reason{"stored into an escaping object"};
+  }
+}
+
+std::optional<int64_t> FunctionAnalyzer::offsetInto(const Value *Ptr,
+                                                    unsigned X) const {
+  const Value *Def = Objs[X].Def;
+  if (Objs[X].Kind == ObjKind::Pointee)
+    Def = F.getArg(Objs[X].ArgNo);
+  else if (!isLocal(X))
+    return std::nullopt;
+  APInt Off(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
+  const Value *Base =
+      Ptr->stripAndAccumulateConstantOffsets(DL, Off, /*AllowNonInbounds=*/true);
+  if (Base != Def)
+    return std::nullopt;
+  return Off.getSExtValue();
+}
+
+void FunctionAnalyzer::storeInto(unsigned X, const PtsSet &V,
+                                 const Instruction *At,
+                                 std::optional<int64_t> Off, uint64_t Size) {
+  Obj &O = Objs[X];
+  bool Tracked = false;
+  for (unsigned Y : V) {
+    if (Objs[X].Contents.insert(Y)) {
+      Changed = true;
+      Objs[X].StoredAt.try_emplace(Y, At);
+    }
+    Tracked |= Y != 0;
+  }
+  if (Tracked) {
+    if (!Off) {
+      if (!O.PtrAtUnknownOffset)
+        Changed = true;
+      O.PtrAtUnknownOffset = true;
+    } else if (!is_contained(O.PtrRanges, std::make_pair(*Off, Size))) {
+      O.PtrRanges.push_back({*Off, Size});
+      Changed = true;
+    }
+  }
+  // The reason is only worth its strings where something escapes anew.
+  bool Publishes = any_of(V, [&](unsigned Y) {
+    return Objs[Y].Kind != ObjKind::External && !Objs[Y].Escaped;
+  });
+  if (Publishes && (isExternalMem(X) || Objs[X].ContentsEscape)) {
+    Reason R = isExternalMem(X)
+                   ? storeReason(X, At ? getLoadStorePointerOperand(At)
+                                       : nullptr)
+                   : Reason{"stored into an object whose contents escape"};
+    for (unsigned Y : V)
+      markEscaped(Y, R, At, X);
+  }
+}
+
+PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
+                                  std::optional<int64_t> Off,
+                                  uint64_t Size) const {
+  const Obj &O = Objs[X];
+  PtsSet R;
+  if (O.Kind == ObjKind::External) {
+    R.insert(0);
+    return R;
+  }
+  if (O.Kind == ObjKind::Pointee && IntLoad && Off) {
+    // Data read at a constant offset: its own object, summarised by offset.
+    int B = bitsObj(O.ArgNo, *Off, Size);
+    if (B >= 0) {
+      R.insert(B);
+      if (O.Escaped)
+        R.insert(0);
+      return R;
+    }
+  }
+  if (isParamObj(X))
+    R.insert(ContentOf[O.ArgNo]);
+  if (O.Escaped)
+    R.insert(0);
+  if (IntLoad && Off && !O.PtrAtUnknownOffset && isLocal(X)) {
+    bool Overlaps = false;
+    for (auto [S, N] : O.PtrRanges)
+      Overlaps |= *Off < S + (int64_t)N && S < *Off + (int64_t)Size;
+    if (!Overlaps)
+      return R;
+  }
+  for (unsigned Y : O.Contents)
+    R.insert(Y);
+  return R;
+}
+
+void FunctionAnalyzer::solve() {
+  Objs.clear();
+  newObj(ObjKind::External);
+  Objs[0].Contents.insert(0);
+  PointeeOf.assign(F.arg_size(), 0);
+  ContentOf.assign(F.arg_size(), 0);
+  // Integer and float parameters get objects too: the caller may pass a
+  // pointer's bits (a union passed by value is an i64).
+  for (Argument &A : F.args()) {
+    if (!carriesBits(A.getType()))
+      continue;
+    unsigned P = newObj(ObjKind::Pointee, nullptr, A.getArgNo());
+    unsigned C = newObj(ObjKind::Content, nullptr, A.getArgNo());
+    PointeeOf[A.getArgNo()] = P;
+    ContentOf[A.getArgNo()] = C;
+    Objs[P].Contents.insert(C);
+    Objs[C].Contents.insert(C);
+  }
+  BitsObjs.clear();
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB) {
+      if (auto *LI = dyn_cast<LoadInst>(&I); LI && PreciseBits) {
+        Type *T = LI->getType();
+        const Value *Ptr = LI->getPointerOperand();
+        APInt Off(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
+        const auto *A = dyn_cast<Argument>(Ptr->stripAndAccumulateConstantOffsets(
+            DL, Off, /*AllowNonInbounds=*/true));
+        if (A && A->getParent() == &F && A->getType()->isPointerTy() &&
+            carriesBits(T) && !T->isPointerTy()) {
+          uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
+          if (bitsObj(A->getArgNo(), Off.getSExtValue(), Size) < 0) {
+            unsigned B = newObj(ObjKind::ParamBits, nullptr, A->getArgNo());
+            Objs[B].BitsOffset = Off.getSExtValue();
+            Objs[B].BitsSize = Size;
+            BitsObjs.push_back(B);
+          }
+        }
+      }
+      if (isa<AllocaInst>(I)) {
+        ObjOf[&I] = newObj(ObjKind::Stack, &I);
+      } else if (auto *CB = dyn_cast<CallBase>(&I)) {
+        const FunctionEscapeInfo *CI =
+            CB->getCalledFunction() ? Summaries(*CB->getCalledFunction())
+                                    : nullptr;
+        if (isAllocationCall(*CB, TLI) || (CI && CI->IsAllocWrapper)) {
+          ObjOf[&I] = newObj(ObjKind::Site, &I);
+          Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI);
+          // A wrapper's object holds what the wrapper stored into it:
+          // pointers this function cannot see (a load from it may reach
+          // anything), at any offset.
+          if (Objs.back().IsWrapperCall) {
+            Objs.back().Contents.insert(0);
+            Objs.back().PtrAtUnknownOffset = true;
+          }
+          SiteIds.push_back(ObjOf[&I]);
+        }
+        if (CB->isMustTailCall())
+          HasMustTail = true;
+        const Function *Callee = CB->getCalledFunction();
+        if (CB->hasFnAttr(Attribute::ReturnsTwice) ||
+            (Callee && Callee->hasFnAttribute(Attribute::ReturnsTwice))) {
+          CallsSetjmp = true;
+          SetjmpCallee = Callee;
+        }
+        // Code outside the module may call back into it: an indirect call,
+        // a declaration that is neither a C library function nor marked
+        // nocallback, or any call handed one of our functions (qsort's
+        // comparator, a thread's start routine).
+        bool PassesFunction = Callee && Callee->isDeclaration() &&
+                              any_of(CB->args(), [](const Use &U) {
+                                return isa<Function>(U->stripPointerCasts());
+                              });
+        if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) && !CB->isInlineAsm() &&
+            (PassesFunction ||
+             (!CB->hasFnAttr(Attribute::NoCallback) &&
+              (!Callee || (Callee->isDeclaration() &&
+                           !LibCall::get(*CB, TLI)))))) {
+          HasOpaqueCall = true;
+          OpaqueCallee = Callee;
+        }
+      }
+    }
+
+  // Chaotic iteration: every rule only adds to sets or sets flags.  The
+  // instructions visit() ignores whatever the sets hold (integer arithmetic,
+  // compares, branches) are left out of the rounds; the order of the rest is
+  // kept, so the first reason found for an escape stays the same.
+  SmallVector<Instruction *, 0> Active;
+  for (BasicBlock &BB : F)
+    for (Instruction &I : BB)
+      if (!isInert(I))
+        Active.push_back(&I);
+  do {
+    Changed = false;
+    for (Instruction *I : Active)
+      visit(*I);
+  } while (Changed);
+}
+
+/// Integer and float arithmetic and the casts between them: the result may
+/// hold any bit of any operand.  Compares are left out (one bit each; see
+/// FunctionAnalyzer.h).
+bool FunctionAnalyzer::passesBits(const Instruction &I) {
+  if (isa<BinaryOperator>(I) || isa<UnaryOperator>(I))
+    return true;
+  switch (I.getOpcode()) {
+  case Instruction::Trunc:
+  case Instruction::ZExt:
+  case Instruction::SExt:
+  case Instruction::FPTrunc:
+  case Instruction::FPExt:
+  case Instruction::FPToUI:
+  case Instruction::FPToSI:
+  case Instruction::UIToFP:
+  case Instruction::SIToFP:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// Every object reachable from \p S by loading, at any depth (the objects of
+/// S themselves only where they are reachable from one of them).
+PtsSet FunctionAnalyzer::reachableFrom(const PtsSet &S) const {
+  PtsSet R;
+  SmallVector<unsigned, 8> Work(S.begin(), S.end());
+  while (!Work.empty()) {
+    unsigned X = Work.pop_back_val();
+    for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+      if (R.insert(Y))
+        Work.push_back(Y);
+  }
+  return R;
+}
+
+/// True when visit(I) does nothing, whatever the points-to sets hold.  It
+/// mirrors visit(): a case added there must be kept here (or left out, which
+/// is always safe).
+bool FunctionAnalyzer::isInert(const Instruction &I) const {
+  Type *T = I.getType();
+  if (passesBits(I))
+    return !carriesBits(T);
+  switch (I.getOpcode()) {
+  case Instruction::Load:
+    return false; // scalars carry bits; vectors and aggregates publish
+  case Instruction::Store:
+    return !carriesBits(cast<StoreInst>(I).getValueOperand()->getType());
+  case Instruction::GetElementPtr:
+  case Instruction::BitCast:
+  case Instruction::AddrSpaceCast:
+  case Instruction::PHI:
+  case Instruction::Select:
+  case Instruction::Freeze:
+  case Instruction::ExtractValue:
+  case Instruction::ExtractElement:
+    return !T->isVectorTy() && !carriesBits(T);
+  case Instruction::ICmp:
+  case Instruction::Br:
+  case Instruction::Switch:
+  case Instruction::Unreachable:
+  case Instruction::Fence:
+    return true;
+  case Instruction::Ret: {
+    const Value *V = cast<ReturnInst>(I).getReturnValue();
+    return !V || !carriesBits(V->getType());
+  }
+  case Instruction::Call:
+    return isa<DbgInfoIntrinsic>(I);
+  case Instruction::Alloca:
+  case Instruction::PtrToInt:
+  case Instruction::IntToPtr:
+  case Instruction::VAArg:
+  case Instruction::Invoke:
+  case Instruction::CallBr:
+  case Instruction::AtomicRMW:
+  case Instruction::AtomicCmpXchg:
+  case Instruction::InsertValue:
+  case Instruction::InsertElement:
+  case Instruction::ShuffleVector:
+    return false;
+  default:
+    // visit()'s default: publishes pointer, vector and aggregate operands.
+    return !(ptrLike(T) && T->isPointerTy()) &&
+           none_of(I.operands(), [](const Use &U) {
+             Type *OT = U->getType();
+             return OT->isPointerTy() || OT->isVectorTy() ||
+                    OT->isAggregateType();
+           });
+  }
+}
+
+void FunctionAnalyzer::visit(Instruction &I) {
+  if (passesBits(I)) {
+    if (carriesBits(I.getType()))
+      for (Value *Op : I.operands())
+        addPts(&I, ptsOf(Op));
+    return;
+  }
+  switch (I.getOpcode()) {
+  case Instruction::Alloca:
+    addPts(&I, one(ObjOf.lookup(&I)));
+    return;
+  case Instruction::Load: {
+    auto &LI = cast<LoadInst>(I);
+    Type *T = LI.getType();
+    uint64_t Size = DL.getTypeStoreSize(T).getKnownMinValue();
+    PtsSet Addr = ptsOf(LI.getPointerOperand());
+    if (carriesBits(T)) {
+      // Whatever its type and width, a value loaded from memory that may
+      // hold pointer bits carries them; from a local object, only where its
+      // bytes overlap a stored pointer (or its bits).
+      PtsSet R;
+      for (unsigned X : Addr)
+        for (unsigned Y :
+             loadFrom(X, !T->isPointerTy(),
+                      offsetInto(LI.getPointerOperand(), X), Size))
+          R.insert(Y);
+      addPts(&I, R);
+    } else {
+      // A vector or an aggregate: pointer bits in it are not followed.
+      for (unsigned X : Addr) {
+        const Obj &O = Objs[X];
+        if (O.Kind == ObjKind::Pointee || O.Kind == ObjKind::Content)
+          escapeContents(X, Reason{"read as non-pointer data"}, &I);
+        else if (isLocal(X) && (O.PtrAtUnknownOffset || !O.PtrRanges.empty()))
+          escapeContents(X, Reason{"read as non-pointer data"}, &I);
+      }
+    }
+    return;
+  }
+  case Instruction::Store: {
+    auto &SI = cast<StoreInst>(I);
+    Value *V = SI.getValueOperand();
+    if (!carriesBits(V->getType()))
+      return;
+    PtsSet Val = ptsOf(V);
+    if (Val.empty())
+      return;
+    if (SI.isAtomic())
+      escapeAll(Val, Reason{"stored atomically"}, &I);
+    uint64_t Size = DL.getTypeStoreSize(V->getType());
+    for (unsigned X : ptsOf(SI.getPointerOperand()))
+      storeInto(X, Val, &I, offsetInto(SI.getPointerOperand(), X), Size);
+    return;
+  }
+  case Instruction::GetElementPtr:
+  case Instruction::BitCast:
+  case Instruction::AddrSpaceCast:
+  case Instruction::PHI:
+  case Instruction::Select:
+  case Instruction::Freeze: {
+    if (I.getType()->isVectorTy()) {
+      for (Value *Op : I.operands())
+        escapeAll(ptsOf(Op), Reason{"used as a vector of pointers"}, &I, true);
+      addPts(&I, one(0));
+      return;
+    }
+    if (!carriesBits(I.getType()))
+      return;
+    if (auto *GEP = dyn_cast<GetElementPtrInst>(&I)) {
+      addPts(&I, ptsOf(GEP->getPointerOperand()));
+      // An index holding pointer bits builds a pointer from them
+      // (`(char *)0 + bits`).
+      PtsSet Idx;
+      for (const Use &U : GEP->indices())
+        for (unsigned X : ptsOf(U.get()))
+          Idx.insert(X);
+      if (!Idx.empty()) {
+        Idx.insert(0);
+        addPts(&I, Idx);
+      }
+      return;
+    }
+    // A select's condition is a bit of data only for a non-pointer result.
+    unsigned First =
+        isa<SelectInst>(I) && I.getType()->isPointerTy() ? 1 : 0;
+    for (unsigned K = First; K < I.getNumOperands(); ++K)
+      if (carriesBits(I.getOperand(K)->getType()))
+        addPts(&I, ptsOf(I.getOperand(K)));
+    return;
+  }
+  case Instruction::PtrToInt:
+    escapeAll(ptsOf(I.getOperand(0)), Reason{"address taken as an integer"},
+              &I);
+    return;
+  case Instruction::IntToPtr: {
+    PtsSet S = ptsOf(I.getOperand(0));
+    S.insert(0);
+    addPts(&I, S);
+    return;
+  }
+  case Instruction::ICmp:
+  case Instruction::Br:
+  case Instruction::Switch:
+  case Instruction::Unreachable:
+  case Instruction::Fence:
+  case Instruction::VAArg:
+    if (isa<VAArgInst>(I) && carriesBits(I.getType()))
+      addPts(&I, one(0));
+    return;
+  case Instruction::Ret:
+    visitReturn(cast<ReturnInst>(I));
+    return;
+  case Instruction::Call:
+  case Instruction::Invoke:
+  case Instruction::CallBr:
+    visitCall(cast<CallBase>(I));
+    return;
+  case Instruction::AtomicRMW:
+  case Instruction::AtomicCmpXchg: {
+    Value *Addr = getLoadStorePointerOperand(&I)
+                      ? getLoadStorePointerOperand(&I)
+                      : I.getOperand(0);
+    for (unsigned K = 1; K < I.getNumOperands(); ++K)
+      escapeAll(ptsOf(I.getOperand(K)), Reason{"used in an atomic operation"},
+                &I, true);
+    for (unsigned X : ptsOf(Addr))
+      escapeContents(X, Reason{"updated by an atomic operation"}, &I);
+    if (ptrLike(I.getType()))
+      addPts(&I, one(0));
+    return;
+  }
+  case Instruction::ExtractValue:
+  case Instruction::ExtractElement:
+    // Pointer bits never enter a vector or an aggregate unpublished.
+    if (ptrLike(I.getType()))
+      addPts(&I, one(0));
+    return;
+  case Instruction::InsertValue:
+  case Instruction::InsertElement:
+  case Instruction::ShuffleVector:
+    // Aggregates are not followed: whatever goes in, pointer or its bits,
+    // is published.
+    for (Value *Op : I.operands())
+      escapeAll(ptsOf(Op), Reason{"stored into an aggregate value"}, &I);
+    return;
+  default:
+    // Anything else that consumes a pointer publishes it as far as we know:
+    // insertvalue, shufflevector, landingpad, indirectbr, ...
+    for (Value *Op : I.operands())
+      if (Op->getType()->isPointerTy() || Op->getType()->isVectorTy() ||
+          Op->getType()->isAggregateType())
+        escapeAll(ptsOf(Op),
+                  Reason{std::string("used by a ") + I.getOpcodeName() +
+                         " instruction"},
+                  &I, true);
+    if (ptrLike(I.getType()) && I.getType()->isPointerTy())
+      addPts(&I, one(0));
+    return;
+  }
+}
+
+void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
+  Value *V = RI.getReturnValue();
+  if (!V || !carriesBits(V->getType()))
+    return;
+  for (unsigned X : ptsOf(V)) {
+    Obj &O = Objs[X];
+    if (O.Kind != ObjKind::Pointee)
+      ReturnsOnlyParams = false;
+    switch (O.Kind) {
+    case ObjKind::Pointee:
+    case ObjKind::Content:
+    case ObjKind::ParamBits:
+      // The caller sees it again through the call's result.
+      if (!O.Returned) {
+        O.Returned = true;
+        Changed = true;
+      }
+      break;
+    case ObjKind::External:
+      break;
+    case ObjKind::Site:
+      if (!ReturnIsEscape) {
+        if (!O.Returned)
+          Changed = true;
+        O.Returned = true;
+        break;
+      }
+      [[fallthrough]];
+    default:
+      markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
+    }
+  }
+}
+
+/// A free that may release several objects (a phi or a select of them, a
+/// pointer loaded from memory that may hold another) is listed by every
+/// site among them; after the decisions keptFrees() says which of those the
+/// rewrite must keep behind a check that the pointer is none of the frame's
+/// stack slots.
+void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
+  PtsSet S = ptsOf(Freed);
+  for (unsigned X : S) {
+    Obj &O = Objs[X];
+    switch (O.Kind) {
+    case ObjKind::Site:
+      if (!isa<CallInst>(CB))
+        pin(X, Reason{"freed by an invoke"}, &CB); // cannot be deleted
+      else if (!is_contained(O.Frees, &CB)) {
+        O.Frees.push_back(&CB);
+        Changed = true;
+      }
+      break;
+    case ObjKind::Pointee:
+      if (!O.Freed) {
+        O.Freed = true;
+        Changed = true;
+      }
+      break;
+    case ObjKind::Content:
+    case ObjKind::ParamBits:
+      markEscaped(X, Reason{"freed"}, &CB, -1);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
+  SmallVector<unsigned, 4> S(F.arg_size(), ParamNoEscape);
+  for (Argument &A : F.args()) {
+    if (!carriesBits(A.getType()))
+      continue;
+    const Obj &P = Objs[PointeeOf[A.getArgNo()]];
+    const Obj &C = Objs[ContentOf[A.getArgNo()]];
+    unsigned Flags = 0;
+    if (P.Escaped)
+      Flags |= ParamLeaks;
+    if (P.Returned)
+      Flags |= ParamToResult;
+    if (P.Freed)
+      Flags |= ParamFreed;
+    if (C.Escaped || P.ContentsEscape)
+      Flags |= ParamContentLeaks;
+    if (C.Returned)
+      Flags |= ParamContentToResult;
+    S[A.getArgNo()] = Flags;
+  }
+  return S;
+}
+
+SmallVector<ParamBitsFact, 2> FunctionAnalyzer::paramBits() const {
+  SmallVector<ParamBitsFact, 2> R;
+  for (unsigned X : BitsObjs) {
+    const Obj &O = Objs[X];
+    unsigned Flags = (O.Escaped ? unsigned(ParamLeaks) : 0u) |
+                     (O.Returned ? unsigned(ParamToResult) : 0u);
+    if (Flags)
+      R.push_back({O.ArgNo, O.BitsOffset, O.BitsSize, Flags});
+  }
+  return R;
+}
+
+} // namespace escalloc

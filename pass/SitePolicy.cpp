@@ -1,0 +1,307 @@
+//===- SitePolicy.cpp - which escape-free sites move to the stack ---------===//
+//
+// SiteDecider (SitePolicy.h): for a site of a solved function, the rest of
+// the decision once escape is known: the size and alignment (constant,
+// bounded, or a run-time fallback), loops, recursion, and the frame and
+// call-path budgets; and the step-by-step explanation of an escape
+// (-escalloc-explain).  The knobs for these are declared here.
+//
+//===----------------------------------------------------------------------===//
+#include "SitePolicy.h"
+#include "LibCalls.h"
+#include "StackGuard.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Analysis/LazyValueInfo.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/ConstantRange.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/raw_ostream.h"
+
+#define DEBUG_TYPE "escalloc"
+
+using namespace llvm;
+
+namespace escalloc {
+
+static cl::opt<uint64_t> MaxStackSize(
+    "escalloc-max-stack-size", cl::init(4096),
+    cl::desc("Largest single object moved to the stack, in bytes "
+             "(default 4096)"));
+static cl::opt<uint64_t> MaxPath(
+    "escalloc-max-path", cl::init(65536),
+    cl::desc("Most bytes of promoted objects summed along any call path the "
+             "module can see (default 65536)"));
+static cl::opt<bool> AllowRecursion(
+    "escalloc-allow-recursion", cl::init(false),
+    cl::desc("Promote in functions on a call-graph cycle; their stack growth "
+             "is then bounded only by the recursion depth (default false)"));
+static cl::opt<uint64_t> FallbackSize(
+    "escalloc-fallback-size", cl::init(64),
+    cl::desc("Stack buffer for a non-constant size without a proven bound: "
+             "used when the size fits at run time, the heap otherwise; 0 "
+             "keeps such objects on the heap (default 64)"));
+static cl::opt<bool> Explain(
+    "escalloc-explain", cl::init(false),
+    cl::desc("Explain each escape step by step, from the allocation to "
+             "where it escapes, as Go's -m=2 does (default false)"));
+
+bool explainEnabled() { return Explain; }
+
+void SiteDecider::explain(unsigned Id, AllocSite &S) {
+  SmallDenseSet<int, 8> Seen;
+  for (int X = Id; X >= 0 && Seen.insert(X).second; X = FA.Objs[X].Via) {
+    const Obj &O = FA.Objs[X];
+    if (!O.Escaped && !O.Pinned)
+      break;
+    auto Named = [&](int Y) {
+      std::string L = FA.objLabel(Y);
+      if (const Instruction *D = FA.Objs[Y].Def)
+        if (const DebugLoc &DL = userLoc(*D))
+          L += " (line " + std::to_string(DL.getLine()) + ")";
+      return L;
+    };
+    std::string What = Named(X);
+    if (O.Via >= 0 && FA.Objs[O.Via].Kind != ObjKind::External)
+      What += " flows into " + Named(O.Via) + ": " + O.Why.str();
+    else
+      What += " escapes: " + O.Why.str();
+    S.Flow.push_back({O.At ? O.At : S.Call, What});
+  }
+}
+
+bool SiteDecider::sizeAndAlign(AllocSite &S) {
+  CallBase &CB = *S.Call;
+  const Function *Callee = CB.getCalledFunction();
+  std::optional<LibFunc> LF = libFuncOf(CB, TLI);
+  if (!LF) {
+    S.Why = Reason{"not a C library allocation"};
+    return false;
+  }
+  // Which operands hold the size and the alignment.
+  int SizeArg = 0, CountArg = -1, AlignArg = -1;
+  Value *DynCount = nullptr; // calloc's count when the product is not constant
+  uint64_t Align = 16;
+  switch (*LF) {
+  case LibFunc_malloc:
+    break;
+  case LibFunc_valloc:
+    Align = 4096;
+    break;
+  case LibFunc_aligned_alloc:
+  case LibFunc_memalign:
+    AlignArg = 0;
+    SizeArg = 1;
+    break;
+  case LibFunc_calloc:
+    CountArg = 0;
+    SizeArg = 1;
+    S.Zeroed = true;
+    break;
+  case LibFunc_strdup:
+  case LibFunc_strndup:
+    SizeArg = -1;
+    S.CopiesString = true;
+    break;
+  default:
+    S.Why = Reason{"", Callee, " is not moved to the stack"};
+    return false;
+  }
+  if (!isa<CallInst>(CB)) {
+    S.Why = Reason{"allocated by an invoke"};
+    return false;
+  }
+  if (AlignArg >= 0) {
+    auto *C = dyn_cast<ConstantInt>(CB.getArgOperand(AlignArg));
+    if (!C) {
+      S.Why = Reason{"non-constant alignment"};
+      return false;
+    }
+    uint64_t A = C->getZExtValue();
+    if (!isPowerOf2_64(A)) {
+      // The library call fails with EINVAL; keep that behaviour.
+      S.Why = Reason{"invalid alignment " + std::to_string(A)};
+      return false;
+    }
+    if (A > 4096) {
+      S.Why = Reason{"alignment too large for the stack (" +
+                     std::to_string(A) + " > 4096)"};
+      return false;
+    }
+    Align = std::max<uint64_t>(Align, A);
+  }
+  S.Alignment = llvm::Align(Align);
+
+  if (S.CopiesString) {
+    StringRef Str;
+    if (!getConstantStringInfo(CB.getArgOperand(0), Str)) {
+      S.Why = Reason{"non-constant size"};
+      return false;
+    }
+    uint64_t Len = Str.size();
+    if (*LF == LibFunc_strndup) {
+      auto *Max = dyn_cast<ConstantInt>(CB.getArgOperand(1));
+      if (!Max) {
+        S.Why = Reason{"non-constant size"};
+        return false;
+      }
+      Len = std::min<uint64_t>(Len, Max->getZExtValue());
+    }
+    S.Size = Len + 1; // the copy and its terminating NUL
+    return true;
+  }
+  auto *N = dyn_cast<ConstantInt>(CB.getArgOperand(SizeArg));
+  if (CountArg >= 0) {
+    auto *Count = dyn_cast<ConstantInt>(CB.getArgOperand(CountArg));
+    // calloc(1, n) (what DSE makes of malloc + memset) has one size operand.
+    if (Count && Count->isOne() && !N) {
+      CountArg = -1;
+    } else if (N && N->isOne() && !Count) {
+      // calloc(n, 1): the count is the size, and it is not a constant.
+      SizeArg = CountArg;
+      CountArg = -1;
+      N = nullptr;
+    } else if (!N || !Count) {
+      // calloc(n, size) with a run-time product: the run-time fallback
+      // below, on the saturated product (an overflow goes to calloc, which
+      // fails).
+      DynCount = CB.getArgOperand(CountArg);
+      CountArg = -1;
+      N = nullptr;
+    }
+  }
+  if (CountArg >= 0) {
+    auto *Count = cast<ConstantInt>(CB.getArgOperand(CountArg));
+    bool Overflow = false;
+    APInt Total = Count->getValue().umul_ov(N->getValue(), Overflow);
+    if (Overflow) {
+      // calloc returns NULL here; keep that behaviour.
+      S.Why = Reason{"size overflows"};
+      return false;
+    }
+    S.Size = std::max<uint64_t>(1, Total.getLimitedValue());
+    return true;
+  }
+  if (N) {
+    S.Size = std::max<uint64_t>(1, N->getValue().getLimitedValue());
+    return true;
+  }
+  // A non-constant size: a proven bound (of a single size operand), else the
+  // run-time fallback.
+  Value *V = CB.getArgOperand(SizeArg);
+  if (!DynCount) {
+    ConstantRange R = LVI.getConstantRange(V, &CB, /*UndefAllowed=*/false);
+    if (!R.isFullSet() && R.getUnsignedMax().ule(MaxStackSize)) {
+      S.Size = std::max<uint64_t>(1, R.getUnsignedMax().getZExtValue());
+      return true;
+    }
+  }
+  if (FallbackSize == 0) {
+    S.Why = Reason{"non-constant size"};
+    return false;
+  }
+  S.RuntimeFallback = true;
+  S.DynSize = V;
+  S.DynCount = DynCount;
+  S.Size = FallbackSize;
+  return true;
+}
+
+bool SiteDecider::loopSafe(unsigned Id, AllocSite &S) {
+  BasicBlock *BB = S.Call->getParent();
+  for (const auto *C = CI.getCycle(BB); C; C = C->getParentCycle())
+    if (!C->isReducible()) {
+      S.Why = Reason{"in an irreducible loop"};
+      return false;
+    }
+  Loop *L = LI.getLoopFor(BB);
+  if (!L)
+    return true;
+  S.InLoop = true;
+  // Memory: an object stored anywhere may be read in a later iteration.
+  for (unsigned X = 0; X < FA.Objs.size(); ++X)
+    if (FA.Objs[X].Contents.contains(Id)) {
+      S.Why = Reason{"reachable from the next loop iteration (stored into " +
+                     FA.objLabel(X) + ", which outlives the iteration)"};
+      return false;
+    }
+  // Registers: values cross iterations only through loop-header phis.
+  for (Loop *Outer = L; Outer; Outer = Outer->getParentLoop())
+    for (PHINode &Phi : Outer->getHeader()->phis())
+      if (FA.ptsOf(&Phi).contains(Id)) {
+        S.Why = Reason{"reachable from the next loop iteration"};
+        return false;
+      }
+  return true;
+}
+
+void SiteDecider::decide(unsigned Id) {
+  Obj &O = FA.Objs[Id];
+  AllocSite S;
+  S.Call = cast<CallBase>(O.Def);
+  S.Label = allocLabel(*S.Call);
+  auto Keep = [&](Reason R) {
+    if (S.Why.empty())
+      S.Why = std::move(R);
+    Out.Sites.push_back(std::move(S));
+  };
+  if (O.Escaped || O.Pinned) {
+    S.Why = O.Why;
+    if (Explain)
+      explain(Id, S);
+    return Keep(O.Why);
+  }
+  if (O.IsWrapperCall) {
+    std::string Blocker = wrapperInlineBlocker(*S.Call, FAM);
+    if (!Blocker.empty()) {
+      LLVM_DEBUG(dbgs() << "escalloc: not inlining " << *S.Call << ": "
+                        << Blocker << "\n");
+      return Keep(Reason{"allocated by @", S.Call->getCalledFunction(),
+                         ", which is not inlined: " + Blocker});
+    }
+    S.InlineWrapper = true;
+    return Keep(Reason{"allocated by wrapper @", S.Call->getCalledFunction(),
+                       " (not inlined)"});
+  }
+  if (!sizeAndAlign(S))
+    return Keep(S.Why);
+  if (FA.CallsSetjmp)
+    return Keep(FA.SetjmpCallee
+                    ? Reason{"function calls @", FA.SetjmpCallee,
+                             " (returns twice)"}
+                    : Reason{"function calls setjmp"});
+  if (FA.HasMustTail)
+    return Keep(Reason{"function contains a musttail call"});
+  // The stack guard bounds the depth a recursion promotes to (StackGuard.h).
+  bool RecursionOK = AllowRecursion || stackGuardEnabled();
+  if (Out.Recursive && !RecursionOK)
+    return Keep(Reason{"in a recursive function"});
+  if (Out.HiddenRecursion && !RecursionOK)
+    return Keep(Reason{"in a function that may recurse through an indirect "
+                       "call or a callback"});
+  if (!loopSafe(Id, S))
+    return Keep(S.Why);
+  if (S.Size > MaxStackSize)
+    return Keep(Reason{"too large for stack (" + std::to_string(S.Size) +
+                       " > " + std::to_string(MaxStackSize) + ")"});
+  if (Out.PromotedBytes + S.Size > Out.FrameBudget)
+    return Keep(Reason{"stack frame budget exhausted (" +
+                       std::to_string(Out.PromotedBytes) + " + " +
+                       std::to_string(S.Size) + " > " +
+                       std::to_string(Out.FrameBudget) + ")"});
+  if (CalleePath + Out.PromotedBytes + S.Size > MaxPath)
+    return Keep(Reason{"call-path stack budget exhausted (" +
+                       std::to_string(CalleePath + Out.PromotedBytes) +
+                       " + " + std::to_string(S.Size) + " > " +
+                       std::to_string(MaxPath) + ")"});
+  S.Promote = true;
+  S.Frees = O.Frees;
+  Out.PromotedBytes += S.Size;
+  Out.Sites.push_back(std::move(S));
+}
+
+} // namespace escalloc
