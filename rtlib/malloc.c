@@ -408,15 +408,6 @@ void escalloc_free(void *) ESC_PUBLIC(esc_free);
 size_t escalloc_usable_size(const void *) ESC_PUBLIC(esc_usable_size);
 void *escalloc_realloc(void *, size_t) ESC_PUBLIC(esc_realloc);
 
-/* The pass reaches escalloc_stack_guard_init (stackguard.c) through a weak
- * reference, which pulls nothing from a static archive: a program linked with
- * libescalloc_rt.a but without --whole-archive would get the allocator and
- * not the stack bounds, and every guarded object would take the heap.  This
- * object is pulled by every allocation (the entry points, and dropin.c's
- * names through them), so it pulls stackguard.o. */
-__attribute__((used)) static void (*const esc_keep_stack_guard)(uintptr_t *) =
-    escalloc_stack_guard_init;
-
 /* A small object of class `sizeclass` (or a tiny one) through the thread's
  * cache, creating the cache on first use: the slow paths' common tail. */
 static void *small_or_tiny_slow(size_t size, uint32_t sizeclass, uint32_t flags) {

@@ -67,6 +67,7 @@ struct mcache *mcache_create(void) {
   esc_tls_cache = c;
   esc_tls_fast = esc_settings.debug || esc_forwarding() ? NULL : c; /* forward.h */
   pthread_setspecific(cache_key, c);
+  esc_stack_thread_start(); /* allocates: after the cache is in place */
   return c;
 }
 

@@ -48,6 +48,10 @@ struct esc_settings {
 ESC_HIDDEN extern struct esc_settings esc_settings;
 ESC_HIDDEN void esc_read_settings(void);
 
+/* Records the calling thread's stack for the stack guard (stackguard.c);
+ * called at the thread's first allocation, with its cache in place. */
+ESC_HIDDEN void esc_stack_thread_start(void);
+
 /* After a fatal error's message, before the abort: the ESCALLOC_STATS
  * summary and the ESCALLOC_MEMPROFILE profile, as at exit (memstats.c). */
 ESC_HIDDEN void esc_fatal_report(void);

@@ -1,14 +1,17 @@
 /*
  * stackguard.c — the per-thread stack bounds behind the pass's stack guard.
  *
- * Owns: escalloc_stack_guard_init (declared in escalloc/abi.h) and the
- * settings ESCALLOC_STACK_SHARE and ESCALLOC_STACK_RESERVE.  It keeps no state
- * of its own: the bounds live in a thread-local pair that each compiled module
+ * Owns: escalloc_stack_guard_init (declared in escalloc/abi.h), the record of
+ * each thread's stack (esc_stack_thread_start) and the settings
+ * ESCALLOC_STACK_SHARE and ESCALLOC_STACK_RESERVE.  The bounds the guard
+ * compares with live in a thread-local pair that each compiled module
  * defines (`__escalloc_stack`, see pass/StackGuard.cpp), filled here on the
  * first guarded call of each thread.
  *
  * Invariants:
- *   - After a call, bounds[1] != 0: a thread asks once (per module copy).
+ *   - After a call, bounds[1] != 0 (a thread asks once per module copy),
+ *     except on a thread whose stack is not recorded yet (below): {0, 0},
+ *     that call takes the heap and the next asks again.
  *   - bounds describe the promotion area [top - share, top) of the current
  *     thread's stack, share = ESCALLOC_STACK_SHARE percent of its size (but
  *     at least ESCALLOC_STACK_RESERVE bytes below it stay the program's): a
@@ -21,15 +24,21 @@
  *     pthread_attr_setstacksize) promotes nothing.
  *   - Code running on another stack (sigaltstack, a coroutine) sees a stack
  *     pointer outside the range and takes the heap.
- *   - The main thread's bounds come from AT_EXECFN and RLIMIT_STACK (no
- *     allocation, async-signal-safe: the first guarded call may be in a
- *     signal handler); other threads' from pthread_getattr_np.
+ *   - escalloc_stack_guard_init is async-signal-safe (the first guarded
+ *     call of a thread may be in a signal handler, on a path that allocates
+ *     nothing): no allocation, no lock.  The main thread's bounds come from
+ *     AT_EXECFN and RLIMIT_STACK; another thread's from pthread_getattr_np
+ *     (which allocates and locks), called only from the thread's first
+ *     allocation (mcache_create -> esc_stack_thread_start) and kept in this
+ *     file's thread-locals.  A thread that has not allocated takes the heap
+ *     for its guarded objects, and that allocation records its stack.
  *
- * Cost: once per thread, a getrlimit (main thread) or pthread_getattr_np
- * (which allocates a CPU set with malloc: the first guarded call of a
- * thread is one malloc and free more than the program made).
+ * Cost: once per thread, a getrlimit (main thread) or, at the first
+ * allocation of any other thread, getpid, gettid and pthread_getattr_np
+ * (about a microsecond, two small allocations and a free: against tens of
+ * microseconds to start a thread).
  */
-#include "escalloc/abi.h"
+#include "runtime.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -113,25 +122,65 @@ static int main_stack(uintptr_t *addr, size_t *size) {
   return 1;
 }
 
-static int thread_stack(uintptr_t *addr, size_t *size) {
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0)
-    return 0;
-  void *a;
-  int err = pthread_attr_getstack(&attr, &a, size);
-  pthread_attr_destroy(&attr);
-  *addr = (uintptr_t)a;
-  return err == 0 && a != NULL;
+/* The calling thread's stack as the runtime recorded it at the thread's first
+ * allocation (esc_stack_thread_start): {lowest address, size}, {0, 0} while
+ * not recorded; and whether the thread is the process's main thread
+ * (0: not asked yet, 1: main, 2: another). */
+static _Thread_local uintptr_t tls_stack[2]
+    __attribute__((tls_model("initial-exec")));
+static _Thread_local int tls_is_main __attribute__((tls_model("initial-exec")));
+
+static int is_main_thread(void) {
+  if (!tls_is_main) /* two system calls, async-signal-safe */
+    tls_is_main = getpid() == (pid_t)syscall(SYS_gettid) ? 1 : 2;
+  return tls_is_main == 1;
 }
 
+/* pthread_getattr_np allocates (a CPU set, with malloc) and takes the
+ * thread's descriptor lock: not async-signal-safe.  So it runs only inside
+ * an allocation the thread itself made (its first, from mcache_create), never
+ * in the guard's check, which may run in a signal handler whose path
+ * allocates nothing.  Called with the thread's cache in place: the CPU set's
+ * allocation is an ordinary one. */
+void esc_stack_thread_start(void) {
+  (void)stack_share(); /* getenv here, not in a signal handler */
+  (void)stack_reserve();
+  if (tls_stack[1] || is_main_thread())
+    return;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0)
+    return;
+  void *a;
+  size_t size;
+  int err = pthread_attr_getstack(&attr, &a, &size);
+  pthread_attr_destroy(&attr);
+  if (err != 0 || a == NULL || size == 0)
+    return;
+  tls_stack[0] = (uintptr_t)a;
+  tls_stack[1] = size;
+}
+
+/* Async-signal-safe: no allocation, no lock, system calls only. */
 void escalloc_stack_guard_init(uintptr_t bounds[2]) {
-  bounds[0] = 0; /* never: low - 0 < 1 only for low == 0 */
-  bounds[1] = 1;
   uintptr_t addr;
   size_t size;
-  int main_thread = getpid() == (pid_t)syscall(SYS_gettid);
-  if (!(main_thread ? main_stack(&addr, &size) : thread_stack(&addr, &size)))
+  if (is_main_thread()) {
+    bounds[0] = 0; /* never: low - 0 < 1 only for low == 0 */
+    bounds[1] = 1;
+    if (!main_stack(&addr, &size))
+      return;
+  } else if (tls_stack[1]) {
+    bounds[0] = 0;
+    bounds[1] = 1;
+    addr = tls_stack[0];
+    size = tls_stack[1];
+  } else {
+    /* Not recorded yet: the thread has not allocated.  This call takes
+     * the heap (its allocation, if it makes one, records the stack) and
+     * the next asks again. */
+    bounds[0] = bounds[1] = 0;
     return;
+  }
   /* keep: the bytes below the promotion area, for the program alone. */
   uintptr_t keep = size - size / 100 * stack_share() - size % 100 * stack_share() / 100;
   if (keep < stack_reserve())
