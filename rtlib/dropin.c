@@ -23,8 +23,6 @@
 #include "runtime.h"
 
 /* Weak, so that the program's own definitions win. */
-#pragma weak malloc
-#pragma weak free
 #pragma weak cfree
 #pragma weak calloc
 #pragma weak realloc
@@ -45,8 +43,7 @@
 /* glibc's allocator hands out 4 KiB-aligned memory for valloc/pvalloc. */
 #define DROPIN_PAGE ((size_t)4096)
 
-void *malloc(size_t size) { return esc_malloc(size); }
-void free(void *p) { esc_free(p); }
+/* malloc and free are malloc.c's (copies of its fast paths there). */
 void cfree(void *p) { esc_free(p); }
 void *calloc(size_t count, size_t size) { return esc_calloc(count, size, 0); }
 void *realloc(void *p, size_t size) { return esc_realloc(p, size); }
@@ -124,10 +121,8 @@ void *__libc_memalign(size_t alignment, size_t size) { return memalign(alignment
 #pragma GCC diagnostic ignored "-Wmissing-attributes" /* libc's attributes: not needed here */
 #endif
 #define ESC_DROPIN_ALIAS(target) __attribute__((alias(#target), visibility("hidden")))
-void *esc_dropin_malloc(size_t) ESC_DROPIN_ALIAS(malloc);
 void *esc_dropin_calloc(size_t, size_t) ESC_DROPIN_ALIAS(calloc);
 void *esc_dropin_realloc(void *, size_t) ESC_DROPIN_ALIAS(realloc);
-void esc_dropin_free(void *) ESC_DROPIN_ALIAS(free);
 int esc_dropin_posix_memalign(void **, size_t, size_t) ESC_DROPIN_ALIAS(posix_memalign);
 size_t esc_dropin_usable_size(void *) ESC_DROPIN_ALIAS(malloc_usable_size);
 

@@ -453,7 +453,7 @@ static inline void *small_fast(struct mcache *c, uintptr_t spc) {
 
 /* malloc(size): flags 0, so no tiny objects, no zeroing, and the 16-byte
  * alignment contract (the 24-byte class is skipped). */
-void *esc_malloc(size_t size) {
+static inline __attribute__((always_inline)) void *malloc_body(size_t size) {
   struct mcache *c = esc_tls_fast;
   if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX)) {
     uint32_t cls = escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
@@ -461,6 +461,32 @@ void *esc_malloc(size_t size) {
   }
   return mallocgc_slow(size, 0);
 }
+void *esc_malloc(size_t size) { return malloc_body(size); }
+
+#ifndef ESCALLOC_NO_DROPIN /* newdelete.c is compiled out with the drop-in names */
+/* operator new off its fast path: malloc, then new's failure handling. */
+static ESC_NOINLINE void *new_slow(size_t size) {
+  void *p = esc_malloc(size);
+  if (ESC_LIKELY(p != NULL))
+    return p;
+  return esc_new_failed(size, 0, 0);
+}
+
+/* operator new(size) (newdelete.c's _Znwm and _Znam jump here): malloc's
+ * fast path, whose result needs no test, so new costs one jump more than
+ * malloc (it was a call to malloc and a test of its result). */
+void *esc_new_plain(size_t size) {
+  struct mcache *c = esc_tls_fast;
+  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX)) {
+    uintptr_t spc = (uintptr_t)escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV]
+                    << 1;
+    void *p = mspan_pop(c->alloc[spc]);
+    if (ESC_LIKELY(p != NULL))
+      return count_slot(c, spc, p);
+  }
+  return new_slow(size);
+}
+#endif
 
 /* esc_mallocgc off the slot fast path: tiny objects as tail calls. */
 static ESC_NOINLINE void *mallocgc_flags_slow(size_t size, uint32_t flags) {
@@ -701,15 +727,17 @@ static ESC_NOINLINE void free_slow(void *p) {
 
 static ESC_NOINLINE __attribute__((noreturn, cold)) void free_twice(void *p) { esc_fatal("double free", p); }
 
-void esc_free(void *p) {
+static inline __attribute__((always_inline)) void free_body(void *p) {
   /* Fast path: a small object of a span this thread owns.  fast_owner == c
    * implies an in-use small span that is not tiny and holds no sampled
    * object, and the page map covers every page of one.  Slow paths are tail
    * calls. */
-  uintptr_t a = (uintptr_t)p;
+  uintptr_t a = (uintptr_t)p, chunk_index = a >> ESC_ARENA_SHIFT;
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && (a >> ESC_ADDR_BITS) == 0)) {
-    _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[a >> ESC_ARENA_SHIFT], memory_order_relaxed);
+  /* The chunk's index is in range (one compare, not a test of the high
+   * bits and a second shift). */
+  if (ESC_LIKELY(c && chunk_index < ((uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)))) {
+    _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[chunk_index], memory_order_relaxed);
     if (ESC_LIKELY(chunk != NULL)) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
                                              memory_order_relaxed);
@@ -734,6 +762,23 @@ void esc_free(void *p) {
   if (p)
     free_slow(p);
 }
+void esc_free(void *p) { free_body(p); }
+
+#ifndef ESCALLOC_NO_DROPIN
+/* The drop-in malloc and free (dropin.c has the other names): weak, as all
+ * of them, and each a copy of the fast path, so that a program's call
+ * reaches it with no jump between.  Not aliases of esc_malloc and esc_free:
+ * Valgrind redirects the address of `malloc`, and the runtime's own calls
+ * of esc_malloc under Valgrind (valgrind.c) must reach the runtime.
+ * esc_dropin_* name them for forward.c. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmissing-attributes" /* libc's attributes: not needed here */
+#endif
+__attribute__((weak, visibility("default"))) void *malloc(size_t size) { return malloc_body(size); }
+__attribute__((weak, visibility("default"))) void free(void *p) { free_body(p); }
+ESC_HIDDEN void *esc_dropin_malloc(size_t) __attribute__((alias("malloc")));
+ESC_HIDDEN void esc_dropin_free(void *) __attribute__((alias("free")));
+#endif
 
 size_t esc_usable_size(const void *p) {
   if (!p)

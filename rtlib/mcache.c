@@ -256,6 +256,24 @@ static void *take_slot(struct mspan *s) {
   return p ? p : take_from_bitmap(s);
 }
 
+/* Puts `list`, remote frees just applied to s's bitmap, in front of s's
+ * freelist: sets their bits again (slots on the list are taken for the
+ * bitmap).  Returns their number. */
+static uint32_t relink(struct mspan *s, esc_link *list) {
+  uint32_t n = 0;
+  esc_link *p = list, *last = NULL;
+  for (; p; last = p, p = p->next) {
+    uintptr_t idx = mspan_index(s, p);
+    s->alloc_bits[idx >> 6] |= 1ull << (idx & 63);
+    n++;
+  }
+  if (last) {
+    last->next = s->freelist;
+    s->freelist = list;
+  }
+  return n;
+}
+
 /* Makes s current again if it has room enough: picks up remote frees and,
  * with at least mspan_reuse_threshold free slots (on its freelist, and
  * counted in the bitmap: the frees keep no counter, which saved the free
@@ -264,13 +282,18 @@ static void *take_slot(struct mspan *s) {
 static int revive(struct mspan *s) {
   /* A plain load first: the exchange takes the line from the freeing
    * threads, so skip it when there is nothing to take. */
+  uint32_t need = mspan_reuse_threshold(s), nfree = 0;
+  esc_link *old = s->freelist;
   if (atomic_load_explicit(&s->xfree, memory_order_relaxed) & ~ESC_XFREE_FLAGS) {
     /* Takes the stack, keeps the flags (a QUEUED span stays queued). */
     uintptr_t list = atomic_fetch_and_explicit(&s->xfree, ESC_XFREE_FLAGS, memory_order_acquire) &
                      ~ESC_XFREE_FLAGS;
+    /* Checked against the bitmap (a double free aborts), then put on the
+     * freelist as it is linked: no refill has to find and link its slots
+     * again. */
     mspan_apply_frees(s, list);
+    nfree = relink(s, (esc_link *)list);
   }
-  uint32_t need = mspan_reuse_threshold(s), nfree = 0;
   uint16_t first = s->nwords;
   for (uint16_t w = s->nwords; w-- > 0;) {
     uint64_t holes = ~s->alloc_bits[w];
@@ -279,8 +302,8 @@ static int revive(struct mspan *s) {
       first = w;
     }
   }
-  /* The freelist's slots count too (walked no further than needed). */
-  for (esc_link *p = s->freelist; p && nfree < need; p = p->next)
+  /* The freelist's older slots count too (walked no further than needed). */
+  for (esc_link *p = old; p && nfree < need; p = p->next)
     nfree++;
   if (nfree < need)
     return 0;

@@ -36,7 +36,7 @@ extern void esc_throw_bad_alloc(void) __asm__("_ZSt17__throw_bad_allocv") __attr
 
 /* Out of memory in a new of `size` bytes aligned to `align` (0: the default
  * alignment): the new_handler loop, then bad_alloc or NULL. */
-static ESC_NOINLINE void *new_failed(size_t size, size_t align, int nothrow) {
+ESC_NOINLINE void *esc_new_failed(size_t size, size_t align, int nothrow) {
   for (;;) {
     esc_new_handler h = esc_get_new_handler ? esc_get_new_handler() : NULL;
     if (!h)
@@ -57,14 +57,14 @@ static inline void *new_plain(size_t size, int nothrow) {
   void *p = esc_malloc(size);
   if (ESC_LIKELY(p != NULL))
     return p;
-  return new_failed(size, 0, nothrow);
+  return esc_new_failed(size, 0, nothrow);
 }
 
 static inline void *new_aligned(size_t size, size_t align, int nothrow) {
   void *p = esc_aligned_alloc(align, size, 0);
   if (ESC_LIKELY(p != NULL))
     return p;
-  return new_failed(size, align, nothrow);
+  return esc_new_failed(size, align, nothrow);
 }
 
 /* std::nothrow_t and std::align_val_t: an empty struct passed by reference,
@@ -96,8 +96,9 @@ ESC_NEW(void esc_delete_aligned_nothrow(void *p, align_val a, nothrow_ref t), "_
 ESC_NEW(void esc_delete_array_aligned_nothrow(void *p, align_val a, nothrow_ref t),
         "_ZdaPvSt11align_val_tRKSt9nothrow_t");
 
-void *esc_new(size_t n) { return new_plain(n, 0); }
-void *esc_new_array(size_t n) { return new_plain(n, 0); }
+/* malloc.c's fast path, with the failure handling in its slow path. */
+void *esc_new(size_t n) { return esc_new_plain(n); }
+void *esc_new_array(size_t n) { return esc_new_plain(n); }
 void *esc_new_nothrow(size_t n, nothrow_ref t) { (void)t; return new_plain(n, 1); }
 void *esc_new_array_nothrow(size_t n, nothrow_ref t) { (void)t; return new_plain(n, 1); }
 void *esc_new_aligned(size_t n, align_val a) { return new_aligned(n, a, 0); }

@@ -75,5 +75,10 @@ ESC_HIDDEN void esc_free(void *p);
 ESC_HIDDEN size_t esc_usable_size(const void *p);
 ESC_HIDDEN void *esc_realloc(void *p, size_t size);
 ESC_HIDDEN void esc_free_os_memory(void);
+/* operator new's allocation (malloc.c; the C++ names are newdelete.c's):
+ * esc_malloc, and on failure esc_new_failed (newdelete.c: the new_handler
+ * loop, then std::bad_alloc, or NULL if `nothrow`). */
+ESC_HIDDEN void *esc_new_plain(size_t size);
+ESC_HIDDEN void *esc_new_failed(size_t size, size_t align, int nothrow);
 
 #endif /* ESCALLOC_RUNTIME_H */
