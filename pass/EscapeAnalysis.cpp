@@ -492,6 +492,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
           OS << ", zeroed";
         if (S.RuntimeFallback)
           OS << ", run-time fallback";
+        if (!S.Reallocs.empty())
+          OS << ", grows by " << S.Reallocs.size() << " realloc(s)";
       } else if (S.InlineWrapper) {
         OS << ": inline the wrapper, then decide";
       } else {

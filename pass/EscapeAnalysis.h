@@ -119,6 +119,10 @@ struct AllocSite {
   /// transform inlines it and decides on the allocation inside.
   bool InlineWrapper = false;
   llvm::SmallVector<llvm::CallBase *, 2> Frees; ///< frees to delete
+  /// A growable buffer: the reallocs of it, which keep it in its slot while
+  /// the new size fits and move it to the heap beyond (its frees are then
+  /// guarded, not deleted).
+  llvm::SmallVector<llvm::CallBase *, 2> Reallocs;
   llvm::SmallVector<FlowStep, 4> Flow;
 };
 

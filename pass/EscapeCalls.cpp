@@ -71,6 +71,45 @@ Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
   return nullptr;
 }
 
+/// realloc(p, n) where p points to allocation sites only: the result is the
+/// same buffer (\p Result: those sites), which the rewrite grows in its
+/// stack slot while it fits and moves to the heap beyond.  Returns false,
+/// and changes nothing, for any other realloc (reallocf, a parameter's
+/// memory, a null or unknown pointer): the caller's generic rule applies.
+/// A realloc that may grow one of two sites, or an invoke, pins them.
+bool FunctionAnalyzer::visitRealloc(CallBase &CB, Value *Old,
+                                    PtsSet &Result) {
+  std::optional<LibFunc> LF = libFuncOf(CB, TLI);
+  if (LF != LibFunc_realloc || !CB.getType()->isPointerTy())
+    return false;
+  PtsSet S = ptsOf(Old);
+  if (S.empty() || any_of(S, [&](unsigned X) {
+        return Objs[X].Kind != ObjKind::Site || Objs[X].IsWrapperCall;
+      }))
+    return false;
+  auto It = ObjOf.find(&CB);
+  if (It != ObjOf.end() && !Objs[It->second].GrowsSite) {
+    Objs[It->second].GrowsSite = true;
+    Changed = true;
+  }
+  for (unsigned X : S) {
+    Obj &O = Objs[X];
+    Result.insert(X);
+    if (S.size() > 1)
+      pin(X, Reason{"reallocated by a realloc that may also reallocate "
+                    "another pointer"},
+          &CB);
+    else if (!isa<CallInst>(CB))
+      pin(X, Reason{"reallocated by an invoke"}, &CB);
+    else if (!is_contained(O.Reallocs, &CB)) {
+      O.Reallocs.push_back(&CB);
+      Changed = true;
+    }
+  }
+  // The new size's bits, if any, are data to the buffer: nothing to do.
+  return true;
+}
+
 /// Formatted I/O: the index of the format argument, or -1.  These neither
 /// capture nor free their variadic pointer arguments: they read strings or
 /// write scanned values through them, or print them with %p.
@@ -450,6 +489,13 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     return;
   }
   Value *Old = reallocatedOperand(CB, TLI);
+  // realloc(p, n) of a site p yields p's buffer again (a growable buffer is
+  // one object: the rewrite keeps it in its stack slot while it fits).
+  PtsSet Grown;
+  if (Old && visitRealloc(CB, Old, Grown)) {
+    addPts(&CB, Grown);
+    return;
+  }
   if (Old) {
     for (unsigned X : ptsOf(Old)) {
       Obj &O = Objs[X];

@@ -93,6 +93,11 @@ struct Obj {
   bool Freed = false;
   bool IsWrapperCall = false;
   SmallVector<CallBase *, 2> Frees;
+  /// A site: the reallocs of it alone (its growable buffer, one object).
+  SmallVector<CallBase *, 2> Reallocs;
+  /// A realloc whose argument is a site: its result is that site's buffer,
+  /// not an allocation of its own.
+  bool GrowsSite = false;
 };
 
 using SummaryLookup =
@@ -215,6 +220,7 @@ private:
   void visit(Instruction &I);
   void visitCall(CallBase &CB);
   void visitFree(CallBase &CB, Value *Freed);
+  bool visitRealloc(CallBase &CB, Value *Old, PtsSet &Result);
   void visitArgByAttributes(CallBase &CB, unsigned I, PtsSet &Result);
   void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
                          const FunctionEscapeInfo &Callee, PtsSet &Result);

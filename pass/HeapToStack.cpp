@@ -29,6 +29,17 @@
 // site of the frame: removed when all of them are on the stack for sure,
 // else `if (%p != %slot1 && %p != %slot2 ...) free(%p)` (FramePlan).
 //
+// Growable buffers (AllocSite::Reallocs): the object starts in its slot as
+// above, its frees are guarded, and each realloc of it reads
+//   realloc: br (%p == %slot [&& %ok]), inslot, heap
+//   inslot:  br (%n - 1 <u SlotSize), join, move         ; 1 <= n <= slot
+//   move:    %m = @escalloc.grow.move(%slot, SlotSize, %n)  ; cold
+//   heap:    %h = the original realloc(%p, %n)
+//   join:    %r = phi [%slot, inslot], [%m, move], [%h, heap]
+// escalloc.grow.move (one per module, internal) is malloc + memcpy of the
+// slot, NULL (the slot kept) when malloc fails, and for n == 0 what the
+// program's realloc makes of realloc(heap object, 0) (glibc: free, NULL).
+//
 // Afterwards: `tail` is cleared on calls that may receive a pointer or its
 // bits (the marker promises the callee touches no caller alloca), and a
 // function that gained more than a page of stack gets inline stack probes.
@@ -68,6 +79,8 @@ STATISTIC(NumFallback, "Allocations moved to the stack behind a size check");
 STATISTIC(NumFreesRemoved, "Frees of promoted objects removed");
 STATISTIC(NumWrappersInlined, "Allocation wrappers inlined");
 STATISTIC(NumGuarded, "Allocations moved to the stack behind the stack guard");
+STATISTIC(NumGrowable, "Growable buffers started on the stack");
+STATISTIC(NumReallocsRewritten, "Reallocs of growable buffers rewritten");
 
 /// Stack a function may gain before it needs probes: one guard page.
 static constexpr uint64_t ProbeThreshold = 4096;
@@ -103,15 +116,23 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
         R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
       if (Guarded)
         R << (S.RuntimeFallback ? " and" : " when") << " the stack has room";
+      bool Grows = !S.Reallocs.empty();
+      if (Grows)
+        R << "; grows on the stack up to " << ore::NV("SlotSize", S.Size)
+          << " bytes, then moves to the heap; "
+          << ore::NV("Reallocs", (unsigned)S.Reallocs.size())
+          << (S.Reallocs.size() == 1 ? " realloc" : " reallocs")
+          << (S.Frees.empty() ? " guarded" : " and");
+      const char *Sep = Grows ? " " : "; ";
       // "1 free removed", "2 frees guarded", or both kinds: a free this
       // object shares with one that may be on the heap stays, guarded.
       unsigned Removed = S.Frees.size() - FreesKept;
       if (Removed && FreesKept)
-        R << "; " << ore::NV("FreesRemoved", Removed)
+        R << Sep << ore::NV("FreesRemoved", Removed)
           << (Removed == 1 ? " free" : " frees") << " removed, "
           << ore::NV("FreesGuarded", FreesKept) << " guarded";
       else if (!S.Frees.empty())
-        R << "; " << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
+        R << Sep << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees")
           << (FreesKept ? " guarded" : " removed");
       appendInlined(R, *S.Call);
@@ -242,9 +263,10 @@ struct FramePlan {
         for (CallBase *Free : S.Frees)
           Owners[Free].push_back(&S);
   }
-  /// The original allocation may have run: a guarded or run-time-size site.
+  /// The original allocation may have run (a guarded or run-time-size
+  /// site), or the buffer may have grown onto the heap.
   bool mayBeHeap(const AllocSite &S) const {
-    return S.RuntimeFallback || Guarded.contains(&S);
+    return S.RuntimeFallback || !S.Reallocs.empty() || Guarded.contains(&S);
   }
   bool shared(CallBase *Free) const {
     return Owners.lookup(Free).size() > 1 || is_contained(FI.KeptFrees, Free);
@@ -260,11 +282,135 @@ struct FramePlan {
   }
 };
 
+/// Each free of \p S alone skips its slot: `free(p == slot ? NULL : p)`
+/// (a shared free is rewritten by rewriteSharedFree).
+static void guardFreesBySelect(const AllocSite &S, Value *Slot,
+                               const FramePlan &Plan) {
+  for (CallBase *Free : S.Frees) {
+    if (Plan.shared(Free))
+      continue;
+    IRBuilder<> FB(Free);
+    Value *P = Free->getArgOperand(0);
+    Value *OnStack = FB.CreateICmpEQ(P, Slot);
+    Free->setArgOperand(
+        0, FB.CreateSelect(OnStack,
+                           ConstantPointerNull::get(
+                               cast<PointerType>(P->getType())),
+                           P));
+  }
+}
+
+/// The module's escalloc.grow.move(slot, slotsize, n): a growable buffer
+/// leaves its slot of slotsize bytes for n bytes of heap (n > slotsize or
+/// n == 0).  Its calls are plain malloc/realloc (the lowering that follows
+/// treats them as the program's own).
+static Function *growMoveFunction(Module &M, Type *SizeTy) {
+  std::string Name = "escalloc.grow.move";
+  if (!SizeTy->isIntegerTy(64))
+    Name += ".i" + std::to_string(SizeTy->getIntegerBitWidth());
+  if (Function *F = M.getFunction(Name))
+    return F;
+  LLVMContext &Ctx = M.getContext();
+  Type *PtrTy = PointerType::getUnqual(Ctx);
+  auto *F = Function::Create(
+      FunctionType::get(PtrTy, {PtrTy, SizeTy, SizeTy}, false),
+      GlobalValue::InternalLinkage, Name, M);
+  F->addFnAttr(Attribute::Cold);
+  F->addFnAttr(Attribute::NoInline);
+  F->addFnAttr(Attribute::NoUnwind);
+  FunctionCallee Malloc =
+      M.getOrInsertFunction("malloc", FunctionType::get(PtrTy, {SizeTy}, false));
+  FunctionCallee Realloc = M.getOrInsertFunction(
+      "realloc", FunctionType::get(PtrTy, {PtrTy, SizeTy}, false));
+  Value *Slot = F->getArg(0), *SlotSize = F->getArg(1), *N = F->getArg(2);
+  Slot->setName("slot");
+  SlotSize->setName("slotsize");
+  N->setName("n");
+  auto *Entry = BasicBlock::Create(Ctx, "entry", F);
+  auto *Move = BasicBlock::Create(Ctx, "move", F);
+  auto *Copy = BasicBlock::Create(Ctx, "copy", F);
+  auto *Fail = BasicBlock::Create(Ctx, "fail", F);
+  auto *Zero = BasicBlock::Create(Ctx, "zero", F);
+  auto *Shrink = BasicBlock::Create(Ctx, "shrink", F);
+  IRBuilder<> B(Entry);
+  B.CreateCondBr(B.CreateICmpEQ(N, ConstantInt::get(SizeTy, 0)), Zero, Move);
+  // n > slotsize: a heap object of n bytes with the slot's bytes in it.
+  B.SetInsertPoint(Move);
+  Value *H = B.CreateCall(Malloc, {N});
+  B.CreateCondBr(B.CreateIsNotNull(H), Copy, Fail);
+  B.SetInsertPoint(Copy);
+  B.CreateMemCpy(H, MaybeAlign(), Slot, MaybeAlign(), SlotSize);
+  B.CreateRet(H);
+  // malloc failed: realloc's failure, NULL with the old object kept.
+  B.SetInsertPoint(Fail);
+  B.CreateRet(ConstantPointerNull::get(cast<PointerType>(PtrTy)));
+  // n == 0: the program's realloc(heap object, 0), on a heap object.
+  B.SetInsertPoint(Zero);
+  Value *One = B.CreateCall(Malloc, {ConstantInt::get(SizeTy, 1)});
+  B.CreateCondBr(B.CreateIsNotNull(One), Shrink, Fail);
+  B.SetInsertPoint(Shrink);
+  B.CreateRet(B.CreateCall(Realloc, {One, ConstantInt::get(SizeTy, 0)}));
+  return F;
+}
+
+/// Rewrites \p RA, a realloc of a growable buffer whose slot is \p Slot
+/// (\p SlotSize bytes; in a guarded frame, in use only when \p Ok): the
+/// buffer stays in the slot while the new size fits, moves to the heap
+/// beyond, and a buffer already on the heap is reallocated as before.
+static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
+                       Value *Ok) {
+  Function &F = *RA->getFunction();
+  LLVMContext &Ctx = F.getContext();
+  Value *P = RA->getArgOperand(0), *N = RA->getArgOperand(1);
+  Type *SizeTy = N->getType();
+  BasicBlock *Head = RA->getParent();
+  BasicBlock *Join = SplitBlock(Head, RA, (DominatorTree *)nullptr, nullptr,
+                                nullptr, "escalloc.grow.join");
+  auto *InSlot = BasicBlock::Create(Ctx, "escalloc.grow.inslot", &F, Join);
+  auto *Move = BasicBlock::Create(Ctx, "escalloc.grow.move", &F, Join);
+  auto *Heap = BasicBlock::Create(Ctx, "escalloc.grow.heap", &F, Join);
+  const DebugLoc &DL = RA->getDebugLoc();
+
+  IRBuilder<> B(Head->getTerminator());
+  B.SetCurrentDebugLocation(DL);
+  Value *IsSlot = B.CreateICmpEQ(P, Slot, "escalloc.inslot");
+  if (Ok) // without room the slot is not the frame's: only a heap buffer
+    IsSlot = B.CreateAnd(Ok, IsSlot);
+  B.CreateCondBr(IsSlot, InSlot, Heap);
+  Head->getTerminator()->eraseFromParent();
+
+  B.SetInsertPoint(InSlot);
+  Value *Fits = B.CreateICmpULT(B.CreateSub(N, ConstantInt::get(SizeTy, 1)),
+                                ConstantInt::get(SizeTy, SlotSize),
+                                "escalloc.fits");
+  B.CreateCondBr(Fits, Join, Move);
+
+  B.SetInsertPoint(Move);
+  CallInst *Moved =
+      B.CreateCall(growMoveFunction(*F.getParent(), SizeTy),
+                   {Slot, ConstantInt::get(SizeTy, SlotSize), N}, "escalloc.moved");
+  B.CreateBr(Join);
+
+  B.SetInsertPoint(Heap);
+  BranchInst *ToJoin = B.CreateBr(Join);
+  RA->moveBefore(ToJoin);
+
+  PHINode *Phi = PHINode::Create(RA->getType(), 3, "escalloc.grown");
+  Phi->insertBefore(Join->begin());
+  Phi->setDebugLoc(DL);
+  RA->replaceAllUsesWith(Phi);
+  Phi->addIncoming(Slot, InSlot);
+  Phi->addIncoming(Moved, Move);
+  Phi->addIncoming(RA, Heap);
+  ++NumReallocsRewritten;
+}
+
 static void promote(const AllocSite &S, FramePlan &Plan) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
                     << " bytes) in " << CB->getFunction()->getName() << "\n");
   ++NumPromoted;
+  NumGrowable += !S.Reallocs.empty();
   Function &F = *CB->getFunction();
   LLVMContext &Ctx = F.getContext();
   IRBuilder<> Entry(&F.getEntryBlock(), F.getEntryBlock().begin());
@@ -304,18 +450,9 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     Phi->addIncoming(CB, Term->getParent());
     Phi->setDebugLoc(CB->getDebugLoc());
     Plan.Slots[&S] = AI;
-    for (CallBase *Free : S.Frees) {
-      if (Plan.shared(Free))
-        continue;
-      IRBuilder<> FB(Free);
-      Value *P = Free->getArgOperand(0);
-      Value *OnStack = FB.CreateICmpEQ(P, AI);
-      Free->setArgOperand(
-          0, FB.CreateSelect(OnStack,
-                             ConstantPointerNull::get(
-                                 cast<PointerType>(P->getType())),
-                             P));
-    }
+    guardFreesBySelect(S, AI, Plan);
+    for (CallBase *RA : S.Reallocs)
+      growInSlot(RA, AI, S.Size, nullptr);
     return;
   }
 
@@ -323,6 +460,13 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
   CB->replaceAllUsesWith(AI);
   CB->eraseFromParent();
   Plan.Slots[&S] = AI;
+  if (!S.Reallocs.empty()) {
+    // The buffer may have moved to the heap by the time it is freed.
+    guardFreesBySelect(S, AI, Plan);
+    for (CallBase *RA : S.Reallocs)
+      growInSlot(RA, AI, S.Size, nullptr);
+    return;
+  }
   for (CallBase *Free : S.Frees) {
     if (Plan.shared(Free))
       continue;
@@ -342,6 +486,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
                     << " bytes, guarded) in " << CB->getFunction()->getName()
                     << "\n");
   ++NumPromoted;
+  NumGrowable += !S.Reallocs.empty();
   ++NumGuarded;
   if (S.RuntimeFallback)
     ++NumFallback;
@@ -383,6 +528,8 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
     Instruction *T = SplitBlockAndInsertIfThen(OnHeap, Free, false);
     Free->moveBefore(T);
   }
+  for (CallBase *RA : S.Reallocs)
+    growInSlot(RA, Slot, S.Size, Ok);
 }
 
 /// The guard of \p F's frame, and each guarded site rewritten into its

@@ -647,7 +647,10 @@ bool Lowering::lower(Site &S) {
   NumNoScan += S.Facts.NoScan;
   NumAlign8 += S.Facts.Align8;
   appendInlined(R, At, *Fn); // as the decision remarks are tagged
-  ORE.emit(R);
+  // The pass's own helpers (HeapToStack's escalloc.grow.move) have no
+  // source line: their allocations are the program's reallocs, reported there.
+  if (!Fn->getName().starts_with("escalloc."))
+    ORE.emit(R);
   return true;
 }
 

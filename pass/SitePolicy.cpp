@@ -241,6 +241,9 @@ bool SiteDecider::loopSafe(unsigned Id, AllocSite &S) {
 
 void SiteDecider::decide(unsigned Id) {
   Obj &O = FA.Objs[Id];
+  // A realloc that only grows another site's buffer is decided with it.
+  if (O.GrowsSite && !FA.ptsOf(O.Def).contains(Id))
+    return;
   AllocSite S;
   S.Call = cast<CallBase>(O.Def);
   S.Label = allocLabel(*S.Call);
@@ -300,6 +303,7 @@ void SiteDecider::decide(unsigned Id) {
                        std::to_string(MaxPath) + ")"});
   S.Promote = true;
   S.Frees = O.Frees;
+  S.Reallocs = O.Reallocs;
   Out.PromotedBytes += S.Size;
   Out.Sites.push_back(std::move(S));
 }

@@ -61,7 +61,8 @@ static constexpr StringLiteral InitName = "escalloc_stack_guard_init";
 bool stackGuardEnabled() { return StackGuard; }
 
 bool needsNoGuard(const AllocSite &S) {
-  if (S.RuntimeFallback || S.CopiesString || S.Size > UnguardedSize)
+  if (S.RuntimeFallback || S.CopiesString || !S.Reallocs.empty() ||
+      S.Size > UnguardedSize)
     return false;
   SmallPtrSet<const Value *, 2> Frees(S.Frees.begin(), S.Frees.end());
   SmallVector<const Value *, 8> Work{S.Call};

@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
 // CHECK-DAG: differential-1.c:34:50: remark: malloc(16) escapes to heap: its bits are printed by printf argument 2
 // CHECK-DAG: differential-1.c:62:13: remark: malloc(16) escapes to heap: passed to pthread_create argument 4
 // CHECK-DAG: differential-1.c:75:17: remark: malloc(16) moved to stack when the stack has room; 1 free guarded
-// CHECK-DAG: differential-1.c:82:13: remark: malloc(16) escapes to heap: passed to realloc
+// CHECK-DAG: differential-1.c:82:13: remark: malloc(16) moved to stack when the stack has room; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
 // CHECK-DAG: differential-1.c:89:17: remark: malloc(16) escapes to heap: reachable from the next loop iteration
 // CHECK-DAG: differential-1.c:97:13: remark: malloc({{.*}}) moved to stack when its size fits
 // CHECK-DAG: differential-1.c:114:9: remark: malloc(8) escapes to heap: passed to stash argument 1 which leaks it

@@ -133,13 +133,14 @@ define void @strndup_unknown(i64 %n) {
   ret void
 }
 
-; realloc of a candidate: the candidate stays on the heap (realloc needs a
-; heap pointer), and so does the result.
+; realloc of a candidate: a growable buffer (escape-grow.ll), which starts
+; on the stack; the realloc keeps it there while it fits and moves it to the
+; heap beyond, so the free is guarded.
 ; CHECK-LABEL: define void @realloc_of_candidate(
-; CHECK: %p = call ptr @malloc(i64 16)
-; CHECK: %q = call ptr @realloc(ptr %p, i64 32)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
-; REMARK: remark: <unknown>:0:0: realloc(..., 32) escapes to heap: realloc is not moved to the stack
+; CHECK: %escalloc.obj = alloca [16 x i8], align 16
+; CHECK-NOT: call ptr @malloc
+; CHECK: %q = call ptr @realloc(ptr %escalloc.obj, i64 32)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
 define void @realloc_of_candidate() {
   %p = call ptr @malloc(i64 16)
   call void @reader(ptr %p)

@@ -1,0 +1,260 @@
+; Growable buffers (issue 12 §3): `buf = malloc(16); ... buf = realloc(buf,
+; 2 * cap); ... free(buf)` starts in a stack slot of the initial size; each
+; realloc of it keeps it there while the new size fits, moves it to the heap
+; (escalloc.grow.move: malloc + copy) beyond, and reallocs a heap buffer as
+; before; its frees skip the slot.  Not when the buffer escapes, is returned,
+; is stored, is reallocated by a callee, or shares a realloc with another
+; buffer.
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S < %s | FileCheck %s
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
+; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
+; RUN: %opt -passes=escalloc -S < %s | FileCheck %s --check-prefix=GUARD
+; RUN: %opt -escalloc-stack-guard=false -passes='print<escalloc>' -disable-output %s 2>&1 \
+; RUN:   | FileCheck %s --check-prefix=PRINT
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-unknown-linux-gnu"
+
+@g = global ptr null
+
+declare noalias ptr @malloc(i64) allocsize(0)
+declare noalias ptr @realloc(ptr allocptr, i64) allocsize(1)
+declare noalias ptr @reallocf(ptr allocptr, i64) allocsize(1)
+declare void @free(ptr nocapture) allockind("free")
+declare void @reader(ptr nocapture readonly) nofree nocallback
+
+; The classic: grow by doubling while appending, then free.
+; CHECK-LABEL: define void @append(
+; CHECK: %escalloc.obj = alloca [16 x i8], align 16
+; CHECK-NOT: call ptr @malloc
+; CHECK: %escalloc.inslot = icmp eq ptr %buf, %escalloc.obj
+; CHECK-NEXT: br i1 %escalloc.inslot, label %escalloc.grow.inslot, label %escalloc.grow.heap
+; CHECK: escalloc.grow.inslot:
+; CHECK-NEXT: %[[NM1:.*]] = sub i64 %cap2, 1
+; CHECK-NEXT: %escalloc.fits = icmp ult i64 %[[NM1]], 16
+; CHECK-NEXT: br i1 %escalloc.fits, label %escalloc.grow.join, label %escalloc.grow.move
+; CHECK: escalloc.grow.move:
+; CHECK-NEXT: %escalloc.moved = call ptr @escalloc.grow.move(ptr %escalloc.obj, i64 16, i64 %cap2)
+; CHECK: escalloc.grow.heap:
+; CHECK-NEXT: %grown = call ptr @realloc(ptr %buf, i64 %cap2)
+; CHECK: escalloc.grow.join:
+; CHECK-NEXT: %escalloc.grown = phi ptr [ %escalloc.obj, %escalloc.grow.inslot ], [ %escalloc.moved, %escalloc.grow.move ], [ %grown, %escalloc.grow.heap ]
+; CHECK: %[[ONSTACK:.*]] = icmp eq ptr %buf2, %escalloc.obj
+; CHECK-NEXT: %[[ARG:.*]] = select i1 %[[ONSTACK]], ptr null, ptr %buf2
+; CHECK-NEXT: call void @free(ptr %[[ARG]])
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
+; REMARK-NOT: realloc(
+; PRINT-LABEL: escalloc: function @append
+; PRINT: site malloc(16): stack 16 bytes align 16, 1 free(s), grows by 1 realloc(s)
+; GUARD-LABEL: define void @append(
+; GUARD: %escalloc.inslot = icmp eq ptr %buf, %[[SLOT:.*]]
+; GUARD-NEXT: %[[BOTH:.*]] = and i1 %{{.*}}, %escalloc.inslot
+; GUARD-NEXT: br i1 %[[BOTH]], label %escalloc.grow.inslot, label %escalloc.grow.heap
+; GUARD: %escalloc.onheap = icmp ne ptr %buf2, %[[SLOT]]
+define void @append(i64 %n) {
+entry:
+  %first = call ptr @malloc(i64 16)
+  br label %loop
+loop:
+  %buf = phi ptr [ %first, %entry ], [ %buf2, %next ]
+  %cap = phi i64 [ 16, %entry ], [ %cap3, %next ]
+  %i = phi i64 [ 0, %entry ], [ %i2, %next ]
+  %full = icmp eq i64 %i, %cap
+  br i1 %full, label %grow, label %next
+grow:
+  %cap2 = shl i64 %cap, 1
+  %grown = call ptr @realloc(ptr %buf, i64 %cap2)
+  br label %next
+next:
+  %buf2 = phi ptr [ %grown, %grow ], [ %buf, %loop ]
+  %cap3 = phi i64 [ %cap2, %grow ], [ %cap, %loop ]
+  %at = getelementptr i8, ptr %buf2, i64 %i
+  store i8 1, ptr %at
+  %i2 = add i64 %i, 1
+  %done = icmp eq i64 %i2, %n
+  br i1 %done, label %exit, label %loop
+exit:
+  call void @reader(ptr %buf2)
+  call void @free(ptr %buf2)
+  ret void
+}
+
+; realloc failure keeps the old buffer, which the program then frees: both
+; frees guarded.
+; REMARK: remark: <unknown>:0:0: malloc(32) moved to stack; grows on the stack up to 32 bytes, then moves to the heap; 1 realloc and 2 frees guarded
+define i32 @failure_path(i64 %n) {
+  %p = call ptr @malloc(i64 32)
+  call void @reader(ptr %p)
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  %fail = icmp eq ptr %q, null
+  br i1 %fail, label %bad, label %good
+bad:
+  call void @free(ptr %p)
+  ret i32 1
+good:
+  call void @reader(ptr %q)
+  call void @free(ptr %q)
+  ret i32 0
+}
+
+; A non-constant first size: the run-time fallback's slot, grown as well.
+; REMARK: remark: <unknown>:0:0: malloc(n) moved to stack when its size fits 64 bytes; grows on the stack up to 64 bytes, then moves to the heap; 1 realloc and 1 free guarded
+define void @fallback_grows(i64 %n, i64 %m) {
+  %p = call ptr @malloc(i64 %n)
+  %q = call ptr @realloc(ptr %p, i64 %m)
+  call void @reader(ptr %q)
+  call void @free(ptr %q)
+  ret void
+}
+
+; Negative: the grown buffer is stored in a global.
+; CHECK-LABEL: define void @stored_global(
+; CHECK: call ptr @malloc(i64 16)
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: stored to global g
+define void @stored_global() {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 32)
+  store ptr %q, ptr @g
+  ret void
+}
+
+; Negative: the grown buffer is returned (from a loop: Go's move2heap would
+; not apply either).
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from returned_in_loop
+define ptr @returned_in_loop(i64 %n) {
+entry:
+  %first = call ptr @malloc(i64 16)
+  br label %loop
+loop:
+  %p = phi ptr [ %first, %entry ], [ %q, %loop ]
+  %i = phi i64 [ 1, %entry ], [ %i2, %loop ]
+  %sz = shl i64 %i, 4
+  %q = call ptr @realloc(ptr %p, i64 %sz)
+  %i2 = add i64 %i, 1
+  %done = icmp eq i64 %i2, %n
+  br i1 %done, label %exit, label %loop
+exit:
+  ret ptr %q
+}
+
+; Negative: reallocated by a callee (by value and through a pointer).
+define ptr @grow(ptr %p, i64 %n) noinline {
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  ret ptr %q
+}
+define void @grow_at(ptr %pp, i64 %n) noinline {
+  %p = load ptr, ptr %pp
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  store ptr %q, ptr %pp
+  ret void
+}
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: freed by grow argument 1
+define void @callee_grows(i64 %n) {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @grow(ptr %p, i64 %n)
+  call void @free(ptr %q)
+  ret void
+}
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: {{.*}}grow_at
+define void @callee_grows_at(i64 %n) {
+  %slot = alloca ptr
+  %p = call ptr @malloc(i64 16)
+  store ptr %p, ptr %slot
+  call void @grow_at(ptr %slot, i64 %n)
+  %q = load ptr, ptr %slot
+  call void @free(ptr %q)
+  ret void
+}
+
+; Negative: one realloc for two buffers.
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: reallocated by a realloc that may also reallocate another pointer
+; REMARK: remark: <unknown>:0:0: malloc(32) escapes to heap: reallocated by a realloc that may also reallocate another pointer
+define void @mixed_realloc(i1 %c) {
+  %a = call ptr @malloc(i64 16)
+  %b = call ptr @malloc(i64 32)
+  %p = select i1 %c, ptr %a, ptr %b
+  %q = call ptr @realloc(ptr %p, i64 64)
+  call void @free(ptr %q)
+  %o = select i1 %c, ptr %b, ptr %a
+  call void @free(ptr %o)
+  ret void
+}
+
+; Freed on two paths, each once: promoted, both frees guarded.
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 2 frees guarded
+define void @two_paths(i1 %c, i64 %n) {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  br i1 %c, label %a, label %b
+a:
+  call void @free(ptr %q)
+  ret void
+b:
+  call void @reader(ptr %q)
+  call void @free(ptr %q)
+  ret void
+}
+
+; Freed together with another buffer (one free of either): both promoted,
+; the shared free skips both slots (a grown buffer is on the heap).
+; CHECK-LABEL: define void @mixed_free(
+; CHECK: %f = select i1 %c, ptr %escalloc.grown, ptr %[[OTHER:.*]]
+; CHECK-NEXT: %escalloc.onheap = icmp ne ptr %f, %escalloc.obj
+; CHECK-NEXT: %escalloc.onheap2 = icmp ne ptr %f, %[[OTHER]]
+; CHECK-NEXT: %[[BOTH:.*]] = and i1 %escalloc.onheap, %escalloc.onheap2
+; CHECK-NEXT: br i1 %[[BOTH]], label %[[FREE:.*]], label
+; CHECK: [[FREE]]:
+; CHECK-NEXT: call void @free(ptr %f)
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
+; REMARK-NEXT: remark: <unknown>:0:0: malloc(8) moved to stack; 1 free guarded
+define void @mixed_free(i1 %c, i64 %n) {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  %o = call ptr @malloc(i64 8)
+  %f = select i1 %c, ptr %q, ptr %o
+  call void @free(ptr %f)
+  ret void
+}
+
+; Negative: a buffer of one iteration still held in the next.
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: reachable from the next loop iteration
+define void @carried(i64 %n) {
+entry:
+  br label %loop
+loop:
+  %prev = phi ptr [ null, %entry ], [ %q, %loop ]
+  %i = phi i64 [ 0, %entry ], [ %i2, %loop ]
+  call void @free(ptr %prev)
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 %n)
+  %i2 = add i64 %i, 1
+  %done = icmp eq i64 %i2, %n
+  br i1 %done, label %exit, label %loop
+exit:
+  call void @free(ptr %q)
+  ret void
+}
+
+; Negative: realloc of NULL is a malloc of its own (not moved), and reallocf
+; frees on failure (kept as before).
+; REMARK: remark: <unknown>:0:0: realloc(..., n) escapes to heap: realloc is not moved to the stack
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
+define void @not_grown(i64 %n) {
+  %a = call ptr @realloc(ptr null, i64 %n)
+  call void @free(ptr %a)
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @reallocf(ptr %p, i64 %n)
+  call void @free(ptr %q)
+  ret void
+}
+
+; The module's move: malloc + copy of the slot; NULL (slot kept) when malloc
+; fails; for n == 0 what realloc(heap object, 0) gives.
+; CHECK-LABEL: define internal ptr @escalloc.grow.move(ptr %slot, i64 %slotsize, i64 %n)
+; CHECK: icmp eq i64 %n, 0
+; CHECK: %[[H:.*]] = call ptr @malloc(i64 %n)
+; CHECK: call void @llvm.memcpy.p0.p0.i64(ptr %[[H]], ptr %slot, i64 %slotsize, i1 false)
+; CHECK-NEXT: ret ptr %[[H]]
+; CHECK: ret ptr null
+; CHECK: %[[ONE:.*]] = call ptr @malloc(i64 1)
+; CHECK: call ptr @realloc(ptr %[[ONE]], i64 0)
