@@ -144,6 +144,14 @@ static void mcache_return_spans(struct mcache *c) {
   mcache_drain_queued(c);
 }
 
+void mcache_free_remote_queue(struct mcache *c, struct mspan *s, void *p) {
+  if (mcentral_free_remote(s, p) && c) {
+    c->queued[s->spanclass >> 6] |= 1ull << (s->spanclass & 63);
+    if (++c->nqueued == ESC_QUEUED_DRAIN)
+      mcache_drain_queued(c);
+  }
+}
+
 void mcache_drain_queued(struct mcache *c) {
   for (unsigned i = 0; i < sizeof c->queued / sizeof c->queued[0]; i++)
     for (uint64_t b = c->queued[i]; b; b &= b - 1)
@@ -256,21 +264,19 @@ static void *take_slot(struct mspan *s) {
   return p ? p : take_from_bitmap(s);
 }
 
-/* Puts `list`, remote frees just applied to s's bitmap, in front of s's
- * freelist: sets their bits again (slots on the list are taken for the
- * bitmap).  Returns their number. */
+/* Puts `list`, s's remote stack just taken, in front of s's freelist as it
+ * is linked (its slots' bits are set: they were allocated).  Returns its
+ * length.  A slot freed twice before the collection made the stack a cycle
+ * (its second push overwrote its link): a walk longer than the span's
+ * slots is a double free. */
 static uint32_t relink(struct mspan *s, esc_link *list) {
-  uint32_t n = 0;
-  esc_link *p = list, *last = NULL;
-  for (; p; last = p, p = p->next) {
-    uintptr_t idx = mspan_index(s, p);
-    s->alloc_bits[idx >> 6] |= 1ull << (idx & 63);
-    n++;
-  }
-  if (last) {
-    last->next = s->freelist;
-    s->freelist = list;
-  }
+  uint32_t n = 1;
+  esc_link *last = list;
+  for (; last->next; last = last->next)
+    if (ESC_UNLIKELY(++n > s->nelems))
+      esc_fatal("double free (an object freed twice by other threads)", last);
+  last->next = s->freelist;
+  s->freelist = list;
   return n;
 }
 
@@ -288,10 +294,8 @@ static int revive(struct mspan *s) {
     /* Takes the stack, keeps the flags (a QUEUED span stays queued). */
     uintptr_t list = atomic_fetch_and_explicit(&s->xfree, ESC_XFREE_FLAGS, memory_order_acquire) &
                      ~ESC_XFREE_FLAGS;
-    /* Checked against the bitmap (a double free aborts), then put on the
-     * freelist as it is linked: no refill has to find and link its slots
-     * again. */
-    mspan_apply_frees(s, list);
+    /* Onto the freelist as it is linked: no refill has to find and link
+     * its slots again, and the bitmap does not change. */
     nfree = relink(s, (esc_link *)list);
   }
   uint16_t first = s->nwords;

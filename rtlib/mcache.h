@@ -145,13 +145,16 @@ static inline struct mcache *mcache_for_free(void) {
 /* Collects the spans c queued (mcentral_drain of each class in queued[]). */
 ESC_HIDDEN void mcache_drain_queued(struct mcache *c);
 
-/* Frees p into s, which c (NULL: an exiting thread) does not own. */
+/* mcache_free_remote off its one-CAS case: p goes onto the stack of a span
+ * nobody owns, which this free queues on its mcentral (and c records). */
+ESC_HIDDEN void mcache_free_remote_queue(struct mcache *c, struct mspan *s, void *p);
+
+/* Frees p into s, which c (NULL: an exiting thread) does not own.  The
+ * queueing case is a tail call, so that the callers build no frame. */
 static inline void mcache_free_remote(struct mcache *c, struct mspan *s, void *p) {
-  if (ESC_UNLIKELY(mcentral_free_remote(s, p)) && c) {
-    c->queued[s->spanclass >> 6] |= 1ull << (s->spanclass & 63);
-    if (++c->nqueued == ESC_QUEUED_DRAIN)
-      mcache_drain_queued(c);
-  }
+  if (ESC_LIKELY(mspan_push_remote(s, p)))
+    return;
+  mcache_free_remote_queue(c, s, p);
 }
 
 #if defined(__has_feature)

@@ -55,6 +55,17 @@ ESC_HIDDEN void mcentral_uncache_span(struct mspan *s);
  * s's xfree stack, and s onto its mcentral's pending stack if nobody owns s
  * and it is not queued yet.  Lock-free.  Returns 1 when it queued s. */
 ESC_HIDDEN int mcentral_free_remote(struct mspan *s, void *p);
+/* mcentral_free_remote's common case, inline: s has an owner or is queued
+ * already, so one CAS pushes p and nothing is queued.  Returns 0 when it did
+ * not push (the caller then calls mcentral_free_remote). */
+static inline int mspan_push_remote(struct mspan *s, void *p) {
+  uintptr_t old = atomic_load_explicit(&s->xfree, memory_order_relaxed);
+  if (!(old & ESC_XFREE_FLAGS))
+    return 0;
+  ((esc_link *)p)->next = (esc_link *)(old & ~ESC_XFREE_FLAGS);
+  return atomic_compare_exchange_weak_explicit(&s->xfree, &old, (uintptr_t)p | (old & ESC_XFREE_FLAGS),
+                                               memory_order_release, memory_order_relaxed);
+}
 /* Collects the frees into the pending spans of span class spc (files them
  * again, returns empty ones to the heap). */
 ESC_HIDDEN void mcentral_drain(uint32_t spc);
