@@ -207,13 +207,13 @@ static bool returnsIntoFirstArg(LibFunc LF) {
 /// any integer or float, whatever the conversion; %s prints the bytes a
 /// pointer points to.  Scanning writes through the pointer: a number, a
 /// string, or with %p a pointer rebuilt from text.
-void FunctionAnalyzer::visitFormattedArg(CallBase &CB, unsigned I, LibFunc LF,
+void FunctionAnalyzer::visitFormattedArg(CallBase &CB, unsigned I, bool Scan,
                                          unsigned FmtArg, int Param,
                                          const PtsSet &S) {
   const Function *Callee = CB.getCalledFunction();
   std::string ArgText = " argument " + std::to_string(Param + 1);
   Value *A = CB.getArgOperand(I);
-  if (isScanf(LF)) {
+  if (Scan) {
     if (A->getType()->isPointerTy())
       clobberContents(CB, I, S);
     else
@@ -254,7 +254,7 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
   std::string ArgText = " argument " + std::to_string(Param + 1);
   bool Variadic = I >= CB.getFunctionType()->getNumParams();
   if (Variadic && Lib && formatArgIndex(Lib->func()) >= 0)
-    return visitFormattedArg(CB, I, Lib->func(),
+    return visitFormattedArg(CB, I, isScanf(Lib->func()),
                              Lib->argOf(formatArgIndex(Lib->func())), Param,
                              S);
   if (!A->getType()->isPointerTy()) {
@@ -329,6 +329,8 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
                             : Reason{"its contents may be published by an "
                                      "indirect call"},
                      &CB);
+    if (!Lib)
+      storeThroughArgs(CB, I, S, ArgText);
     return;
   }
   // Arg-memory-only: pointers may move between the arguments' objects.
@@ -343,6 +345,125 @@ void FunctionAnalyzer::visitArgByAttributes(CallBase &CB, unsigned I,
     for (unsigned D : ptsOf(CB.getArgOperand(J)))
       storeInto(D, Moved, &CB, std::nullopt, 0);
   }
+  if (!Lib)
+    storeThroughArgs(CB, I, S, ArgText);
+}
+
+/// The general rule for a declaration that is no C library function: even
+/// `nocapture`, it may store its pointer argument \p I through any of its
+/// pointer arguments, wherever it may write (the first level of each one it
+/// does not only read; every level below unless it touches argument memory
+/// only).  C library functions follow their LLVM attributes and, where they
+/// store through output parameters, their OutputModel.
+void FunctionAnalyzer::storeThroughArgs(CallBase &CB, unsigned I,
+                                        const PtsSet &S,
+                                        const std::string &ArgText) {
+  if (CB.onlyReadsMemory())
+    return;
+  bool Deep = !CB.onlyAccessesArgMemory();
+  const Function *Callee = CB.getCalledFunction();
+  for (unsigned J = 0, E = CB.arg_size(); J != E; ++J) {
+    Value *B = CB.getArgOperand(J);
+    if (!B->getType()->isPointerTy())
+      continue;
+    PtsSet T = ptsOf(B);
+    PtsSet Into;
+    if (!CB.onlyReadsMemory(J))
+      Into = T;
+    if (Deep)
+      for (unsigned Y : reachableFrom(T))
+        Into.insert(Y);
+    for (unsigned D : Into) {
+      if (isExternalMem(D) || Objs[D].ContentsEscape)
+        escapeAll(S,
+                  Callee ? Reason{"passed to @", Callee,
+                                  ArgText + " which may store it in memory "
+                                            "its pointer arguments reach"}
+                         : Reason{"passed to an indirect call"},
+                  &CB);
+      storeInto(D, S, &CB, std::nullopt, 0);
+    }
+  }
+}
+
+/// The objects \p Depth loads below pointer \p A (0: those it points to).
+PtsSet FunctionAnalyzer::below(const Value *A, unsigned Depth) const {
+  PtsSet S = ptsOf(A);
+  for (; Depth; --Depth) {
+    PtsSet N;
+    for (unsigned X : S)
+      for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+        N.insert(Y);
+    S = std::move(N);
+  }
+  return S;
+}
+
+/// A C library function with output parameters, by its OutputModel: each
+/// pointer argument is neither captured nor freed except as the model says.
+void FunctionAnalyzer::visitCallByModel(CallBase &CB, const ModelCall &MC,
+                                        PtsSet &Result) {
+  const OutputModel &M = MC.model();
+  const Function *Callee = CB.getCalledFunction();
+  for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
+    Value *A = CB.getArgOperand(I);
+    PtsSet S = ptsOf(A);
+    int P = MC.paramOf(I);
+    if (S.empty() || P < 0)
+      continue;
+    std::string ArgText = " argument " + std::to_string(P + 1);
+    if (unsigned(P) >= M.NumParams) {
+      if (M.FormatArg >= 0)
+        visitFormattedArg(CB, I, /*Scan=*/false, MC.argOf(M.FormatArg), P, S);
+      else
+        escapeAll(S, Reason{"passed to variadic @", Callee}, &CB, true);
+      continue;
+    }
+    if (!A->getType()->isPointerTy()) {
+      // Integer bits only reach the result (strtol's base).
+      for (unsigned X : S)
+        Result.insert(X);
+      continue;
+    }
+    if (M.Publishes >> P & 1)
+      for (unsigned X : S)
+        escapeContents(X, Reason{"its contents may be published by @", Callee},
+                       &CB);
+    if (M.Reallocs >> P & 1)
+      for (unsigned Y : below(A, 1)) {
+        Obj &O = Objs[Y];
+        if (O.Kind == ObjKind::Pointee) {
+          if (!O.Freed)
+            Changed = true;
+          O.Freed = true;
+          escapeContents(Y, Reason{"copied by realloc"}, &CB);
+        } else {
+          markEscaped(Y, Reason{"reallocated by @", Callee, ArgText}, &CB, -1);
+        }
+      }
+    if (M.Fresh >> P & 1)
+      for (unsigned X : S)
+        storeInto(X, one(0), &CB, std::nullopt, 0);
+  }
+  for (const OutputModel::Flow &Fl : M.Flows) {
+    PtsSet V = below(CB.getArgOperand(MC.argOf(Fl.From)), Fl.FromDepth);
+    if (Fl.Into < 0) {
+      for (unsigned X : V)
+        Result.insert(X);
+      continue;
+    }
+    for (unsigned D :
+         below(CB.getArgOperand(MC.argOf(Fl.Into)), Fl.IntoDepth)) {
+      if (isExternalMem(D) || Objs[D].ContentsEscape)
+        escapeAll(V,
+                  Reason{"stored by @", Callee,
+                         " through argument " + std::to_string(Fl.Into + 1)},
+                  &CB);
+      storeInto(D, V, &CB, std::nullopt, 0);
+    }
+  }
+  if (M.ResultFresh)
+    Result.insert(0);
 }
 
 void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
@@ -520,7 +641,12 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
           : nullptr;
   const SmallVectorImpl<unsigned> *Summary =
       CalleeInfo ? &CalleeInfo->ParamSummary : nullptr;
-  for (unsigned I = 0, E = CB.arg_size(); I != E; ++I) {
+  std::optional<ModelCall> Model;
+  if (!Summary)
+    Model = ModelCall::get(CB);
+  if (Model)
+    visitCallByModel(CB, *Model, Result);
+  for (unsigned I = 0, E = CB.arg_size(); I != E && !Model; ++I) {
     if (CB.getArgOperand(I) == Old)
       continue;
     if (!carriesBits(CB.getArgOperand(I)->getType()))

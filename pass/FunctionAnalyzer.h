@@ -40,6 +40,8 @@
 
 namespace escalloc {
 
+class ModelCall;
+
 using llvm::CallBase;
 using llvm::DataLayout;
 using llvm::DenseMap;
@@ -215,8 +217,12 @@ private:
   bool isInert(const Instruction &I) const;
   static bool passesBits(const Instruction &I);
   PtsSet reachableFrom(const PtsSet &S) const;
-  void visitFormattedArg(CallBase &CB, unsigned I, LibFunc LF, unsigned FmtArg,
+  void visitFormattedArg(CallBase &CB, unsigned I, bool Scan, unsigned FmtArg,
                          int Param, const PtsSet &S);
+  PtsSet below(const Value *A, unsigned Depth) const;
+  void visitCallByModel(CallBase &CB, const ModelCall &MC, PtsSet &Result);
+  void storeThroughArgs(CallBase &CB, unsigned I, const PtsSet &S,
+                        const std::string &ArgText);
   void visit(Instruction &I);
   void visitCall(CallBase &CB);
   void visitFree(CallBase &CB, Value *Freed);

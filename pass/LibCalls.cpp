@@ -19,6 +19,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/BuildLibCalls.h"
 #include <memory>
+#include <vector>
 #include <mutex>
 
 using namespace llvm;
@@ -100,6 +101,91 @@ const Alias *findAlias(StringRef Name) {
     if (Name == A.Name)
       return &A;
   return nullptr;
+}
+
+constexpr uint8_t bits(unsigned I) { return uint8_t(1u << I); }
+template <typename... Rest> constexpr uint8_t bits(unsigned I, Rest... R) {
+  return uint8_t(1u << I) | bits(R...);
+}
+
+/// Depth 0 is the object an argument points to (see OutputModel).
+constexpr OutputModel::Flow argInto(int8_t From, int8_t Into) {
+  return {From, 0, Into, 0};
+}
+constexpr OutputModel::Flow toResult(int8_t From, uint8_t Depth) {
+  return {From, Depth, -1, 0};
+}
+
+OutputModel strtoModel(const char *Name, uint8_t NumParams) {
+  // strtol(s, &end, base): end points into s.
+  return {Name, NumParams, false, bits(0, 1), 0, 0, 0, false, -1,
+          {argInto(0, 1)}};
+}
+
+/// The C library functions whose output parameters receive pointers.
+const std::vector<OutputModel> &outputModels() {
+  static const std::vector<OutputModel> Models = [] {
+    std::vector<OutputModel> M;
+    for (const char *N :
+         {"strtol", "strtoll", "strtoul", "strtoull", "strtoq", "strtouq",
+          "strtoimax", "strtoumax", "__isoc23_strtol", "__isoc23_strtoll",
+          "__isoc23_strtoul", "__isoc23_strtoull", "__isoc23_strtoimax",
+          "__isoc23_strtoumax", "wcstol", "wcstoll", "wcstoul", "wcstoull"})
+      M.push_back(strtoModel(N, 3));
+    for (const char *N : {"strtod", "strtof", "strtold", "wcstod", "wcstof",
+                          "wcstold"})
+      M.push_back(strtoModel(N, 2));
+    // strtok_r(s, delim, &save): the result and save point into s, or (s
+    // null) into what save pointed to.
+    for (const char *N : {"strtok_r", "__strtok_r"})
+      M.push_back({N, 3, false, bits(0, 1, 2), 0, 0, 0, false, -1,
+                   {argInto(0, 2), toResult(0, 0), toResult(2, 1)}});
+    // strsep(&s, delim): the result and the new *stringp point into *s.
+    M.push_back({"strsep", 2, false, bits(0, 1), 0, 0, 0, false, -1,
+                 {toResult(0, 1)}});
+    // getline(&buf, &n, f), getdelim(&buf, &n, delim, f): *buf is
+    // reallocated (or allocated), the stream keeps its own buffers.
+    M.push_back({"getline", 3, false, bits(0, 1, 2), bits(0, 2), bits(0), 0,
+                 false, -1, {}});
+    for (const char *N : {"getdelim", "__getdelim"})
+      M.push_back({N, 4, false, bits(0, 1, 3), bits(0, 3), bits(0), 0, false,
+                   -1, {}});
+    // realpath(path, resolved): resolved, or fresh memory when it is null.
+    M.push_back({"realpath", 2, false, bits(0, 1), 0, 0, 0, true, -1,
+                 {toResult(1, 0)}});
+    // posix_memalign(&p, align, size), asprintf(&p, fmt, ...),
+    // vasprintf(&p, fmt, ap): fresh memory into *p.
+    M.push_back({"posix_memalign", 3, false, bits(0), bits(0), 0, 0, false,
+                 -1, {}});
+    M.push_back({"asprintf", 2, true, bits(0, 1), bits(0), 0, 0, false, 1,
+                 {}});
+    M.push_back({"vasprintf", 3, false, bits(0, 1, 2), bits(0), 0, bits(2),
+                 false, -1, {}});
+    // memccpy(dst, src, c, n): src's bytes into dst; the result points
+    // into dst (or is null).
+    M.push_back({"memccpy", 4, false, bits(0, 1), 0, 0, 0, false, -1,
+                 {{1, 1, 0, 0}, toResult(0, 0)}});
+    // iconv(cd, &in, &inleft, &out, &outleft): *in and *out advance within
+    // their buffers; the input's bytes are converted into the output.
+    M.push_back({"iconv", 5, false, bits(0, 1, 2, 3, 4), bits(0), 0, 0,
+                 false, -1, {{1, 2, 3, 1}}});
+    // scandir(dir, &namelist, filter, compar): a fresh array of fresh
+    // entries into *namelist.
+    M.push_back({"scandir", 4, false, bits(0, 1, 2, 3), bits(1), 0, 0,
+                 false, -1, {}});
+    return M;
+  }();
+  return Models;
+}
+
+const OutputModel *findOutputModel(StringRef Name) {
+  static const StringMap<const OutputModel *> ByName = [] {
+    StringMap<const OutputModel *> Map;
+    for (const OutputModel &M : outputModels())
+      Map[M.Name] = &M;
+    return Map;
+  }();
+  return ByName.lookup(Name);
 }
 
 /// The same type in context \p Ctx (library prototypes use only integers,
@@ -255,6 +341,46 @@ bool LibCall::onlyReadsMemory() const {
 
 bool LibCall::onlyAccessesArgMemory() const {
   return CB->onlyAccessesArgMemory() || (Attrs && Attrs->ArgMemOnly);
+}
+
+std::optional<ModelCall> ModelCall::get(const CallBase &CB) {
+  const Function *Callee = CB.getCalledFunction();
+  if (!Callee || CB.isNoBuiltin() || !Callee->isDeclaration())
+    return std::nullopt;
+  StringRef Name = Callee->getName();
+  uint16_t CheckArgs = 0;
+  if (const Alias *A = findAlias(Name)) {
+    Name = A->Unchecked;
+    CheckArgs = A->CheckArgs;
+  }
+  const OutputModel *M = findOutputModel(Name);
+  FunctionType *Ty = Callee->getFunctionType();
+  if (!M || CB.getFunctionType() != Ty || Ty->getNumParams() > 16 ||
+      Ty->isVarArg() != M->Variadic ||
+      Ty->getNumParams() != M->NumParams + unsigned(llvm::popcount(CheckArgs)))
+    return std::nullopt;
+  ModelCall Call(*M, CheckArgs);
+  for (unsigned I = 0; I < Ty->getNumParams(); ++I) {
+    int P = Call.paramOf(I);
+    bool Ptr = Ty->getParamType(I)->isPointerTy();
+    if (P < 0 ? !Ty->getParamType(I)->isIntegerTy()
+              : Ptr != bool(M->Pointers >> P & 1))
+      return std::nullopt;
+  }
+  return Call;
+}
+
+unsigned ModelCall::argOf(unsigned P) const {
+  unsigned I = 0;
+  for (;; ++I)
+    if (!(CheckArgs >> I & 1) && P-- == 0)
+      return I;
+}
+
+int ModelCall::paramOf(unsigned I) const {
+  if (I < 16 && (CheckArgs >> I & 1))
+    return -1;
+  return I - llvm::popcount(CheckArgs & ((1u << std::min(I, 16u)) - 1));
 }
 
 /// A glibc header's inline wrapper (bits/string_fortified.h, bits/stdio2.h,

@@ -72,6 +72,52 @@ private:
   const LibFuncAttrs *Attrs = nullptr; ///< set for an alias only
 };
 
+/// What a C library function with output parameters does with its pointer
+/// arguments, exactly.  These store a pointer derived from one argument, or
+/// fresh memory, through another (strtol's endptr, strtok_r's save pointer,
+/// getline's reallocated buffer); LLVM's attributes either miss them or make
+/// every such argument escape.  Depth 0 is the object an argument points to,
+/// depth 1 the objects the pointers stored in it point to.  A pointer
+/// parameter not named below is read (or written with data) and neither
+/// captured nor freed.
+struct OutputModel {
+  struct Flow {
+    int8_t From;       ///< parameter whose pointer (at FromDepth) is stored
+    uint8_t FromDepth; ///< 0: the argument itself; 1: a pointer loaded from it
+    int8_t Into;       ///< parameter below which it is stored; -1: the result
+    uint8_t IntoDepth; ///< 0: into the argument's object; 1: one level below
+  };
+  const char *Name;
+  uint8_t NumParams; ///< fixed parameters, checking arguments excluded
+  bool Variadic;
+  uint8_t Pointers;  ///< bit P: parameter P is a pointer (prototype check)
+  uint8_t Fresh;     ///< bit P: fresh or unknown pointers are stored in *P
+  uint8_t Reallocs;  ///< bit P: the pointer stored in *P may be reallocated
+  uint8_t Publishes; ///< bit P: what *P holds may be published (a va_list)
+  bool ResultFresh;  ///< the result may be fresh memory
+  int8_t FormatArg;  ///< variadic arguments are formatted (sprintf's rules)
+  llvm::SmallVector<Flow, 2> Flows;
+};
+
+/// A call to a function with an OutputModel (glibc's checked and __isoc23_
+/// names included), with the call's arguments mapped to the model's
+/// parameters.
+class ModelCall {
+public:
+  static std::optional<ModelCall> get(const llvm::CallBase &CB);
+  const OutputModel &model() const { return *M; }
+  /// The call argument that is parameter \p P.
+  unsigned argOf(unsigned P) const;
+  /// The parameter call argument \p I is, or -1 for a checking argument.
+  int paramOf(unsigned I) const;
+
+private:
+  ModelCall(const OutputModel &M, uint16_t CheckArgs)
+      : M(&M), CheckArgs(CheckArgs) {}
+  const OutputModel *M;
+  uint16_t CheckArgs;
+};
+
 /// Where a remark about \p I should point: the user's line.  A glibc
 /// fortify wrapper (the always-inline `memcpy` of bits/string_fortified.h
 /// that calls __memcpy_chk) is skipped to the line that called it.

@@ -313,8 +313,9 @@ void FunctionAnalyzer::solve() {
         if (!HasOpaqueCall && !isa<IntrinsicInst>(CB) && !CB->isInlineAsm() &&
             (PassesFunction ||
              (!CB->hasFnAttr(Attribute::NoCallback) &&
-              (!Callee || (Callee->isDeclaration() &&
-                           !LibCall::get(*CB, TLI)))))) {
+              (!Callee ||
+               (Callee->isDeclaration() && !LibCall::get(*CB, TLI) &&
+                !ModelCall::get(*CB)))))) {
           HasOpaqueCall = true;
           OpaqueCallee = Callee;
         }

@@ -182,10 +182,23 @@ define i64 @caller_declarations() {
   %p = call ptr @malloc(i64 32)
   store i8 0, ptr %p
   %n = call i64 @strlen(ptr %p)
-  call void @ext_nocapture_nofree(ptr %p)
   call void @ext_readonly_arg(ptr %p)
   call void @free(ptr %p)
   ret i64 %n
+}
+
+; A declaration that is no library function may store its nocapture
+; argument wherever it may write, here into the object itself, whose
+; contents it may publish (the general rule, escape-lib-outputs.ll).
+; CHECK-LABEL: define void @caller_nocapture_writer(
+; CHECK: call ptr @malloc(i64 34)
+; REMARK: remark: <unknown>:0:0: malloc(34) escapes to heap: passed to ext_nocapture_nofree argument 1 which may store it in memory its pointer arguments reach
+define void @caller_nocapture_writer() {
+  %p = call ptr @malloc(i64 34)
+  store i8 0, ptr %p
+  call void @ext_nocapture_nofree(ptr %p)
+  call void @free(ptr %p)
+  ret void
 }
 
 ; An indirect callee is unknown: escapes.
