@@ -20,7 +20,8 @@ target triple = "x86_64-unknown-linux-gnu"
 declare noalias ptr @malloc(i64) allocsize(0)
 declare void @free(ptr nocapture) allockind("free")
 declare void @abort() noreturn nounwind nocallback
-declare void @reader(ptr nocapture readonly) nofree nocallback
+; It only reads (a declaration that may write could store p below itself).
+declare void @reader(ptr nocapture readonly) nofree nocallback memory(argmem: read)
 
 ; PRINT: escalloc: function @xmalloc (allocation wrapper)
 define ptr @xmalloc(i64 %n) {
