@@ -20,7 +20,7 @@
 
 #include "escalloc/abi.h"
 #include "escalloc/escalloc.h"
-#include "runtime.h"
+#include "entry.h"
 
 /* Weak, so that the program's own definitions win. */
 #pragma weak cfree

@@ -43,9 +43,8 @@ ESC_HIDDEN void esc_fwd_free(void *p);
 ESC_HIDDEN void *esc_fwd_realloc(void *p, size_t size);
 ESC_HIDDEN size_t esc_fwd_usable_size(const void *p);
 
-/* valgrind.c: whether the process runs under Valgrind, and the entry points
- * with memcheck's client requests (alignment 0: no alignment asked). */
-ESC_HIDDEN int esc_vg_running(void);
+/* valgrind.c: the entry points with memcheck's client requests (alignment 0:
+ * no alignment asked); esc_vg_running (base.h) says whether memcheck runs. */
 ESC_HIDDEN void *escalloc_valgrind_alloc(size_t size, uint32_t flags, size_t alignment);
 ESC_HIDDEN void escalloc_valgrind_free(void *p);
 ESC_HIDDEN void *escalloc_valgrind_realloc(void *p, size_t size);

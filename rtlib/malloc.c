@@ -1,7 +1,7 @@
 /*
  * malloc.c — the allocation entry points of escalloc/abi.h (Go's malloc.go):
  * routing by size and flags, the tiny allocator, large objects, free, realloc,
- * aligned allocation, and the fatal-error reporter.
+ * aligned allocation, releasing memory to the OS, and the profiler's rate.
  *
  * Routing (as mallocgc does):
  *   - ESCALLOC_NOSCAN and size < 16: the tiny allocator packs the object into
@@ -32,6 +32,10 @@
  * is freed.  Both run with no allocator lock held.  A realloc in place keeps
  * the object, and so its sample.
  *
+ * Layer: the top of the allocator (rtlib/README.md, Layers): it uses the
+ * mcache, mcentral, page heap, profiler and base layers, and its neighbours
+ * forward.c and valgrind.c; dropin.c and newdelete.c call it (entry.h).
+ *
  * A copy of the runtime that is not the process's malloc forwards
  * (forward.h): it never has an mcache, so every entry point reaches a slow
  * path, and each slow path asks esc_forwarding() first.
@@ -42,10 +46,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entry.h"
 #include "escalloc/abi.h"
+#include "escalloc/escalloc.h"
 #include "forward.h"
 #include "mcache.h"
 #include "profile.h"
+#include "stackguard.h"
 
 const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
 
@@ -53,71 +60,35 @@ const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
  * and the page heap never builds metadata for an absurd reservation. */
 #define ESC_MAX_ALLOC ((size_t)1 << 40)
 
-#define TINY_STARTS 0xffffu
-#define TINY_ACTIVE 0x80000000u
 #define DEBUG_FREE_BYTE 0xdf
 #define DEBUG_ALLOC_BYTE 0xab
 
-/* --- errors and settings ------------------------------------------------- */
+/* --- the thread's cache ------------------------------------------------- */
 
-struct esc_settings esc_settings;
-static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
-
-/* 0 or 1 (unset or empty: 0); anything else is reported and taken as 0. */
-static int env_flag(const char *name) {
-  const char *v = getenv(name);
-  if (!v || !v[0] || strcmp(v, "0") == 0)
-    return 0;
-  if (strcmp(v, "1") == 0)
-    return 1;
-  const char *parts[] = {"escalloc: invalid ", name, "='", v, "' (expected 0 or 1); using 0\n"};
-  for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
-    esc_write_stderr(parts[i]);
-  return 0;
-}
-static void settings_init(void) {
-  /* Under Valgrind every operation takes a checked slow path, where
-   * valgrind.c describes it to memcheck (forward.h). */
-  esc_settings.debug = env_flag("ESCALLOC_DEBUG") || esc_vg_running();
-  esc_settings.stats = env_flag("ESCALLOC_STATS");
-}
-void esc_read_settings(void) { pthread_once(&settings_once, settings_init); }
-
-void esc_write_stderr(const char *s) {
-  size_t n = strlen(s);
-  while (n) {
-    ssize_t w = write(2, s, n);
-    if (w <= 0)
-      return;
-    s += w;
-    n -= (size_t)w;
-  }
+/* Creates the thread's cache; its fast paths stay off with ESCALLOC_DEBUG
+ * (and under memcheck) and in a copy that forwards (forward.h). */
+static ESC_NOINLINE struct mcache *cache_create(void) {
+  esc_read_settings();
+  struct mcache *c = mcache_create(!esc_settings.debug && !esc_forwarding());
+  if (c)
+    esc_stack_thread_start(); /* allocates: after the cache is in place */
+  return c;
 }
 
-char *esc_utoa(uint64_t v, int hex, char buf[24]) {
-  char *p = buf + 23;
-  *p = 0;
-  unsigned base = hex ? 16 : 10;
-  do {
-    *--p = "0123456789abcdef"[v % base];
-    v /= base;
-  } while (v);
-  if (hex) {
-    *--p = 'x';
-    *--p = '0';
-  }
-  return p;
+static inline struct mcache *mcache_get(void) {
+  struct mcache *c = esc_tls_cache;
+  if (ESC_UNLIKELY(!c))
+    c = cache_create();
+  return c;
 }
 
-void esc_fatal(const char *what, const void *addr) {
-  char buf[24];
-  esc_write_stderr("escalloc: fatal error: ");
-  esc_write_stderr(what);
-  esc_write_stderr(" (address ");
-  esc_write_stderr(esc_utoa((uintptr_t)addr, 1, buf));
-  esc_write_stderr(")\n");
-  esc_fatal_report();
-  abort();
+/* The cache a free counts in: the thread's, created at its first free
+ * unless the thread is exiting (NULL then, or when out of memory). */
+static inline struct mcache *mcache_for_free(void) {
+  struct mcache *c = esc_tls_cache;
+  if (ESC_UNLIKELY(!c) && !esc_tls_exited)
+    c = cache_create();
+  return c;
 }
 
 /* --- counting ------------------------------------------------------------ */
@@ -263,19 +234,6 @@ static inline uint32_t tiny_end(uint32_t word, uint32_t off) {
   return ends ? (uint32_t)__builtin_ctz(ends) : 15;
 }
 
-void esc_tiny_retire(struct mcache *c) {
-  if (!c->tiny)
-    return;
-  uint32_t old = atomic_fetch_and_explicit(c->tiny_word, ~TINY_ACTIVE, memory_order_acq_rel);
-  void *block = (void *)c->tiny;
-  c->tiny = 0;
-  c->tiny_word = NULL;
-  if (!(old & TINY_STARTS)) {
-    struct mspan *s = span_of(block);
-    slot_free(c, s, block, mspan_index(s, block));
-  }
-}
-
 /* Zeroes the n < 16 bytes at p without a call to memset. */
 static inline void tiny_zero(char *p, uint32_t n) {
   static const char zeros[8];
@@ -317,9 +275,9 @@ static ESC_NOINLINE void *tiny_alloc_new_block(struct mcache *c, uint32_t n, uin
   }
   esc_count(&c->stats.nmalloc[ESC_TINY_SPANCLASS], 1); /* blocks are not sampled, objects are */
   struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
-  esc_tiny_retire(c);
+  mcache_tiny_retire(c);
   c->tiny_word = &s->tiny[mspan_index(s, block)];
-  atomic_store_explicit(c->tiny_word, TINY_ACTIVE | tiny_start_bit(0) | tiny_end_bit(n - 1),
+  atomic_store_explicit(c->tiny_word, ESC_TINY_ACTIVE | tiny_start_bit(0) | tiny_end_bit(n - 1),
                         memory_order_relaxed);
   c->tiny = (uintptr_t)block;
   c->tiny_offset = n;
@@ -360,7 +318,7 @@ static void tiny_free(struct mcache *c, struct mspan *s, void *p) {
   if (ESC_UNLIKELY(!(old & tiny_start_bit(off))))
     esc_fatal("double free", p);
   count_event(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.tiny_frees, 1);
-  if (!((old & ~mask) & (TINY_STARTS | TINY_ACTIVE))) {
+  if (!((old & ~mask) & (ESC_TINY_STARTS | ESC_TINY_ACTIVE))) {
     void *block = (void *)((uintptr_t)p & ~(uintptr_t)15);
     slot_free(c, s, block, mspan_index(s, block));
   }
@@ -830,4 +788,21 @@ void *esc_realloc(void *p, size_t size) {
   memcpy(q, p, have < size ? have : size);
   esc_free(p);
   return q;
+}
+
+/* --- memory back to the OS, the profiler's rate ------------------------------ */
+
+void esc_free_os_memory(void) {
+  mcache_release_spans();
+  mheap_scavenge_all();
+}
+void escalloc_free_os_memory(void) __attribute__((alias("esc_free_os_memory"), visibility("default")));
+
+int64_t escalloc_set_memprofile_rate(int64_t rate) {
+  int64_t old = esc_prof_set_rate(rate);
+  /* This thread starts over at once; others within ESC_PROF_IDLE_RECHECK
+   * bytes of each countdown or at their next sample. */
+  if (old >= 0)
+    mcache_restart_sampling();
+  return old;
 }

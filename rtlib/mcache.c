@@ -9,9 +9,14 @@
  * threads that did not survive are dropped from the registry (their spans
  * leak: see fork_child).
  *
- * registry_lock guards the registry list and esc_exited_stats.
+ * registry_lock guards the registry list and esc_exited_stats (and the
+ * sampling countdowns' re-arming, which MemStats reads under it).
+ *
+ * Layer: uses mcentral.h, mheap.h and base.h.  Whether a new cache may serve
+ * the fast paths (not under ESCALLOC_DEBUG or in a forwarding copy) is its
+ * caller's decision (malloc.c's cache_create).  It retires the tiny block
+ * itself (mcache_tiny_retire), whose word format mcache.h defines.
  */
-#include "forward.h"
 #include "mcache.h"
 
 #include <pthread.h>
@@ -37,6 +42,7 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mcache *registry;
 static pthread_key_t cache_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+struct esc_fixalloc mcache_records = {.size = sizeof(struct mcache)};
 
 static void mcache_release(struct mcache *c);
 static void uncache(struct mspan *s);
@@ -50,10 +56,9 @@ static void thread_exit(void *arg) {
 
 static void make_key(void) { pthread_key_create(&cache_key, thread_exit); }
 
-struct mcache *mcache_create(void) {
-  esc_read_settings();
+struct mcache *mcache_create(int fast) {
   pthread_once(&key_once, make_key);
-  struct mcache *c = mheap_alloc_meta(&esc_heap.cache_alloc);
+  struct mcache *c = mheap_alloc_meta(&mcache_records);
   if (!c)
     return NULL;
   for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
@@ -65,9 +70,8 @@ struct mcache *mcache_create(void) {
   registry = c;
   pthread_mutex_unlock(&registry_lock);
   esc_tls_cache = c;
-  esc_tls_fast = esc_settings.debug || esc_forwarding() ? NULL : c; /* forward.h */
+  esc_tls_fast = fast ? c : NULL;
   pthread_setspecific(cache_key, c);
-  esc_stack_thread_start(); /* allocates: after the cache is in place */
   return c;
 }
 
@@ -124,9 +128,31 @@ void mcache_restart_sampling(void) {
   }
 }
 
+void mcache_tiny_retire(struct mcache *c) {
+  if (!c->tiny)
+    return;
+  uint32_t old = atomic_fetch_and_explicit(c->tiny_word, ~ESC_TINY_ACTIVE, memory_order_acq_rel);
+  void *block = (void *)c->tiny;
+  c->tiny = 0;
+  c->tiny_word = NULL;
+  if (old & ESC_TINY_STARTS)
+    return; /* the block's last free frees it */
+  struct mspan *s = span_of(block);
+  esc_count(&c->stats.nfree[ESC_TINY_SPANCLASS], 1);
+  if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
+    uintptr_t idx = mspan_index(s, block);
+    uint64_t bit = 1ull << (idx & 63);
+    if (ESC_UNLIKELY(!(s->alloc_bits[idx >> 6] & bit)))
+      esc_fatal("double free", block);
+    s->alloc_bits[idx >> 6] &= ~bit;
+  } else {
+    mcache_free_remote(c, s, block);
+  }
+}
+
 /* Hands every span and the tiny block back to the mcentrals. */
 static void mcache_return_spans(struct mcache *c) {
-  esc_tiny_retire(c);
+  mcache_tiny_retire(c);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     if (c->alloc[spc] != &esc_empty_span)
       uncache(c->alloc[spc]);
@@ -188,7 +214,7 @@ static void mcache_release(struct mcache *c) {
   pthread_mutex_lock(&registry_lock);
   mcache_flush(c);
   pthread_mutex_unlock(&registry_lock);
-  mheap_free_meta(&esc_heap.cache_alloc, c);
+  mheap_free_meta(&mcache_records, c);
 }
 
 void mcache_fold_stats(struct esc_counters *sum) {

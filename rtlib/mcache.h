@@ -105,7 +105,14 @@ ESC_HIDDEN extern struct esc_counters esc_exited_stats;
  * destructors) do not create another. */
 ESC_HIDDEN extern _Thread_local int esc_tls_exited __attribute__((tls_model("initial-exec")));
 
-ESC_HIDDEN struct mcache *mcache_create(void);
+/* Creates the calling thread's cache and registers it for thread exit and
+ * MemStats.  fast: whether the entry points' fast paths may use it
+ * (esc_tls_fast); not with ESCALLOC_DEBUG or in a copy that forwards, which
+ * the caller (malloc.c) knows.  NULL when out of memory. */
+ESC_HIDDEN struct mcache *mcache_create(int fast);
+/* The cache records, from the page heap's metadata allocator (esc_heap.lock):
+ * inuse counts the live caches. */
+ESC_HIDDEN extern struct esc_fixalloc mcache_records;
 /* Slow path of an allocation in span class spc: finds a span with a free
  * slot and allocates from it (not counted, as mcache_alloc); NULL when out
  * of memory. */
@@ -115,6 +122,9 @@ ESC_HIDDEN void mcache_fold_stats(struct esc_counters *sum);
 /* Arms sampling countdown `which` of the calling thread's cache c with
  * `left` (allocations, or bytes for ESC_SAMPLE_BYTES). */
 ESC_HIDDEN void mcache_arm_countdown(struct mcache *c, uint32_t which, int64_t left);
+/* Every sampling countdown of the calling thread expires at its next
+ * allocation, so that a new profiling rate applies at once. */
+ESC_HIDDEN void mcache_restart_sampling(void);
 static inline uint32_t mcache_owned_limit(uint32_t spc) {
   uint32_t n = ESC_OWNED_PAGES / escalloc_class_to_npages[esc_spanclass_sizeclass(spc)];
   return n < ESC_OWNED_MAX ? n : ESC_OWNED_MAX;
@@ -123,24 +133,18 @@ static inline uint32_t mcache_owned_limit(uint32_t spc) {
 /* Gives the calling thread's spans back to the mcentrals (empty ones go to
  * the heap), as Go's FreeOSMemory flushes the mcaches. */
 ESC_HIDDEN void mcache_release_spans(void);
-/* Retires the current tiny block (tiny allocator, malloc.c). */
-ESC_HIDDEN void esc_tiny_retire(struct mcache *c);
-
-static inline struct mcache *mcache_get(void) {
-  struct mcache *c = esc_tls_cache;
-  if (ESC_UNLIKELY(!c))
-    c = mcache_create();
-  return c;
-}
-
-/* The cache a free counts in: the thread's, created at its first free
- * unless the thread is exiting (NULL then, or when out of memory). */
-static inline struct mcache *mcache_for_free(void) {
-  struct mcache *c = esc_tls_cache;
-  if (ESC_UNLIKELY(!c) && !esc_tls_exited)
-    c = mcache_create();
-  return c;
-}
+/* The tiny block's word in its span's side table (mspan.tiny; the tiny
+ * allocator in malloc.c sets and clears the bits):
+ *     bits  0..15  an object starts at this offset (ESC_TINY_STARTS)
+ *     bits 16..30  an object ends at offset (bit - 16)
+ *     bit  31      the block is some mcache's current tiny block
+ * Whoever leaves the word with no start bit and no active bit frees the
+ * block. */
+#define ESC_TINY_STARTS 0xffffu
+#define ESC_TINY_ACTIVE 0x80000000u
+/* Retires c's current tiny block: clears its active bit, and frees the block
+ * if no object in it is live. */
+ESC_HIDDEN void mcache_tiny_retire(struct mcache *c);
 
 /* Collects the spans c queued (mcentral_drain of each class in queued[]). */
 ESC_HIDDEN void mcache_drain_queued(struct mcache *c);

@@ -2,13 +2,22 @@
  * mcentral.c — per-span-class lists of unowned spans and the ownership
  * protocol between mcaches (Go's mcentral.go; the remote-free stack is
  * mimalloc's thread-free list).  Invariants are in mcentral.h.
+ *
+ * Owns the unowned spans of each class, the lay-out of a fresh span (its
+ * bitmap, and for tiny spans the side table of block words, tiny_tables)
+ * and the giving back of empty spans to the page heap.
+ * Locks: mcentral.lock (one per span class) guards its partial and full
+ * lists and every change of a span's owner; the pending stack is lock-free.
+ * Layer: uses mheap.h and base.h only; an mcache is an opaque owner here.
  */
 #include "mcentral.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
-#include "mcache.h"
+/* The tiny spans' side tables (a word per 16-byte block, see mcache.h),
+ * from the page heap's metadata allocator. */
+static struct esc_fixalloc tiny_tables = {.size = (ESCALLOC_PAGE_SIZE / ESC_TINY_BLOCK) * sizeof(uint32_t)};
 
 struct mcentral esc_central[ESC_NUM_SPANCLASSES] = {
     [0 ... ESC_NUM_SPANCLASSES - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
@@ -61,7 +70,7 @@ static int init_span(struct mspan *s, uint32_t spc) {
   if (s->nelems % 64)
     s->alloc_bits[s->nwords - 1] = ~0ull << (s->nelems % 64);
   if (spc == ESC_TINY_SPANCLASS) {
-    s->tiny = mheap_alloc_meta(&esc_heap.tiny_alloc);
+    s->tiny = mheap_alloc_meta(&tiny_tables);
     if (!s->tiny)
       return 0;
   }
@@ -88,11 +97,20 @@ static int worth_taking(const struct mspan *s) {
   return s->nelems - s->alloc_count >= mspan_reuse_threshold(s);
 }
 
+/* Gives the empty span s back to the page heap, its side table first. */
+static void span_to_heap(struct mspan *s) {
+  if (s->tiny) {
+    mheap_free_meta(&tiny_tables, (void *)s->tiny);
+    s->tiny = NULL;
+  }
+  mheap_free(s);
+}
+
 static void file_unowned(struct mcentral *m, struct mspan *s) {
   /* A queued span stays (as partial) until the drain that pops it. */
   if (s->alloc_count == 0 && !(atomic_load_explicit(&s->xfree, memory_order_relaxed) & ESC_XFREE_QUEUED)) {
     m->nspans--;
-    mheap_free(s);
+    span_to_heap(s);
   } else if (worth_taking(s)) {
     list_push(&m->partial, s, LIST_PARTIAL);
   } else {
@@ -136,7 +154,7 @@ struct mspan *mcentral_cache_span(uint32_t spc, struct mcache *c) {
   if (!s)
     return NULL;
   if (!init_span(s, spc)) {
-    mheap_free(s);
+    span_to_heap(s);
     return NULL;
   }
   pthread_mutex_lock(&m->lock);

@@ -11,7 +11,9 @@
  * The summary is formatted into one buffer and written with one write(2), to
  * ESCALLOC_STATS_FILE when it is set (appended; %p = pid), else to stderr, so
  * that the blocks of concurrent processes do not interleave.  Nothing here
- * allocates.
+ * allocates.  It reads the layers below (the caches' registry under its
+ * lock, the page heap's figures) and registers the report base.c's
+ * esc_fatal runs (esc_set_fatal_report).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -210,12 +212,12 @@ __attribute__((destructor)) static void print_summary_at_exit(void) {
     print_summary("at exit", 0);
 }
 
-void esc_fatal_report(void) {
-  static _Atomic int reporting;
-  if (atomic_exchange(&reporting, 1))
-    return; /* a fatal error inside the report: abort at once */
+/* After a fatal error's message, before the abort (base.c runs it once). */
+static void fatal_report(void) {
   esc_read_settings();
   if (esc_settings.stats)
     print_summary("at a fatal error", 1);
   esc_prof_write_on_fatal();
 }
+
+__attribute__((constructor)) static void memstats_init(void) { esc_set_fatal_report(fatal_report); }

@@ -10,32 +10,27 @@
  * span_of() reads without a lock.
  *
  * Invariants are listed in mheap.h; everything here runs under esc_heap.lock
- * except span_of().
+ * (which guards the free lists, the arenas' page tables, the metadata
+ * allocators and the heap's counters) except span_of().
+ *
+ * Layer: above base.c only (the OS's memory, fatal errors).  It knows spans
+ * and pages, not size classes' uses: the tiny side tables and the cache
+ * records are its callers' fixallocs (mcentral.c, mcache.c).
  */
 #include "mheap.h"
-#include "mcache.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct mheap esc_heap = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .span_alloc = {.size = sizeof(struct mspan)},
     .arena_alloc = {.size = sizeof(struct esc_arena)},
-    .cache_alloc = {.size = sizeof(struct mcache)},
-    .tiny_alloc = {.size = (ESCALLOC_PAGE_SIZE / ESC_TINY_BLOCK) * sizeof(uint32_t)},
 };
 
 _Atomic(struct mspan *) *_Atomic esc_page_map[(uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)];
 
 #define META_CHUNK ((size_t)256 << 10)
-
-static void *os_map(size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
 
 /* --- metadata ------------------------------------------------------------ */
 
@@ -45,7 +40,7 @@ static void *fixalloc_alloc_locked(struct esc_fixalloc *f) {
     f->free_list = *(void **)p;
   } else {
     if (f->chunk_left < f->size) {
-      char *c = os_map(META_CHUNK);
+      char *c = esc_os_reserve(META_CHUNK);
       if (!c)
         return NULL;
       esc_heap.bytes_meta += META_CHUNK;
@@ -264,29 +259,29 @@ static int grow(uintptr_t npages) {
     return 0;
   bytes &= ~(ESC_ARENA_SIZE - 1);
   /* Over-reserve to align to ESC_ARENA_SIZE, then trim both ends. */
-  char *raw = os_map(bytes + ESC_ARENA_SIZE);
+  char *raw = esc_os_reserve(bytes + ESC_ARENA_SIZE);
   if (!raw)
     return 0;
   uintptr_t base = ((uintptr_t)raw + ESC_ARENA_SIZE - 1) & ~(ESC_ARENA_SIZE - 1);
   if (base > (uintptr_t)raw)
-    munmap(raw, base - (uintptr_t)raw);
+    esc_os_release(raw, base - (uintptr_t)raw);
   uintptr_t end = (uintptr_t)raw + bytes + ESC_ARENA_SIZE;
   if (end > base + bytes)
-    munmap((void *)(base + bytes), end - (base + bytes));
+    esc_os_release((void *)(base + bytes), end - (base + bytes));
   if (((base + bytes - 1) >> ESC_ADDR_BITS) != 0) {
-    munmap((void *)base, bytes);
+    esc_os_release((void *)base, bytes);
     return 0;
   }
 
   uintptr_t pages = bytes >> ESC_PAGE_SHIFT;
   size_t meta = pages * sizeof(struct mspan *) + (pages + 63) / 64 * sizeof(uint64_t);
   meta = (meta + 4095) & ~(size_t)4095;
-  char *m = os_map(meta);
+  char *m = esc_os_reserve(meta);
   struct esc_arena *ar = m ? fixalloc_alloc_locked(&esc_heap.arena_alloc) : NULL;
   if (!ar) {
     if (m)
-      munmap(m, meta);
-    munmap((void *)base, bytes);
+      esc_os_release(m, meta);
+    esc_os_release((void *)base, bytes);
     return 0;
   }
   esc_heap.bytes_meta += meta;
@@ -375,10 +370,6 @@ static void free_locked(struct mspan *s) {
   s->free_epoch = esc_heap.epoch;
   struct esc_arena *ar = s->arena;
   esc_heap.pages_inuse -= s->npages;
-  if (s->tiny) {
-    fixalloc_free_locked(&esc_heap.tiny_alloc, (void *)s->tiny);
-    s->tiny = NULL;
-  }
   s->state = SPAN_FREE;
   s->needzero = 1;
   s->released_pages = 0;
@@ -410,7 +401,7 @@ static void free_locked(struct mspan *s) {
 void mheap_mark_released_locked(struct mspan *s) {
   if (s->released_pages == s->npages)
     return;
-  madvise((void *)s->base, s->npages << ESC_PAGE_SHIFT, MADV_DONTNEED);
+  esc_os_decommit((void *)s->base, s->npages << ESC_PAGE_SHIFT);
   esc_heap.scavenge_ops++;
   set_released(s->arena, page_index(s->arena, s->base), s->npages, 1);
   esc_heap.pages_released += s->npages - s->released_pages;

@@ -136,7 +136,7 @@ struct mheap {
   uint64_t bytes_meta;      /* metadata mapped from the OS */
   uint64_t scavenge_ops;    /* madvise calls, for the summary */
   uint64_t epoch;           /* page-heap operations so far (the scavenger's clock) */
-  struct esc_fixalloc span_alloc, arena_alloc, cache_alloc, tiny_alloc;
+  struct esc_fixalloc span_alloc, arena_alloc;
 };
 
 ESC_HIDDEN extern struct mheap esc_heap;
@@ -156,6 +156,8 @@ ESC_HIDDEN void mheap_free_meta(struct esc_fixalloc *f, void *p); /* locks */
 ESC_HIDDEN void mheap_scavenge_paced_locked(void);
 ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages, uint64_t min_age);
 ESC_HIDDEN void mheap_mark_released_locked(struct mspan *s);
+/* Releases every free page now (takes mheap.lock). */
+ESC_HIDDEN void mheap_scavenge_all(void);
 
 /* 64 MiB chunk of the address space -> the part of its arena's spans[] that
  * covers the chunk (16 MiB of zero-fill BSS, touched only where arenas live).

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "runtime.h"
+#include "entry.h"
 
 /* libstdc++, weak: absent in a C process (where nothing calls new). */
 typedef void (*esc_new_handler)(void);

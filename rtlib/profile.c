@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <unwind.h>
 
+#include "base.h"
 #include "escalloc/escalloc.h"
 #include "profile.h"
 
@@ -636,26 +637,6 @@ static void say(const char *a, const char *b, const char *c, const char *d) {
     }
 }
 
-/* Expands %p to the pid, so that forked children can write their own file. */
-int esc_expand_pid(const char *tmpl, char *out, size_t cap) {
-  size_t o = 0;
-  for (const char *s = tmpl; *s; s++) {
-    if (s[0] == '%' && s[1] == 'p') {
-      char num[24];
-      int k = 0;
-      for (unsigned long v = (unsigned long)getpid(); v || !k; v /= 10)
-        num[k++] = (char)('0' + v % 10);
-      while (k && o + 1 < cap)
-        out[o++] = num[--k];
-      s++;
-    } else if (o + 1 < cap) {
-      out[o++] = *s;
-    }
-  }
-  out[o] = 0;
-  return o + 1 < cap ? 0 : -1;
-}
-
 static int write_profile(const char *path);
 
 static void write_at_exit(void) {
@@ -745,7 +726,7 @@ __attribute__((constructor)) static void prof_constructor(void) {
 
 /* --- Public API ------------------------------------------------------------------- */
 
-int64_t escalloc_set_memprofile_rate(int64_t rate) {
+int64_t esc_prof_set_rate(int64_t rate) {
   if (rate < 0) {
     errno = EINVAL;
     return -1;
@@ -755,9 +736,6 @@ int64_t escalloc_set_memprofile_rate(int64_t rate) {
     open_unwinder();
   int64_t old = prof_rate;
   prof_rate = rate;
-  /* This thread starts over at once; others within ESC_PROF_IDLE_RECHECK
-   * bytes of each countdown or at its next sample. */
-  mcache_restart_sampling();
   return old;
 }
 

@@ -3,7 +3,9 @@
  * runtime/pprof's heap profile): the two hooks the allocator calls, and what
  * profile.c shares with the pprof writer (profwrite.c).
  *
- * The allocator's side (malloc.c) is one call at each end of a sample's life:
+ * The profiler uses only the base layer (base.h) and knows nothing of spans
+ * or caches: the allocator passes it counters to update.  The allocator's
+ * side (malloc.c) is one call at each end of a sample's life:
  *
  *   a sampling countdown expired at the allocation of p:
  *       left = esc_prof_expired(p, size, unit, &on, &span->prof_sampled, ret);
@@ -80,9 +82,10 @@ ESC_PROF_HIDDEN void esc_prof_free_slow(void *p, _Atomic uint32_t *span_sampled)
  * profile as at exit. */
 ESC_PROF_HIDDEN void esc_prof_write_on_fatal(void);
 
-/* The allocator's (mcache.c): every sampling countdown of the calling thread
- * expires at its next allocation, so a new rate applies at once. */
-ESC_PROF_HIDDEN void mcache_restart_sampling(void);
+/* Sets the sampling rate (escalloc_set_memprofile_rate, which malloc.c
+ * defines: it then restarts the calling thread's countdowns); returns the
+ * old rate, or -1 with errno = EINVAL for a negative rate. */
+ESC_PROF_HIDDEN int64_t esc_prof_set_rate(int64_t rate);
 
 /* --- Shared between profile.c and profwrite.c ------------------------------ */
 

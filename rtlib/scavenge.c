@@ -25,15 +25,15 @@
  *     program drops X bytes, they are back with the OS after
  *     ESC_SCAVENGE_AGE + ceil(X / ESC_SCAVENGE_STEP) further page-heap
  *     operations.
- *   - escalloc_free_os_memory() gives the calling thread's cached spans back
- *     (as Go's FreeOSMemory flushes mcaches), then releases every free page.
+ *   - escalloc_free_os_memory() (malloc.c) gives the calling thread's cached
+ *     spans back (as Go's FreeOSMemory flushes mcaches), then releases every
+ *     free page here (mheap_scavenge_all).
  *
- * Everything here runs under esc_heap.lock.
+ * Everything here runs under esc_heap.lock.  Part of the page heap's layer
+ * (mheap.h, base.h): it calls nothing above it.
  */
 #include <pthread.h>
 
-#include "escalloc/escalloc.h"
-#include "mcache.h"
 #include "mheap.h"
 
 #define ESC_RETAIN_MIN ((uintptr_t)8 << 20) /* 8 MiB */
@@ -74,10 +74,8 @@ void mheap_scavenge_paced_locked(void) {
   mheap_scavenge_locked(excess < step ? excess : step, ESC_SCAVENGE_AGE);
 }
 
-void esc_free_os_memory(void) {
-  mcache_release_spans();
+void mheap_scavenge_all(void) {
   pthread_mutex_lock(&esc_heap.lock);
   mheap_scavenge_locked(UINTPTR_MAX, 0);
   pthread_mutex_unlock(&esc_heap.lock);
 }
-void escalloc_free_os_memory(void) __attribute__((alias("esc_free_os_memory"), visibility("default")));

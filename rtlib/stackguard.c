@@ -29,7 +29,7 @@
  *     nothing): no allocation, no lock.  The main thread's bounds come from
  *     AT_EXECFN and RLIMIT_STACK; another thread's from pthread_getattr_np
  *     (which allocates and locks), called only from the thread's first
- *     allocation (mcache_create -> esc_stack_thread_start) and kept in this
+ *     allocation (malloc.c's cache_create -> esc_stack_thread_start) and kept in this
  *     file's thread-locals.  A thread that has not allocated takes the heap
  *     for its guarded objects, and that allocation records its stack.
  *
@@ -39,6 +39,7 @@
  * microseconds to start a thread).
  */
 #include "runtime.h"
+#include "stackguard.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -138,7 +139,7 @@ static int is_main_thread(void) {
 
 /* pthread_getattr_np allocates (a CPU set, with malloc) and takes the
  * thread's descriptor lock: not async-signal-safe.  So it runs only inside
- * an allocation the thread itself made (its first, from mcache_create), never
+ * an allocation the thread itself made (its first, from malloc.c's cache_create), never
  * in the guard's check, which may run in a signal handler whose path
  * allocates nothing.  Called with the thread's cache in place: the CPU set's
  * allocation is an ordinary one. */

@@ -1,8 +1,7 @@
 /*
  * valgrind.c — allocations described to Valgrind's memcheck.
  *
- * Under memcheck (RUNNING_ON_VALGRIND, and memcheck's own client request
- * answers; see esc_vg_running) memcheck sees none of escalloc's
+ * Under memcheck (base.c's esc_vg_running) memcheck sees none of escalloc's
  * objects by itself: its replacements cover libc's malloc, while an escc
  * program's malloc is the runtime's own, and lowered allocations call
  * escalloc_mallocgc* directly.  So, as mimalloc's valgrind mode does, the
@@ -34,6 +33,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "entry.h"
 #include "escalloc/abi.h"
 #include "forward.h"
 
@@ -48,16 +48,6 @@
 __thread int esc_vg_inside;
 
 #ifdef ESC_HAVE_VALGRIND
-
-/* Memcheck only: under the other tools (callgrind counting the allocator's
- * instructions, helgrind, massif) the runtime stays itself.  GET_VBITS is
- * memcheck's request: 1 there, 0 from any other tool and outside Valgrind. */
-int esc_vg_running(void) {
-  if (!RUNNING_ON_VALGRIND)
-    return 0;
-  char byte = 0, vbits;
-  return VALGRIND_GET_VBITS(&byte, &vbits, 1) == 1;
-}
 
 #define INSIDE_BEGIN()                                                                             \
   do {                                                                                             \
@@ -135,7 +125,6 @@ ESC_NOINLINE void *escalloc_valgrind_realloc(void *p, size_t size) {
 
 #else /* no valgrind headers: never under Valgrind, as far as we can tell */
 
-int esc_vg_running(void) { return 0; }
 void *escalloc_valgrind_alloc(size_t size, uint32_t flags, size_t alignment) {
   return alignment ? esc_aligned_alloc(alignment, size, flags) : esc_mallocgc(size, flags);
 }

@@ -61,10 +61,17 @@ static void prof_free(void *p) {
   if (span_sampled)
     esc_prof_free_slow(p, &span_sampled);
 }
-/* What escalloc_set_memprofile_rate calls: the countdown starts over. */
-void mcache_restart_sampling(void) {
+/* What escalloc_set_memprofile_rate does to the thread's countdowns
+ * (malloc.c): they start over. */
+static void restart_sampling(void) {
   countdown = 0;
   countdown_on = 0;
+}
+int64_t escalloc_set_memprofile_rate(int64_t rate) {
+  int64_t old = esc_prof_set_rate(rate);
+  if (old >= 0)
+    restart_sampling();
+  return old;
 }
 
 /* Sampled allocations and frees counted in the buckets of objects of `size`. */
@@ -183,7 +190,7 @@ static void test_rate_zero_samples_nothing(void **state) {
   assert_true(countdown <= ESC_PROF_IDLE_RECHECK);
   assert_int_equal(countdown_on, 0);
   /* ... and a slot countdown within as many bytes of its slots. */
-  mcache_restart_sampling();
+  restart_sampling();
   prof_malloc_unit(fake(1), 4096, 4096);
   assert_true(countdown > 0 && countdown <= ESC_PROF_IDLE_RECHECK / 4096);
 }

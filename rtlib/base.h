@@ -1,0 +1,66 @@
+/*
+ * base.h — the bottom layer of the runtime, which every other file may use
+ * and which uses none of them (base.c): branch hints and visibility, the
+ * fatal-error reporter, the process-wide settings read from the environment,
+ * whether memcheck watches the process, small output helpers that never
+ * allocate, and the OS's memory (mmap, munmap, madvise).
+ *
+ * Layers (rtlib/README.md has the picture; test/rtlib/check_layers.py
+ * enforces it): base <- mheap/scavenge <- mcentral <- mcache <- malloc,
+ * forward, valgrind <- dropin, newdelete; the profiler (profile.c,
+ * profwrite.c) sits on base only and is reached through profile.h;
+ * memstats.c reads the layers below it.  A lower layer reaches a higher one
+ * only through a hook the higher one registers (esc_set_fatal_report).
+ */
+#ifndef ESCALLOC_BASE_H
+#define ESCALLOC_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ESC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ESC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ESC_HIDDEN __attribute__((visibility("hidden")))
+#define ESC_NOINLINE __attribute__((noinline))
+
+/* Reports a fatal misuse (invalid or double free, heap corruption) on stderr
+ * with the address involved, runs the fatal-report hook, then aborts.  Never
+ * returns, never allocates. */
+ESC_HIDDEN __attribute__((noreturn, cold)) void esc_fatal(const char *what, const void *addr);
+/* Registers what esc_fatal runs after its message, before the abort (the
+ * ESCALLOC_STATS summary and the heap profile: memstats.c).  A fatal error
+ * inside the hook aborts at once. */
+ESC_HIDDEN void esc_set_fatal_report(void (*report)(void));
+
+/* Settings from the environment, read once (esc_read_settings) at the first
+ * allocation of a thread, or at exit. */
+struct esc_settings {
+  int debug; /* ESCALLOC_DEBUG=1, or memcheck watches the process: every
+                operation takes the checked slow path; freed memory is
+                filled with 0xdf, new memory with 0xab */
+  int stats; /* ESCALLOC_STATS=1: print a summary at exit (and at a fatal
+                error), to ESCALLOC_STATS_FILE if set */
+};
+ESC_HIDDEN extern struct esc_settings esc_settings;
+ESC_HIDDEN void esc_read_settings(void);
+
+/* Whether Valgrind's memcheck runs the process (not callgrind or another
+ * tool, and never without Valgrind). */
+ESC_HIDDEN int esc_vg_running(void);
+
+/* Writes a NUL-terminated string to stderr without allocating. */
+ESC_HIDDEN void esc_write_stderr(const char *s);
+/* Formats an unsigned number into buf (decimal or hex); returns buf. */
+ESC_HIDDEN char *esc_utoa(uint64_t v, int hex, char buf[24]);
+/* Copies tmpl to out, %p replaced by the pid; -1 when it does not fit. */
+ESC_HIDDEN int esc_expand_pid(const char *tmpl, char *out, size_t cap);
+
+/* The OS's memory.  esc_os_reserve maps `bytes` of zeroed, readable and
+ * writable memory that costs nothing until touched (MAP_NORESERVE); NULL
+ * when the OS refuses.  esc_os_release unmaps; esc_os_decommit gives the
+ * pages back to the OS, keeping the range mapped (they read as zero after). */
+ESC_HIDDEN void *esc_os_reserve(size_t bytes);
+ESC_HIDDEN void esc_os_release(void *p, size_t bytes);
+ESC_HIDDEN void esc_os_decommit(void *p, size_t bytes);
+
+#endif /* ESCALLOC_BASE_H */
