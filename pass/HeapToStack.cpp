@@ -405,6 +405,20 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
   ++NumReallocsRewritten;
 }
 
+/// The allocation call \p CB becomes the heap path: it moves before \p HeapT,
+/// and a phi at the top of \p Join of \p Slot (from \p StackBB) and of its
+/// result takes every use of that result.
+static void joinStackAndHeap(CallBase *CB, Value *Slot, BasicBlock *StackBB,
+                             Instruction *HeapT, BasicBlock *Join) {
+  CB->moveBefore(HeapT);
+  PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
+  Phi->insertBefore(Join->begin());
+  CB->replaceAllUsesWith(Phi);
+  Phi->addIncoming(Slot, StackBB);
+  Phi->addIncoming(CB, HeapT->getParent());
+  Phi->setDebugLoc(CB->getDebugLoc());
+}
+
 static void promote(const AllocSite &S, FramePlan &Plan) {
   CallBase *CB = S.Call;
   LLVM_DEBUG(dbgs() << "escalloc: promoting " << *CB << " (" << S.Size
@@ -442,13 +456,7 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     BasicBlock *Head = CB->getParent();
     Instruction *Term = SplitBlockAndInsertIfThen(TooBig, CB, false);
     BasicBlock *Tail = CB->getParent();
-    CB->moveBefore(Term);
-    PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
-    Phi->insertBefore(Tail->begin());
-    CB->replaceAllUsesWith(Phi);
-    Phi->addIncoming(AI, Head);
-    Phi->addIncoming(CB, Term->getParent());
-    Phi->setDebugLoc(CB->getDebugLoc());
+    joinStackAndHeap(CB, AI, Head, Term, Tail);
     Plan.Slots[&S] = AI;
     guardFreesBySelect(S, AI, Plan);
     for (CallBase *RA : S.Reallocs)
@@ -511,13 +519,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
                     S.Alignment);
   if (S.CopiesString)
     copyConstantString(SB, S, Slot, /*InBounds=*/false);
-  CB->moveBefore(HeapT);
-  PHINode *Phi = PHINode::Create(CB->getType(), 2, "escalloc.ptr");
-  Phi->insertBefore(Join->begin());
-  CB->replaceAllUsesWith(Phi);
-  Phi->addIncoming(Slot, StackT->getParent());
-  Phi->addIncoming(CB, HeapT->getParent());
-  Phi->setDebugLoc(CB->getDebugLoc());
+  joinStackAndHeap(CB, Slot, StackT->getParent(), HeapT, Join);
   Plan.Slots[&S] = Slot;
   for (CallBase *Free : S.Frees) {
     if (Plan.shared(Free))
