@@ -521,9 +521,7 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
     for (unsigned X : S) {
       Obj &O = Objs[X];
       if (O.Kind == ObjKind::Pointee) {
-        if (!O.Freed)
-          Changed = true;
-        O.Freed = true;
+        setFlag(O.Freed);
       } else if (O.Kind == ObjKind::Site) {
         pin(X, Reason{"freed by @", Callee, ArgText}, &CB);
       } else {
@@ -621,9 +619,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     for (unsigned X : ptsOf(Old)) {
       Obj &O = Objs[X];
       if (O.Kind == ObjKind::Pointee) {
-        if (!O.Freed)
-          Changed = true;
-        O.Freed = true;
+        setFlag(O.Freed);
         escapeContents(X, Reason{"copied by realloc"}, &CB);
       } else {
         markEscaped(X, Reason{"passed to realloc"}, &CB, -1);

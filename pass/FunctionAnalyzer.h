@@ -194,6 +194,13 @@ private:
     return Objs[X].Kind == ObjKind::Site || Objs[X].Kind == ObjKind::Stack;
   }
 
+  /// Sets a flag that only goes from false to true; setting it is a change
+  /// (another round of the solve).
+  void setFlag(bool &Flag) {
+    if (!Flag)
+      Changed = true;
+    Flag = true;
+  }
   void addPts(const Value *V, const PtsSet &S) {
     if (S.empty())
       return;

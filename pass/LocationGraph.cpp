@@ -92,10 +92,7 @@ void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
   Obj &O = Objs[X];
   if (O.Kind == ObjKind::External)
     return;
-  if (!O.ContentsEscape) {
-    O.ContentsEscape = true;
-    Changed = true;
-  }
+  setFlag(O.ContentsEscape);
   PtsSet C = O.Contents;
   for (unsigned Y : C)
     markEscaped(Y, R, At, X);
@@ -181,9 +178,7 @@ void FunctionAnalyzer::storeInto(unsigned X, const PtsSet &V,
   }
   if (Tracked) {
     if (!Off) {
-      if (!O.PtrAtUnknownOffset)
-        Changed = true;
-      O.PtrAtUnknownOffset = true;
+      setFlag(O.PtrAtUnknownOffset);
     } else if (!is_contained(O.PtrRanges, std::make_pair(*Off, Size))) {
       O.PtrRanges.push_back({*Off, Size});
       Changed = true;
@@ -604,18 +599,13 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
     case ObjKind::Content:
     case ObjKind::ParamBits:
       // The caller sees it again through the call's result.
-      if (!O.Returned) {
-        O.Returned = true;
-        Changed = true;
-      }
+      setFlag(O.Returned);
       break;
     case ObjKind::External:
       break;
     case ObjKind::Site:
       if (!ReturnIsEscape) {
-        if (!O.Returned)
-          Changed = true;
-        O.Returned = true;
+        setFlag(O.Returned);
         break;
       }
       [[fallthrough]];
@@ -644,10 +634,7 @@ void FunctionAnalyzer::visitFree(CallBase &CB, Value *Freed) {
       }
       break;
     case ObjKind::Pointee:
-      if (!O.Freed) {
-        O.Freed = true;
-        Changed = true;
-      }
+      setFlag(O.Freed);
       break;
     case ObjKind::Content:
     case ObjKind::ParamBits:
