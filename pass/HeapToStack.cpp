@@ -680,6 +680,11 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
       F.addFnAttr("probe-stack", "inline-asm");
     Changed.insert(&F);
   }
+  if (stackGuardEnabled()) {
+    SmallVector<Function *, 4> Noted;
+    noteForeignStacks(M, Noted);
+    Changed.insert(Noted.begin(), Noted.end());
+  }
   if (ChangedFunctions)
     ChangedFunctions->append(Changed.begin(), Changed.end());
   bool Stripped = stripInventory(M);

@@ -226,4 +226,52 @@ GuardedBlock emitStackGuard(Function &F, uint64_t Bytes, Align A) {
   return {Ok, Base};
 }
 
+// A coroutine stack or an alternate signal stack can be a local array, inside
+// the thread's promotion area: code running there has its stack pointer
+// within the bounds and would promote past the small stack's end.  The
+// program's calls that hand such a stack to code are visible here, so the
+// runtime is told before each (escalloc_stack_guard_makecontext and
+// escalloc_stack_guard_sigaltstack, weak: nothing without the runtime) with
+// this module's bounds, which it then keeps above that stack.
+void noteForeignStacks(Module &M, SmallVectorImpl<Function *> &Changed) {
+  static constexpr std::pair<StringLiteral, StringLiteral> Hooks[] = {
+      {"makecontext", "escalloc_stack_guard_makecontext"},
+      {"sigaltstack", "escalloc_stack_guard_sigaltstack"}};
+  LLVMContext &Ctx = M.getContext();
+  auto *PtrTy = PointerType::getUnqual(Ctx);
+  for (const auto &[Name, HookName] : Hooks) {
+    Function *Callee = M.getFunction(Name);
+    if (!Callee || !Callee->isDeclaration())
+      continue;
+    SmallVector<CallBase *, 4> Calls;
+    for (User *U : Callee->users())
+      if (auto *CB = dyn_cast<CallBase>(U))
+        if (CB->getCalledOperand() == Callee && CB->arg_size() >= 1 &&
+            CB->getArgOperand(0)->getType()->isPointerTy() &&
+            !isa<InvokeInst>(CB))
+          Calls.push_back(CB);
+    if (Calls.empty())
+      continue;
+    auto *Hook = cast<Function>(
+        M.getOrInsertFunction(HookName, FunctionType::get(Type::getVoidTy(Ctx),
+                                                          {PtrTy, PtrTy}, false))
+            .getCallee());
+    Hook->setLinkage(GlobalValue::ExternalWeakLinkage);
+    for (CallBase *CB : Calls) {
+      IRBuilder<> B(CB);
+      Value *Linked =
+          B.CreateICmpNE(Hook, ConstantPointerNull::get(PtrTy), "escalloc.linked");
+      Instruction *Then = SplitBlockAndInsertIfThen(Linked, CB, false);
+      B.SetInsertPoint(Then);
+      Value *G = B.CreateThreadLocalAddress(getBounds(M));
+      B.CreateCall(Hook, {CB->getArgOperand(0), G});
+      LLVM_DEBUG(dbgs() << "escalloc: foreign stack noted before " << *CB
+                        << "\n");
+      Function *F = CB->getFunction();
+      if (!is_contained(Changed, F))
+        Changed.push_back(F);
+    }
+  }
+}
+
 } // namespace escalloc

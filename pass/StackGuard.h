@@ -18,8 +18,11 @@
 #include "llvm/Support/Alignment.h"
 #include <cstdint>
 
+#include "llvm/ADT/SmallVector.h"
+
 namespace llvm {
 class Function;
+class Module;
 class Value;
 } // namespace llvm
 
@@ -44,6 +47,13 @@ struct GuardedBlock {
 /// Emits the check and the block of \p Bytes at \p A after the static
 /// allocas of \p F's entry block.
 GuardedBlock emitStackGuard(llvm::Function &F, uint64_t Bytes, llvm::Align A);
+
+/// Before each call of makecontext or sigaltstack in \p M, tells the
+/// runtime about the stack it gives code (which may lie inside the thread's
+/// own stack, a local array: then the guard's bounds must exclude it).
+/// Appends the functions changed to \p Changed.
+void noteForeignStacks(llvm::Module &M,
+                       llvm::SmallVectorImpl<llvm::Function *> &Changed);
 
 } // namespace escalloc
 

@@ -23,7 +23,12 @@
  *     the reserve (a small thread stack, e.g. 48 KiB with
  *     pthread_attr_setstacksize) promotes nothing.
  *   - Code running on another stack (sigaltstack, a coroutine) sees a stack
- *     pointer outside the range and takes the heap.
+ *     pointer outside the range and takes the heap.  When that stack is a
+ *     local array inside the thread's stack, the pass calls
+ *     escalloc_stack_guard_makecontext/_sigaltstack before the program's
+ *     makecontext/sigaltstack, and the area is kept above it (tls_floor):
+ *     for the calling module's bounds at once, for other modules' (other
+ *     shared objects) at their first check on the thread.
  *   - escalloc_stack_guard_init is async-signal-safe (the first guarded
  *     call of a thread may be in a signal handler, on a path that allocates
  *     nothing): no allocation, no lock.  The main thread's bounds come from
@@ -42,6 +47,7 @@
 #include "stackguard.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +55,7 @@
 #include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* glibc: the highest address of the main thread's stack that the program
@@ -130,6 +137,9 @@ static int main_stack(uintptr_t *addr, size_t *size) {
 static _Thread_local uintptr_t tls_stack[2]
     __attribute__((tls_model("initial-exec")));
 static _Thread_local int tls_is_main __attribute__((tls_model("initial-exec")));
+/* The top of the highest other stack (a coroutine's, an alternate signal
+ * stack) found inside this thread's stack: promotion stays above it. */
+static _Thread_local uintptr_t tls_floor __attribute__((tls_model("initial-exec")));
 
 static int is_main_thread(void) {
   if (!tls_is_main) /* two system calls, async-signal-safe */
@@ -161,6 +171,20 @@ void esc_stack_thread_start(void) {
   tls_stack[1] = size;
 }
 
+/* Keeps bounds (when set) above tls_floor. */
+static void apply_floor(uintptr_t bounds[2]) {
+  if (bounds[1] <= 1 || tls_floor <= bounds[0])
+    return; /* not set, never, or nothing below */
+  uintptr_t end = bounds[0] + bounds[1];
+  if (tls_floor >= end) {
+    bounds[0] = 0;
+    bounds[1] = 1;
+    return;
+  }
+  bounds[0] = tls_floor;
+  bounds[1] = end - tls_floor;
+}
+
 /* Async-signal-safe: no allocation, no lock, system calls only. */
 void escalloc_stack_guard_init(uintptr_t bounds[2]) {
   uintptr_t addr;
@@ -190,4 +214,42 @@ void escalloc_stack_guard_init(uintptr_t bounds[2]) {
     return;
   bounds[0] = addr + keep;
   bounds[1] = size - keep;
+  apply_floor(bounds);
+}
+
+/* A stack [lo, lo + size) that code is about to run on.  When it lies in
+ * the thread's own stack (a local array), code running there has its stack
+ * pointer inside the bounds, and so does code running deeper than the
+ * array's frame: the promotion area shrinks to what lies above it, for
+ * this module's bounds now and for every module's at its first check.
+ * Where the thread's stack is not recorded yet, a stack above the caller's
+ * frame is taken to be in it (a live local array is above the current
+ * stack pointer; a wrong guess only promotes less). */
+static void note_foreign(uintptr_t lo, uintptr_t size, uintptr_t bounds[2]) {
+  if (!lo || !size)
+    return;
+  uintptr_t hi = lo + size, addr, ssize;
+  int inside;
+  if (is_main_thread() ? main_stack(&addr, &ssize)
+                       : (addr = tls_stack[0], ssize = tls_stack[1]) != 0)
+    inside = hi > addr && lo < addr + ssize;
+  else
+    inside = hi > (uintptr_t)__builtin_frame_address(0);
+  if (!inside)
+    return;
+  if (hi > tls_floor)
+    tls_floor = hi;
+  apply_floor(bounds);
+}
+
+void escalloc_stack_guard_makecontext(const void *context, uintptr_t bounds[2]) {
+  const ucontext_t *ucp = context;
+  if (ucp)
+    note_foreign((uintptr_t)ucp->uc_stack.ss_sp, ucp->uc_stack.ss_size, bounds);
+}
+
+void escalloc_stack_guard_sigaltstack(const void *stack, uintptr_t bounds[2]) {
+  const stack_t *ss = stack;
+  if (ss && !(ss->ss_flags & SS_DISABLE))
+    note_foreign((uintptr_t)ss->ss_sp, ss->ss_size, bounds);
 }

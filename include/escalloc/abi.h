@@ -124,8 +124,8 @@ size_t escalloc_usable_size(const void *ptr);
 /* The stack guard (pass/StackGuard.cpp).  A function holding promoted
  * objects that need stack checks, at entry, that the stack pointer minus its
  * objects' bytes, `low`, satisfies  low - bounds[0] < bounds[1]  (unsigned):
- * in the promotion area at the top of the current thread's stack.  The bounds are a thread-local pair each module
- * defines for itself (`__escalloc_stack`, linkonce_odr, initial-exec); the
+ * in the promotion area at the top of the current thread's stack.  The
+ * bounds are a thread-local pair each module defines for itself (`__escalloc_stack`, linkonce_odr, initial-exec); the
  * first check of a thread finds {0, 0} and calls this function (a weak
  * reference: without the runtime the bounds stay {0, 0} and every promoted
  * object of a guarded function takes the heap).  It stores
@@ -136,6 +136,15 @@ size_t escalloc_usable_size(const void *ptr);
  * Not an ABI-versioned entry point: an old runtime without it only disables
  * the guarded promotions. */
 void escalloc_stack_guard_init(uintptr_t bounds[2]);
+
+/* Called (weakly) before the program's makecontext(context, ...) and
+ * sigaltstack(stack, old) with the calling module's bounds: when that
+ * stack (a ucontext_t's uc_stack, a stack_t) lies inside the thread's own
+ * stack, the thread's promotion area shrinks to what lies above it, so
+ * that code running there, or deeper than it on the thread's stack, takes
+ * the heap. */
+void escalloc_stack_guard_makecontext(const void *context, uintptr_t bounds[2]);
+void escalloc_stack_guard_sigaltstack(const void *stack, uintptr_t bounds[2]);
 
 #ifdef __cplusplus
 }
