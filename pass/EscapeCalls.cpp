@@ -17,8 +17,15 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/IntrinsicInst.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace llvm;
+
+static cl::opt<bool> GrowOnStack(
+    "escalloc-grow", cl::init(true),
+    cl::desc("Start growable buffers (a site whose only non-local uses are "
+             "reallocs of itself) on the stack; false keeps a realloc'ed "
+             "site on the heap (default true)"));
 
 namespace escalloc {
 
@@ -80,7 +87,7 @@ Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
 bool FunctionAnalyzer::visitRealloc(CallBase &CB, Value *Old,
                                     PtsSet &Result) {
   std::optional<LibFunc> LF = libFuncOf(CB, TLI);
-  if (LF != LibFunc_realloc || !CB.getType()->isPointerTy())
+  if (!GrowOnStack || LF != LibFunc_realloc || !CB.getType()->isPointerTy())
     return false;
   PtsSet S = ptsOf(Old);
   if (S.empty() || any_of(S, [&](unsigned X) {

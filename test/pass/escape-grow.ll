@@ -11,6 +11,9 @@
 ; RUN: %opt -passes=escalloc -S < %s | FileCheck %s --check-prefix=GUARD
 ; RUN: %opt -escalloc-stack-guard=false -passes='print<escalloc>' -disable-output %s 2>&1 \
 ; RUN:   | FileCheck %s --check-prefix=PRINT
+; RUN: %opt -escalloc-stack-guard=false -escalloc-grow=false -passes=escalloc -pass-remarks-missed=escalloc \
+; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=OFF
+; OFF: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
