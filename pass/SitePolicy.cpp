@@ -45,6 +45,12 @@ static cl::opt<uint64_t> FallbackSize(
     cl::desc("Stack buffer for a non-constant size without a proven bound: "
              "used when the size fits at run time, the heap otherwise; 0 "
              "keeps such objects on the heap (default 64)"));
+static cl::opt<uint64_t> GrowSlot(
+    "escalloc-grow-slot", cl::init(0),
+    cl::desc("Stack slot of a growable buffer (a site reallocated in its "
+             "frame): at least this many bytes, so that its first growths "
+             "stay on the stack too; 0 gives it its first size only "
+             "(default 0)"));
 static cl::opt<bool> Explain(
     "escalloc-explain", cl::init(false),
     cl::desc("Explain each escape step by step, from the allocation to "
@@ -272,6 +278,11 @@ void SiteDecider::decide(unsigned Id) {
   }
   if (!sizeAndAlign(S))
     return Keep(S.Why);
+  // Headroom for a growable buffer (not a string copy, whose size is its
+  // text's), within the per-object limit.
+  if (!O.Reallocs.empty() && !S.CopiesString && S.Size < GrowSlot)
+    S.Size = std::max<uint64_t>(
+        S.Size, std::min<uint64_t>(GrowSlot, MaxStackSize));
   if (FA.CallsSetjmp)
     return Keep(FA.SetjmpCallee
                     ? Reason{"function calls @", FA.SetjmpCallee,

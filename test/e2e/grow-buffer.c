@@ -15,6 +15,7 @@
 // RUN: %escc -Os %s -o %ts && %run %ts | diff %t.expected -
 // RUN: %escc -O2 -flto %s -o %tl && %run %tl | diff %t.expected -
 // RUN: %escc -Os -flto=thin %s -o %tt && %run %tt | diff %t.expected -
+// RUN: %escc -O2 -mllvm -escalloc-grow-slot=256 %s -o %tg && %run %tg | diff %t.expected -
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

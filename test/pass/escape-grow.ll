@@ -14,6 +14,10 @@
 ; RUN: %opt -escalloc-stack-guard=false -escalloc-grow=false -passes=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=OFF
 ; OFF: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
+; RUN: %opt -escalloc-stack-guard=false -escalloc-grow-slot=256 -passes=escalloc -S < %s \
+; RUN:   | FileCheck %s --check-prefix=ROOM
+; RUN: %opt -escalloc-stack-guard=false -escalloc-grow-slot=256 -escalloc-max-stack-size=128 -passes=escalloc -S < %s \
+; RUN:   | FileCheck %s --check-prefix=ROOMMAX
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
@@ -47,6 +51,14 @@ declare void @reader(ptr nocapture readonly) nofree nocallback
 ; CHECK-NEXT: call void @free(ptr %[[ARG]])
 ; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
 ; REMARK-NOT: realloc(
+; -escalloc-grow-slot: headroom, so that the first growths stay in the slot
+; too (within -escalloc-max-stack-size).
+; ROOM-LABEL: define void @append(
+; ROOM: %escalloc.obj = alloca [256 x i8], align 16
+; ROOM: %escalloc.fits = icmp ult i64 %{{.*}}, 256
+; ROOM: call ptr @escalloc.grow.move(ptr %escalloc.obj, i64 256, i64 %cap2)
+; ROOMMAX-LABEL: define void @append(
+; ROOMMAX: %escalloc.obj = alloca [128 x i8], align 16
 ; PRINT-LABEL: escalloc: function @append
 ; PRINT: site malloc(16): stack 16 bytes align 16, 1 free(s), grows by 1 realloc(s)
 ; GUARD-LABEL: define void @append(
@@ -81,6 +93,13 @@ exit:
   call void @free(ptr %buf2)
   ret void
 }
+
+; ROOM-LABEL: define i32 @failure_path(
+; ROOM: %escalloc.obj = alloca [256 x i8], align 16
+; ROOM-LABEL: define void @two_paths(
+; ROOM-LABEL: define void @mixed_free(
+; ROOM: alloca [8 x i8]
+; ROOM: alloca [256 x i8]
 
 ; realloc failure keeps the old buffer, which the program then frees: both
 ; frees guarded.
