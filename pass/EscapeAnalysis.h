@@ -20,9 +20,10 @@
 //    object adds to them.
 //  - An object escapes when a pointer to it may be published: stored into
 //    external or escaping memory, returned, passed to a callee whose summary
-//    (or, for declarations, whose attributes) does not rule it out, turned
-//    into an integer, used atomically, by inline asm, or by anything the
-//    analysis does not understand.  Escape propagates to contents.
+//    (or, for declarations, whose attributes) does not rule it out, used
+//    atomically, by inline asm, or by anything the analysis does not
+//    understand.  An address turned into an integer carries the object as
+//    its bits, and publishes it the same ways.  Escape propagates to contents.
 //  - Functions are visited bottom-up over call-graph SCCs so callees'
 //    parameter summaries are known at their call sites; within an SCC the
 //    summaries are iterated to a fixed point from the optimistic bottom.

@@ -516,8 +516,16 @@ void FunctionAnalyzer::visit(Instruction &I) {
     return;
   }
   case Instruction::PtrToInt:
-    escapeAll(ptsOf(I.getOperand(0)), Reason{"address taken as an integer"},
-              &I);
+    // The integer carries the pointer's bits (provenance): it publishes the
+    // object only where it is stored, returned or passed on as such, like
+    // any other value carrying them; an alignment test or a compare keeps
+    // it local.  A vector of addresses is not followed.
+    if (!carriesBits(I.getType())) {
+      escapeAll(ptsOf(I.getOperand(0)),
+                Reason{"address taken as a vector of integers"}, &I);
+      return;
+    }
+    addPts(&I, ptsOf(I.getOperand(0)));
     return;
   case Instruction::IntToPtr: {
     PtsSet S = ptsOf(I.getOperand(0));

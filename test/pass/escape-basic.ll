@@ -100,10 +100,10 @@ define void @passed_to_nocapture_may_free() {
   ret void
 }
 
-; Negative: the address as an integer.
+; Negative: the address as an integer, returned (escape-int-provenance.ll).
 ; CHECK-LABEL: define i64 @ptrtoint(
 ; CHECK: %p = call ptr @malloc(i64 16)
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: address taken as an integer
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from ptrtoint
 define i64 @ptrtoint() {
   %p = call ptr @malloc(i64 16)
   %i = ptrtoint ptr %p to i64
