@@ -6,11 +6,12 @@
  *
  * Invariants: nothing here allocates through the runtime or takes a runtime
  * lock, so every layer may call it from anywhere, a fatal error included.
- * The settings are written once, under settings_once.
+ * The settings are written once, under settings_once (esc_once).
  */
 #include "base.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ void esc_fatal(const char *what, const void *addr) {
 /* --- settings ------------------------------------------------------------ */
 
 struct esc_settings esc_settings;
-static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
+static esc_once_t settings_once;
 
 /* 0 or 1 (unset or empty: 0); anything else is reported and taken as 0. */
 static int env_flag(const char *name) {
@@ -118,7 +119,19 @@ static void settings_init(void) {
   esc_settings.stats = env_flag("ESCALLOC_STATS");
 }
 
-void esc_read_settings(void) { pthread_once(&settings_once, settings_init); }
+void esc_read_settings(void) { esc_once(&settings_once, settings_init); }
+
+void esc_once_slow(esc_once_t *once, void (*init)(void)) {
+  int state = 0;
+  if (atomic_compare_exchange_strong_explicit(once, &state, 1, memory_order_acquire,
+                                              memory_order_acquire)) {
+    init();
+    atomic_store_explicit(once, 2, memory_order_release);
+    return;
+  }
+  while (atomic_load_explicit(once, memory_order_acquire) != 2)
+    sched_yield();
+}
 
 #ifdef ESC_HAVE_VALGRIND
 /* Memcheck only: under the other tools (callgrind counting the allocator's
@@ -136,11 +149,13 @@ int esc_vg_running(void) { return 0; } /* no valgrind headers: never, as far as 
 
 /* --- the OS's memory ----------------------------------------------------- */
 
-void *esc_os_reserve(size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+void *esc_os_reserve_at(void *hint, size_t bytes) {
+  void *p = mmap(hint, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   return p == MAP_FAILED ? NULL : p;
 }
+
+void *esc_os_reserve(size_t bytes) { return esc_os_reserve_at(NULL, bytes); }
 
 void esc_os_release(void *p, size_t bytes) { munmap(p, bytes); }
 

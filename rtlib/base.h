@@ -15,6 +15,7 @@
 #ifndef ESCALLOC_BASE_H
 #define ESCALLOC_BASE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,19 @@ struct esc_settings {
 ESC_HIDDEN extern struct esc_settings esc_settings;
 ESC_HIDDEN void esc_read_settings(void);
 
+/* pthread_once without its cost when nobody waits: glibc's makes a futex
+ * wake system call after every first run, one per once-object of a
+ * process's start-up.  A thread that finds the init running yields until it
+ * is done.  Unlike pthread_once, a fork in the middle of init leaves the
+ * child waiting forever: only for inits that cannot block (no lock a
+ * fork handler takes, no dlopen). */
+typedef _Atomic int esc_once_t; /* 0 not run, 1 running, 2 done */
+ESC_HIDDEN void esc_once_slow(esc_once_t *once, void (*init)(void));
+static inline void esc_once(esc_once_t *once, void (*init)(void)) {
+  if (ESC_UNLIKELY(atomic_load_explicit(once, memory_order_acquire) != 2))
+    esc_once_slow(once, init);
+}
+
 /* Whether Valgrind's memcheck runs the process (not callgrind or another
  * tool, and never without Valgrind). */
 ESC_HIDDEN int esc_vg_running(void);
@@ -55,11 +69,16 @@ ESC_HIDDEN char *esc_utoa(uint64_t v, int hex, char buf[24]);
 /* Copies tmpl to out, %p replaced by the pid; -1 when it does not fit. */
 ESC_HIDDEN int esc_expand_pid(const char *tmpl, char *out, size_t cap);
 
+/* The smallest page the OS maps (x86-64, and aarch64's common kernels). */
+#define ESC_OS_PAGE_SIZE ((uintptr_t)4096)
+
 /* The OS's memory.  esc_os_reserve maps `bytes` of zeroed, readable and
  * writable memory that costs nothing until touched (MAP_NORESERVE); NULL
  * when the OS refuses.  esc_os_release unmaps; esc_os_decommit gives the
  * pages back to the OS, keeping the range mapped (they read as zero after). */
 ESC_HIDDEN void *esc_os_reserve(size_t bytes);
+/* The same, at `hint` if that range is free (else wherever the OS likes). */
+ESC_HIDDEN void *esc_os_reserve_at(void *hint, size_t bytes);
 ESC_HIDDEN void esc_os_release(void *p, size_t bytes);
 ESC_HIDDEN void esc_os_decommit(void *p, size_t bytes);
 

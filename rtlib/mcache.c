@@ -41,7 +41,7 @@ struct esc_counters esc_exited_stats;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mcache *registry;
 static pthread_key_t cache_key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static esc_once_t key_once; /* pthread_key_create takes no lock */
 struct esc_fixalloc mcache_records = {.size = sizeof(struct mcache)};
 
 static void mcache_release(struct mcache *c);
@@ -57,7 +57,7 @@ static void thread_exit(void *arg) {
 static void make_key(void) { pthread_key_create(&cache_key, thread_exit); }
 
 struct mcache *mcache_create(int fast) {
-  pthread_once(&key_once, make_key);
+  esc_once(&key_once, make_key);
   struct mcache *c = mheap_alloc_meta(&mcache_records);
   if (!c)
     return NULL;
@@ -268,12 +268,18 @@ static void *take_from_bitmap(struct mspan *s) {
     holes ^= taken;
     uintptr_t base = s->base + (uintptr_t)w * 64 * s->elemsize;
     void *first = (void *)(base + (uintptr_t)__builtin_ctzll(taken) * s->elemsize);
+    /* Memory never used (a fresh span: needzero 0) is linked only up to the
+     * end of the OS page of the first slot, which the caller touches anyway:
+     * a process's first spans then fault one page each, not two. */
+    uintptr_t limit = s->needzero ? UINTPTR_MAX : ((uintptr_t)first | (ESC_OS_PAGE_SIZE - 1)) + 1;
     esc_link **tail = &s->freelist;
     while (holes && --left) {
       uint64_t bit = holes & -holes;
+      esc_link *p = (esc_link *)(base + (uintptr_t)__builtin_ctzll(bit) * s->elemsize);
+      if ((uintptr_t)p >= limit)
+        break;
       holes ^= bit;
       taken |= bit;
-      esc_link *p = (esc_link *)(base + (uintptr_t)__builtin_ctzll(bit) * s->elemsize);
       *tail = p;
       tail = &p->next;
     }
@@ -338,6 +344,7 @@ static int revive(struct mspan *s) {
   if (nfree < need)
     return 0;
   s->cur_word = first;
+  s->needzero = 1; /* its first pass is over: refills link whole batches again */
   return 1;
 }
 

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 struct mheap esc_heap = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -34,25 +35,32 @@ _Atomic(struct mspan *) *_Atomic esc_page_map[(uintptr_t)1 << (ESC_ADDR_BITS - E
 
 /* --- metadata ------------------------------------------------------------ */
 
+/* Records are 64-byte aligned (a cache line: caches and spans of different
+ * threads do not share one). */
+#define META_ALIGN 64
+
 static void *fixalloc_alloc_locked(struct esc_fixalloc *f) {
   void *p = f->free_list;
   if (p) {
     f->free_list = *(void **)p;
+    memset(p, 0, f->size);
   } else {
-    if (f->chunk_left < f->size) {
+    /* Fresh memory of the chunk reads as zero already: leaving it untouched
+     * saves the page faults of records the caller writes only in part. */
+    size_t size = (f->size + META_ALIGN - 1) & ~(size_t)(META_ALIGN - 1);
+    if (esc_heap.meta_left < size) {
       char *c = esc_os_reserve(META_CHUNK);
       if (!c)
         return NULL;
       esc_heap.bytes_meta += META_CHUNK;
-      f->chunk = c;
-      f->chunk_left = META_CHUNK;
+      esc_heap.meta_chunk = c;
+      esc_heap.meta_left = META_CHUNK;
     }
-    p = f->chunk;
-    f->chunk += f->size;
-    f->chunk_left -= f->size;
+    p = esc_heap.meta_chunk;
+    esc_heap.meta_chunk += size;
+    esc_heap.meta_left -= size;
   }
   f->inuse++;
-  memset(p, 0, f->size);
   return p;
 }
 
@@ -252,13 +260,27 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
   return f;
 }
 
-/* Reserves a new arena of at least npages pages and adds it as a free span. */
-static int grow(uintptr_t npages) {
-  uintptr_t bytes = (npages << ESC_PAGE_SHIFT) + ESC_ARENA_SIZE - 1;
-  if (npages > ((uintptr_t)1 << (ESC_ADDR_BITS - ESC_PAGE_SHIFT)))
-    return 0;
-  bytes &= ~(ESC_ARENA_SIZE - 1);
-  /* Over-reserve to align to ESC_ARENA_SIZE, then trim both ends. */
+/* bytes (a multiple of ESC_ARENA_SIZE) of address space aligned to
+ * ESC_ARENA_SIZE; 0 when the OS refuses.  First at esc_heap.arena_hint (a
+ * random aligned address above 4 TiB for the first arena, then the end of
+ * the last one, as Go's arena hints): the kernel gives the hint when it is
+ * free, so an arena usually costs one mmap.  Else over-reserve by an arena
+ * and trim both ends (one mmap and up to two munmaps). */
+static uintptr_t reserve_aligned(uintptr_t bytes) {
+  if (!esc_heap.arena_hint) {
+    const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM); /* 16 random bytes */
+    uintptr_t slot = r ? (uintptr_t)(r[0] | r[1] << 8) & 0x7fff : 0; /* 32 Ki arenas: 2 TiB */
+    esc_heap.arena_hint = ((uintptr_t)1 << 42) + (slot << ESC_ARENA_SHIFT);
+  }
+  uintptr_t hint = esc_heap.arena_hint;
+  if (hint + bytes > hint && ((hint + bytes - 1) >> ESC_ADDR_BITS) == 0) {
+    char *p = esc_os_reserve_at((void *)hint, bytes);
+    if (p && ((uintptr_t)p & (ESC_ARENA_SIZE - 1)) == 0 &&
+        (((uintptr_t)p + bytes - 1) >> ESC_ADDR_BITS) == 0)
+      return (uintptr_t)p;
+    if (p)
+      esc_os_release(p, bytes);
+  }
   char *raw = esc_os_reserve(bytes + ESC_ARENA_SIZE);
   if (!raw)
     return 0;
@@ -272,9 +294,26 @@ static int grow(uintptr_t npages) {
     esc_os_release((void *)base, bytes);
     return 0;
   }
+  return base;
+}
 
+/* Reserves a new arena of at least npages pages and adds it as a free span. */
+static int grow(uintptr_t npages) {
+  uintptr_t bytes = (npages << ESC_PAGE_SHIFT) + ESC_ARENA_SIZE - 1;
+  if (npages > ((uintptr_t)1 << (ESC_ADDR_BITS - ESC_PAGE_SHIFT)))
+    return 0;
+  bytes &= ~(ESC_ARENA_SIZE - 1);
+  uintptr_t base = reserve_aligned(bytes);
+  if (!base)
+    return 0;
+  esc_heap.arena_hint = base + bytes;
+
+  /* The released bitmap first, then spans[]: a small heap's bookkeeping
+   * starts in one page. */
   uintptr_t pages = bytes >> ESC_PAGE_SHIFT;
-  size_t meta = pages * sizeof(struct mspan *) + (pages + 63) / 64 * sizeof(uint64_t);
+  size_t bitmap = (pages + 63) / 64 * sizeof(uint64_t);
+  bitmap = (bitmap + 15) & ~(size_t)15;
+  size_t meta = bitmap + pages * sizeof(struct mspan *);
   meta = (meta + 4095) & ~(size_t)4095;
   char *m = esc_os_reserve(meta);
   struct esc_arena *ar = m ? fixalloc_alloc_locked(&esc_heap.arena_alloc) : NULL;
@@ -287,8 +326,8 @@ static int grow(uintptr_t npages) {
   esc_heap.bytes_meta += meta;
   ar->base = base;
   ar->npages = pages;
-  ar->spans = (_Atomic(struct mspan *) *)m;
-  ar->released = (uint64_t *)(m + pages * sizeof(struct mspan *));
+  ar->released = (uint64_t *)m;
+  ar->spans = (_Atomic(struct mspan *) *)(m + bitmap);
   /* Fresh pages are untouched: count them as released (they cost no RSS
    * and read as zero). */
   set_released(ar, 0, pages, 1);

@@ -72,7 +72,8 @@ struct mspan {
   uint16_t cur_word; /* owner's refill position in alloc_bits; it moves up, then wraps */
   uint8_t spanclass; /* small spans */
   uint8_t state;     /* enum esc_span_state */
-  uint8_t needzero;  /* some page may hold old data */
+  uint8_t needzero;  /* some page may hold old data (a small span: its first
+                        pass is over, see mcache.c's take_from_bitmap) */
   uint8_t list;      /* enum esc_span_list */
   uint16_t nwords;   /* alloc_bits words in use */
   uint32_t alloc_count; /* live objects; kept while unowned */
@@ -112,13 +113,13 @@ struct esc_arena {
   struct esc_arena *next;
 };
 
-/* A free list of fixed-size metadata records carved from mmap'd chunks
- * (Go's fixalloc).  Guarded by mheap.lock. */
+/* A free list of fixed-size metadata records (Go's fixalloc), carved from
+ * the heap's metadata chunk, which every fixalloc shares (so a process's
+ * first cache, arena and spans sit in the same few pages).  Guarded by
+ * mheap.lock. */
 struct esc_fixalloc {
   size_t size;
   void *free_list;
-  char *chunk;
-  size_t chunk_left;
   uintptr_t inuse;
 };
 
@@ -136,6 +137,9 @@ struct mheap {
   uint64_t bytes_meta;      /* metadata mapped from the OS */
   uint64_t scavenge_ops;    /* madvise calls, for the summary */
   uint64_t epoch;           /* page-heap operations so far (the scavenger's clock) */
+  char *meta_chunk;         /* the fixallocs' bump region: fresh, zeroed memory */
+  size_t meta_left;
+  uintptr_t arena_hint;     /* where the next arena is asked for (grow) */
   struct esc_fixalloc span_alloc, arena_alloc;
 };
 

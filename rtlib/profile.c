@@ -112,9 +112,15 @@ double esc_prof_neg_log(double u) {
     m /= 2;
     e++;
   }
+  /* ln m = 2 atanh t = 2 (t + t^3/3 + t^5/5 + ...), |t| <= 0.172: eight
+   * terms leave an error below 1e-14, and multiplying by 1/i saves the
+   * divisions (every thread's first allocation of a class draws a countdown:
+   * this is on the start-up path). */
+  static const double inv_odd[] = {1.0,       1.0 / 3,  1.0 / 5,  1.0 / 7,
+                                   1.0 / 9,   1.0 / 11, 1.0 / 13, 1.0 / 15};
   double t = (m - 1) / (m + 1), t2 = t * t, term = t, sum = 0;
-  for (int i = 1; i < 30; i += 2) { /* ln m = 2 atanh t */
-    sum += term / i;
+  for (unsigned i = 0; i < sizeof inv_odd / sizeof *inv_odd; i++) {
+    sum += term * inv_odd[i];
     term *= t2;
   }
   return -(e * LN2 + 2 * sum);
@@ -691,7 +697,7 @@ static void read_settings(void) {
   }
 }
 
-static pthread_once_t prof_once = PTHREAD_ONCE_INIT;
+static esc_once_t prof_once; /* its init reads the environment only */
 
 /* Reads the settings: from the first slow path of any thread or from the
  * constructor, whichever comes first.  Nothing here allocates or takes a
@@ -703,7 +709,7 @@ static void prof_init_once(void) {
 
 static void prof_init(void) {
   if (!prof_inited)
-    pthread_once(&prof_once, prof_init_once);
+    esc_once(&prof_once, prof_init_once);
 }
 
 /* Before main, so the rate holds from the first allocation the program makes
