@@ -482,9 +482,10 @@ void EscapeInfo::print(raw_ostream &OS) const {
       if (S.Promote) {
         OS << ": stack " << S.Size << " bytes align " << S.Alignment.value()
            << ", " << S.Frees.size() << " free(s)";
-        if (unsigned K = count_if(S.Frees, [&](CallBase *Free) {
-              return is_contained(FI.KeptFrees, Free);
-            }))
+        if (unsigned K =
+                count_if(S.Frees, [&Kept = FI.KeptFrees](CallBase *Free) {
+                  return is_contained(Kept, Free);
+                }))
           OS << " (" << K << " may free another object)";
         if (S.InLoop)
           OS << ", in loop";
