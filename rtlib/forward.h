@@ -3,7 +3,7 @@
  * the forwarding used when it is not (forward.c).
  *
  * Invariant: a copy that forwards never creates an mcache, so its
- * esc_tls_fast stays NULL and every entry point reaches a slow path; the
+ * esc_tls_fast stays ESC_NO_CACHE and every entry point reaches a slow path; the
  * slow paths ask esc_forwarding() before anything else.  The fast paths pay
  * nothing.
  */

@@ -123,7 +123,9 @@ static inline _Atomic uint64_t *prof_bit_of(struct mspan *s, const void *p, uint
   return &s->prof_bits[idx >> 6];
 }
 
-static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, uint32_t which, void *p, size_t size) {
+/* `which` comes last: the fast paths hold the span class in the fourth
+ * argument's register already. */
+static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, void *p, size_t size, uintptr_t which) {
   if (which != ESC_SAMPLE_BYTES)
     size = escalloc_class_to_size[esc_spanclass_sizeclass(which)];
   struct mspan *s = span_of(p);
@@ -150,7 +152,7 @@ static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, uint32_t whic
 /* Counts slot p of span class spc, just handed out by c; returns p. */
 static inline __attribute__((always_inline)) void *count_slot(struct mcache *c, uint32_t spc, void *p) {
   if (ESC_UNLIKELY(mcache_count_alloc(c, spc)))
-    PROF_CALL(p, c, spc, p, 0); /* the callee looks up the slot size: no register kept for it here */
+    PROF_CALL(p, c, p, 0, spc); /* the callee looks up the slot size: no register kept for it here */
   return p;
 }
 
@@ -220,6 +222,8 @@ static inline __attribute__((always_inline)) void *alloc_small(struct mcache *c,
 
 /* --- tiny objects -------------------------------------------------------- */
 
+static void *mallocgc_slow(size_t size, uint32_t flags);
+
 /* Go's rule: a noscan object under ESCALLOC_TINY_SIZE goes to the tiny
  * allocator. */
 static inline int tiny_request(size_t size, uint32_t flags) {
@@ -260,7 +264,7 @@ static inline __attribute__((always_inline)) void *tiny_finish(struct mcache *c,
   if (flags & ESCALLOC_NEEDZERO)
     tiny_zero(p, n);
   if (ESC_UNLIKELY(mcache_count_bytes(c, n)))
-    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, n);
+    PROF_CALL(p, c, p, n, ESC_SAMPLE_BYTES);
   return p;
 }
 
@@ -268,6 +272,8 @@ static inline __attribute__((always_inline)) void *tiny_finish(struct mcache *c,
  * full (or there is none).  Tail-called, so that tiny_alloc's common case
  * saves no registers. */
 static ESC_NOINLINE void *tiny_alloc_new_block(struct mcache *c, uint32_t n, uint32_t flags) {
+  if (ESC_UNLIKELY(c == ESC_NO_CACHE)) /* the class entry's tiny path: start over */
+    return mallocgc_slow(n, flags);
   void *block = mcache_alloc(c, ESC_TINY_SPANCLASS);
   if (ESC_UNLIKELY(!block)) {
     errno = ENOMEM;
@@ -347,7 +353,7 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
   count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
   if (c && ESC_UNLIKELY(mcache_count_bytes(c, npages << ESC_PAGE_SHIFT)))
-    PROF_CALL(p, c, ESC_SAMPLE_BYTES, p, npages << ESC_PAGE_SHIFT);
+    PROF_CALL(p, c, p, npages << ESC_PAGE_SHIFT, ESC_SAMPLE_BYTES);
   return p;
 }
 
@@ -389,8 +395,13 @@ static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
   return large_alloc(size, flags, 1);
 }
 
-/* The current span's freelist is empty. */
-static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
+/* The current span's freelist is empty, or c is ESC_NO_CACHE (then the
+ * allocation of `size` bytes with `flags` starts over on the slow path). */
+/* The parameters come in the order that leaves malloc's argument where it
+ * is: gcc then sets up the call on the slow path only. */
+static ESC_NOINLINE void *refill(size_t size, uint32_t flags, struct mcache *c, uintptr_t spc) {
+  if (ESC_UNLIKELY(c == ESC_NO_CACHE))
+    return mallocgc_slow(size, flags);
   void *p = mcache_refill_alloc(c, spc);
   if (ESC_UNLIKELY(!p)) {
     errno = ENOMEM;
@@ -402,20 +413,20 @@ static ESC_NOINLINE void *refill(struct mcache *c, uint32_t spc) {
 /* The fast path: the head of the class's current span's freelist.  spc
  * is pointer-sized so that gcc folds the countdown's address into one
  * operand instead of computing a 32-bit index first. */
-static inline void *small_fast(struct mcache *c, uintptr_t spc) {
+static inline void *small_fast(struct mcache *c, uintptr_t spc, size_t size, uint32_t flags) {
   void *p = mspan_pop(c->alloc[spc]);
   if (ESC_LIKELY(p != NULL))
     return count_slot(c, spc, p);
-  return refill(c, spc);
+  return refill(size, flags, c, spc);
 }
 
 /* malloc(size): flags 0, so no tiny objects, no zeroing, and the 16-byte
  * alignment contract (the 24-byte class is skipped). */
 static inline __attribute__((always_inline)) void *malloc_body(size_t size) {
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX)) {
-    uint32_t cls = escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
-    return small_fast(c, cls << 1);
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX)) {
+    uintptr_t spc = escalloc_size_to_spc8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
+    return small_fast(c, spc, size, 0);
   }
   return mallocgc_slow(size, 0);
 }
@@ -435,9 +446,8 @@ static ESC_NOINLINE void *new_slow(size_t size) {
  * malloc (it was a call to malloc and a test of its result). */
 void *esc_new_plain(size_t size) {
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX)) {
-    uintptr_t spc = (uintptr_t)escalloc_size_to_class8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV]
-                    << 1;
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX)) {
+    uintptr_t spc = escalloc_size_to_spc8_a16[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
     void *p = mspan_pop(c->alloc[spc]);
     if (ESC_LIKELY(p != NULL))
       return count_slot(c, spc, p);
@@ -449,7 +459,7 @@ void *esc_new_plain(size_t size) {
 /* esc_mallocgc off the slot fast path: tiny objects as tail calls. */
 static ESC_NOINLINE void *mallocgc_flags_slow(size_t size, uint32_t flags) {
   struct mcache *c = esc_tls_fast;
-  if (c && tiny_request(size, flags))
+  if (c != ESC_NO_CACHE && tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
   return mallocgc_slow(size, flags);
 }
@@ -470,10 +480,10 @@ void *esc_mallocgc(size_t size, uint32_t flags) {
    * in the noscan span class; the class lookup keeps the 24-byte class for
    * ALIGN8 callers only. */
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && size <= ESCALLOC_SMALL_SIZE_MAX && !needs_slow_flags(size, flags))) {
+  if (ESC_LIKELY(size <= ESCALLOC_SMALL_SIZE_MAX && !needs_slow_flags(size, flags))) {
     const uint8_t *to_class = flags & ESCALLOC_ALIGN8 ? escalloc_size_to_class8 : escalloc_size_to_class8_a16;
     uint32_t cls = to_class[(size + ESCALLOC_SMALL_SIZE_DIV - 1) / ESCALLOC_SMALL_SIZE_DIV];
-    return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN));
+    return small_fast(c, esc_spanclass(cls, flags & ESCALLOC_NOSCAN), size, flags);
   }
   return mallocgc_flags_slow(size, flags);
 }
@@ -492,7 +502,7 @@ static ESC_NOINLINE void *mallocgc_class_slow(size_t size, uint32_t sizeclass, u
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_alloc(size, flags);
   struct mcache *c = esc_tls_fast;
-  if (c && tiny_request(size, flags))
+  if (c != ESC_NO_CACHE && tiny_request(size, flags))
     return tiny_alloc(c, size, flags);
   return mallocgc_class_checked(size, sizeclass, flags);
 }
@@ -504,13 +514,13 @@ void *esc_mallocgc_class(size_t size, uint32_t sizeclass, uint32_t flags) {
    * wrong class, or the empty span of a class not used yet: elemsize 0)
    * takes the slow path, which validates the class and re-routes it. */
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u)) {
+  if (ESC_LIKELY(sizeclass - 1u < ESCALLOC_NUM_CLASSES - 1u)) {
     if (ESC_LIKELY(!needs_slow_flags(size, flags))) {
       uint32_t spc = esc_spanclass(sizeclass, flags & ESCALLOC_NOSCAN);
       if (ESC_LIKELY(size <= c->alloc[spc]->elemsize))
-        return small_fast(c, spc);
+        return small_fast(c, spc, size, flags);
     } else if (tiny_request(size, flags)) {
-      return tiny_alloc(c, size, flags); /* what the pass sends here most */
+      return tiny_alloc(c, size, flags); /* what the pass sends here most (ESC_NO_CACHE: tiny_alloc_new_block) */
     }
   }
   return mallocgc_class_slow(size, sizeclass, flags);
@@ -557,14 +567,15 @@ void *esc_mallocgc_spc(size_t size, uint32_t spc) {
    * size the fast path needs anyway (the empty span before the class's first
    * allocation has slot size 0, so that goes to the slow path too). */
   struct mcache *c = esc_tls_fast;
-  if (ESC_LIKELY(c && spc - 2u < ESC_NUM_SPANCLASSES - 2u)) {
+  if (ESC_LIKELY(spc - 2u < ESC_NUM_SPANCLASSES - 2u)) {
     struct mspan *s = c->alloc[spc];
     uintptr_t elemsize = s->elemsize; /* loaded once: the counter's asm may write memory */
     if (ESC_LIKELY(size <= elemsize)) {
       void *p = mspan_pop(s);
       if (ESC_LIKELY(p != NULL))
         return count_slot(c, spc, p);
-      return refill(c, spc);
+      if (ESC_LIKELY(c != ESC_NO_CACHE))
+        return refill(size, spc & ESCALLOC_NOSCAN, c, spc);
     }
   }
   return mallocgc_spc_slow(size, spc);
@@ -663,7 +674,7 @@ static ESC_NOINLINE void free_slow(void *p) {
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = mcache_for_free();
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
-    /* ESCALLOC_DEBUG sends every free here (its esc_tls_fast is NULL). */
+    /* ESCALLOC_DEBUG sends every free here (its esc_tls_fast is ESC_NO_CACHE). */
     if (ESC_UNLIKELY(esc_settings.debug) && s->spanclass != ESC_TINY_SPANCLASS) {
       checked_index(s, p); /* only a slot's start is filled */
       if (s->elemsize > sizeof(void *))
@@ -683,6 +694,18 @@ static ESC_NOINLINE void free_slow(void *p) {
   mheap_free_large(s, p);
 }
 
+/* s->fast_owner for the free fast path.  On x86-64 a plain load, which
+ * the compiler folds into the compare: an aligned pointer load is
+ * single-copy atomic there, all a relaxed load promises (as esc_count's
+ * add).  ThreadSanitizer builds keep the C11 load. */
+static inline struct mcache *fast_owner_of(const struct mspan *s) {
+#if defined(__x86_64__) && !defined(ESC_TSAN)
+  return *(struct mcache *const *)&s->fast_owner;
+#else
+  return atomic_load_explicit(&s->fast_owner, memory_order_relaxed);
+#endif
+}
+
 static ESC_NOINLINE __attribute__((noreturn, cold)) void free_twice(void *p) { esc_fatal("double free", p); }
 
 static inline __attribute__((always_inline)) void free_body(void *p) {
@@ -694,12 +717,12 @@ static inline __attribute__((always_inline)) void free_body(void *p) {
   struct mcache *c = esc_tls_fast;
   /* The chunk's index is in range (one compare, not a test of the high
    * bits and a second shift). */
-  if (ESC_LIKELY(c && chunk_index < ((uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)))) {
+  if (ESC_LIKELY(chunk_index < ((uintptr_t)1 << (ESC_ADDR_BITS - ESC_ARENA_SHIFT)))) {
     _Atomic(struct mspan *) *chunk = atomic_load_explicit(&esc_page_map[chunk_index], memory_order_relaxed);
     if (ESC_LIKELY(chunk != NULL)) {
       struct mspan *s = atomic_load_explicit(&chunk[(a >> ESC_PAGE_SHIFT) & (ESC_CHUNK_PAGES - 1)],
                                              memory_order_relaxed);
-      if (ESC_LIKELY(s && atomic_load_explicit(&s->fast_owner, memory_order_relaxed) == c)) {
+      if (ESC_LIKELY(s && fast_owner_of(s) == c)) {
         /* Pushed onto the span's freelist.  The one check: p is not the
          * list's head (the object just freed), which catches free(p);
          * free(p).  Everything else is ESCALLOC_DEBUG's (see rtlib/README.md). */
@@ -710,7 +733,7 @@ static inline __attribute__((always_inline)) void free_body(void *p) {
         s->freelist = (esc_link *)p;
         esc_count(&c->stats.nfree[s->spanclass], 1);
         return;
-      } else if (s && s->state == SPAN_SMALL && span_contains(s, p)) {
+      } else if (s && s->state == SPAN_SMALL && span_contains(s, p) && c != ESC_NO_CACHE) {
         if (s->spanclass == ESC_TINY_SPANCLASS)
           return free_tiny_object(c, s, p);
         return free_small_other(c, s, p);

@@ -34,7 +34,8 @@ struct mspan esc_empty_span = {
 };
 
 _Thread_local struct mcache *esc_tls_cache __attribute__((tls_model("initial-exec")));
-_Thread_local struct mcache *esc_tls_fast __attribute__((tls_model("initial-exec")));
+const uintptr_t esc_no_cache[ESC_NO_CACHE_WORDS] = {[0 ... ESC_NUM_SPANCLASSES - 1] = (uintptr_t)&esc_empty_span};
+_Thread_local struct mcache *esc_tls_fast __attribute__((tls_model("initial-exec"))) = ESC_NO_CACHE;
 _Thread_local int esc_tls_exited __attribute__((tls_model("initial-exec")));
 struct esc_counters esc_exited_stats;
 
@@ -49,7 +50,8 @@ static void uncache(struct mspan *s);
 
 static void thread_exit(void *arg) {
   struct mcache *c = arg;
-  esc_tls_cache = esc_tls_fast = NULL;
+  esc_tls_cache = NULL;
+  esc_tls_fast = ESC_NO_CACHE;
   esc_tls_exited = 1;
   mcache_release(c);
 }
@@ -70,7 +72,7 @@ struct mcache *mcache_create(int fast) {
   registry = c;
   pthread_mutex_unlock(&registry_lock);
   esc_tls_cache = c;
-  esc_tls_fast = fast ? c : NULL;
+  esc_tls_fast = fast ? c : ESC_NO_CACHE;
   pthread_setspecific(cache_key, c);
   return c;
 }

@@ -38,6 +38,7 @@
 #define ESCALLOC_MCACHE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include "mcentral.h"
 
@@ -69,12 +70,13 @@ struct esc_counters {
 };
 
 struct mcache {
+  /* alloc[] and the tiny fields first: esc_no_cache has only these. */
   struct mspan *alloc[ESC_NUM_SPANCLASSES];
-  struct mspan *owned[ESC_NUM_SPANCLASSES];
-  uint8_t nowned[ESC_NUM_SPANCLASSES];
   uintptr_t tiny;            /* current tiny block, 0 if none */
   _Atomic uint32_t *tiny_word; /* its start/end/active word */
   uint32_t tiny_offset;
+  struct mspan *owned[ESC_NUM_SPANCLASSES];
+  uint8_t nowned[ESC_NUM_SPANCLASSES];
   struct esc_counters stats;
   /* Sampling countdowns (see the invariants above): slots of each span class,
    * and bytes of tiny and large objects ([ESC_SAMPLE_BYTES]), before the
@@ -93,11 +95,23 @@ struct mcache {
 ESC_HIDDEN extern struct mspan esc_empty_span;
 ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_cache
     __attribute__((tls_model("initial-exec")));
-/* What the inlined fast paths use: the same cache, or NULL under
- * ESCALLOC_DEBUG=1 so that every operation takes the checked slow path and
- * the fast paths carry no test for debugging. */
+/* What the inlined fast paths use: the same cache, or ESC_NO_CACHE (a
+ * thread before its first allocation, ESCALLOC_DEBUG=1, a forwarding copy,
+ * an exiting thread), so that every operation takes a slow path and the
+ * fast paths carry no test for any of these: not even for NULL. */
 ESC_HIDDEN extern _Thread_local struct mcache *esc_tls_fast
     __attribute__((tls_model("initial-exec")));
+/* ESC_NO_CACHE: the head of a struct mcache (alloc[] and the tiny fields,
+ * read-only) whose spans are all esc_empty_span, so an allocation fast path
+ * finds no free slot, and whose tiny block is 0, so the tiny allocator
+ * starts a block; no span's fast_owner is it, so the free fast path misses
+ * too.  The slow paths compare with it before they use any other field. */
+#define ESC_NO_CACHE_WORDS (ESC_NUM_SPANCLASSES + 3)
+ESC_HIDDEN extern const uintptr_t esc_no_cache[ESC_NO_CACHE_WORDS];
+#define ESC_NO_CACHE ((struct mcache *)(uintptr_t)esc_no_cache)
+_Static_assert(offsetof(struct mcache, alloc) == 0 &&
+                   offsetof(struct mcache, tiny_offset) + sizeof(uint32_t) <= ESC_NO_CACHE_WORDS * sizeof(uintptr_t),
+               "esc_no_cache covers alloc[] and the tiny fields");
 /* Counters of exited threads and of frees by threads without a cache (one
  * past its pthread key destructor). */
 ESC_HIDDEN extern struct esc_counters esc_exited_stats;

@@ -174,6 +174,22 @@ static const uint8_t escalloc_size_to_class8_a16[ESCALLOC_SMALL_SIZE_MAX / ESCAL
     32, 32, 32, 32, 32, 32, 32, 32, 32,
 };
 
+/* The same as span classes (class << 1, objects that may hold pointers):
+ * malloc's fast path indexes the thread's spans with it directly. */
+static const uint8_t escalloc_size_to_spc8_a16[ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1] = {
+    2, 2, 4, 8, 8, 10, 10, 12, 12, 14, 14, 16,
+    16, 18, 18, 20, 20, 22, 22, 24, 24, 26, 26, 28,
+    28, 30, 30, 32, 32, 34, 34, 36, 36, 38, 38, 38,
+    38, 40, 40, 40, 40, 42, 42, 42, 42, 44, 44, 44,
+    44, 46, 46, 46, 46, 48, 48, 48, 48, 50, 50, 50,
+    50, 52, 52, 52, 52, 54, 54, 54, 54, 54, 54, 54,
+    54, 56, 56, 56, 56, 56, 56, 56, 56, 58, 58, 58,
+    58, 58, 58, 58, 58, 60, 60, 60, 60, 60, 60, 60,
+    60, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62, 62,
+    62, 62, 62, 62, 62, 64, 64, 64, 64, 64, 64, 64,
+    64, 64, 64, 64, 64, 64, 64, 64, 64,
+};
+
 /* Class of a larger small request, indexed by ceil((size - 1024) / 128). */
 static const uint8_t escalloc_size_to_class128[(ESCALLOC_MAX_SMALL_SIZE - ESCALLOC_SMALL_SIZE_MAX) / ESCALLOC_LARGE_SIZE_DIV + 1] = {
     32, 33, 34, 35, 36, 37, 37, 38, 38, 39, 39, 40,

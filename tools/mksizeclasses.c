@@ -249,6 +249,11 @@ static void print_header(const struct sizeclass *c, int n) {
   printf("/* The same for callers without ESCALLOC_ALIGN8 (malloc's 16-byte contract):\n"
          " * the 8-aligned class is replaced by the next, so the fast path needs no test. */\n");
   print_array("uint8_t", "escalloc_size_to_class8_a16", "ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1", v, n8);
+  for (int i = 0; i < n8; i++)
+    v[i] *= 2;
+  printf("/* The same as span classes (class << 1, objects that may hold pointers):\n"
+         " * malloc's fast path indexes the thread's spans with it directly. */\n");
+  print_array("uint8_t", "escalloc_size_to_spc8_a16", "ESCALLOC_SMALL_SIZE_MAX / ESCALLOC_SMALL_SIZE_DIV + 1", v, n8);
   int n128 = (MAX_SMALL_SIZE - SMALL_SIZE_MAX) / LARGE_SIZE_DIV + 1;
   for (int i = 0; i < n128; i++)
     v[i] = class_for(c, n, SMALL_SIZE_MAX + i * LARGE_SIZE_DIV);
