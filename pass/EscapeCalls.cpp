@@ -90,6 +90,10 @@ bool FunctionAnalyzer::visitRealloc(CallBase &CB, Value *Old,
   if (!GrowOnStack || LF != LibFunc_realloc || !CB.getType()->isPointerTy())
     return false;
   PtsSet S = ptsOf(Old);
+  if (S.empty() && !SettleReallocs && !isa<Constant>(Old)) {
+    DeferredRealloc = true; // known later, or settled as a fresh object
+    return true;
+  }
   if (S.empty() || any_of(S, [&](unsigned X) {
         return Objs[X].Kind != ObjKind::Site || Objs[X].IsWrapperCall;
       }))

@@ -135,6 +135,12 @@ public:
   bool ReturnIsEscape = true;
   const Value *OpaqueCallee = nullptr;
   bool HasOpaqueCall = false;
+  /// visitRealloc: a realloc of a pointer whose points-to set was empty
+  /// waits for it (DeferredRealloc) until the solver has converged
+  /// (SettleReallocs), so that visiting order does not make it an object of
+  /// its own.
+  bool DeferredRealloc = false;
+  bool SettleReallocs = false;
 
   std::string objLabel(unsigned Id) const;
   PtsSet ptsOf(const Value *V) const;

@@ -235,6 +235,7 @@ PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
 
 void FunctionAnalyzer::solve() {
   Objs.clear();
+  DeferredRealloc = SettleReallocs = false;
   newObj(ObjKind::External);
   Objs[0].Contents.insert(0);
   PointeeOf.assign(F.arg_size(), 0);
@@ -326,11 +327,21 @@ void FunctionAnalyzer::solve() {
     for (Instruction &I : BB)
       if (!isInert(I))
         Active.push_back(&I);
-  do {
-    Changed = false;
-    for (Instruction *I : Active)
-      visit(*I);
-  } while (Changed);
+  auto Rounds = [&] {
+    do {
+      Changed = false;
+      for (Instruction *I : Active)
+        visit(*I);
+    } while (Changed);
+  };
+  Rounds();
+  // A realloc whose pointer was still unknown when first visited (a loop's
+  // value, defined later in the layout) waited for it; one that is still
+  // unknown now reallocates no object of ours: a fresh object (visitRealloc).
+  if (DeferredRealloc) {
+    SettleReallocs = true;
+    Rounds();
+  }
 }
 
 /// Integer and float arithmetic and the casts between them: the result may

@@ -123,8 +123,43 @@ __attribute__((noinline)) unsigned long per_iteration(unsigned rounds, size_t fi
   return total;
 }
 
+// A string builder in a struct on the stack, grown by an inlined push (its
+// reallocs laid out before the loop values they reallocate).
+struct sb { char *p; size_t len, cap; };
+static void sb_push(struct sb *b, char c) {
+  if (b->len == b->cap) {
+    b->cap *= 2;
+    char *q = realloc(b->p, b->cap);
+    if (!q)
+      abort();
+    b->p = q;
+  }
+  b->p[b->len++] = c;
+}
+static void sb_puts(struct sb *b, const char *s) {
+  while (*s)
+    sb_push(b, *s++);
+}
+__attribute__((noinline)) int join(int n, char **v) {
+  // REMARK: grow-buffer.c:[[@LINE+1]]:{{[0-9]+}}: remark: malloc(8) moved to stack when the stack has room; grows on the stack up to 8 bytes, then moves to the heap; 3 reallocs and 1 free guarded
+  struct sb b = {malloc(8), 0, 8};
+  if (!b.p)
+    return -1;
+  for (int i = 0; i < n; i++) {
+    sb_puts(&b, v[i]);
+    sb_push(&b, ',');
+  }
+  sb_push(&b, 0);
+  int r = printf("joined: %s\n", b.p);
+  free(b.p);
+  return r;
+}
+
 int main(int argc, char **argv) {
   (void)argv;
+  char *words[] = {"a", "bb", "a much longer word than the slot holds", "", "z"};
+  printf("join = %d\n", join(5, words));
+  printf("join = %d\n", join(argc, words));
   unsigned sizes[] = {0, 1, 15, 16, 17, 33, 1000, 1u << 20};
   for (unsigned k = 0; k < sizeof sizes / sizeof *sizes; k++)
     printf("append(%u) = %lu\n", sizes[k], append(sizes[k] / (unsigned)argc));

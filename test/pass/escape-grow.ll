@@ -257,13 +257,51 @@ exit:
   ret void
 }
 
-; Negative: realloc of NULL is a malloc of its own (not moved), and reallocf
-; frees on failure (kept as before).
+; A realloc laid out before the loop value it reallocates is defined: it
+; waits for the value (no object of its own, the free is exact).
+; REMARK: remark: <unknown>:0:0: malloc(16) moved to stack; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded
+; REMARK-NOT: realloc(
+; PRINT-LABEL: escalloc: function @late_defined
+; PRINT-NEXT: site malloc(16): stack 16 bytes align 16, 1 free(s), grows by 1 realloc(s)
+; PRINT-NEXT: escalloc: function
+define void @late_defined(i64 %n) {
+entry:
+  %first = call ptr @malloc(i64 16)
+  br label %head
+grow:
+  %g = call ptr @realloc(ptr %cur, i64 %sz)
+  br label %latch
+head:
+  %cur = phi ptr [ %first, %entry ], [ %next, %latch ]
+  %i = phi i64 [ 1, %entry ], [ %i2, %latch ]
+  %sz = shl i64 %i, 4
+  %small = icmp ult i64 %i, 3
+  br i1 %small, label %grow, label %latch
+latch:
+  %next = phi ptr [ %g, %grow ], [ %cur, %head ]
+  store i8 0, ptr %next
+  %i2 = add i64 %i, 1
+  %done = icmp eq i64 %i2, %n
+  br i1 %done, label %exit, label %head
+exit:
+  call void @free(ptr %next)
+  ret void
+}
+
+; Negative: realloc of NULL, or of a pointer that is none of ours (loaded
+; from a slot that holds only NULL), is an allocation of its own (not moved),
+; and reallocf frees on failure (kept as before).
 ; REMARK: remark: <unknown>:0:0: realloc(..., n) escapes to heap: realloc is not moved to the stack
+; REMARK: remark: <unknown>:0:0: realloc(..., n) escapes to heap: stored to global g
 ; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: passed to realloc
 define void @not_grown(i64 %n) {
   %a = call ptr @realloc(ptr null, i64 %n)
   call void @free(ptr %a)
+  %slot = alloca ptr
+  store ptr null, ptr %slot
+  %none = load volatile ptr, ptr %slot
+  %b = call ptr @realloc(ptr %none, i64 %n)
+  store ptr %b, ptr @g
   %p = call ptr @malloc(i64 16)
   %q = call ptr @reallocf(ptr %p, i64 %n)
   call void @free(ptr %q)
