@@ -13,7 +13,8 @@
  * that the blocks of concurrent processes do not interleave.  Nothing here
  * allocates.  It reads the layers below (the caches' registry under its
  * lock, the page heap's figures) and registers the report base.c's
- * esc_fatal runs (esc_set_fatal_report).
+ * esc_fatal runs (esc_set_fatal_report).  A copy that forwards (forward.h)
+ * says so instead of printing its empty heap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "escalloc/escalloc.h"
+#include "forward.h"
 #include "mcache.h"
 #include "profile.h"
 
@@ -166,6 +168,18 @@ static void emit(const struct out *o) {
     close(fd);
 }
 
+/* Whether this copy forwards (forward.h): a library's runtime in a host
+ * whose malloc is libc's or its own.  Decided here if no entry point was
+ * called yet (the decision allocates nothing and takes no lock). */
+static int forwards(void) {
+  int s = atomic_load_explicit(&esc_fwd_state, memory_order_acquire);
+  if (s == ESC_FWD_UNKNOWN) {
+    esc_forward_decide();
+    s = atomic_load_explicit(&esc_fwd_state, memory_order_acquire);
+  }
+  return s == ESC_FWD_ON;
+}
+
 static void print_summary(const char *when, int fatal) {
   struct escalloc_memstats st;
   read_memstats(&st, fatal);
@@ -179,6 +193,13 @@ static void print_summary(const char *when, int fatal) {
   out_str(&o, " (pid ");
   out_str(&o, esc_utoa((uint64_t)getpid(), 0, buf));
   out_str(&o, ")\n");
+  if (forwards()) {
+    out_str(&o, "  this copy of the runtime is not the process's malloc: it forwards every\n"
+                "  allocation to the process's allocator, which counts them (its own heap is\n"
+                "  empty)\n");
+    emit(&o);
+    return;
+  }
   line_bytes(&o, "  HeapAlloc     ", st.HeapAlloc);
   line_bytes(&o, "  TotalAlloc    ", st.TotalAlloc);
   line_bytes(&o, "  Sys           ", st.Sys);

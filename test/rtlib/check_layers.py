@@ -34,7 +34,7 @@ LAYERS = {
     "stackguard": (["stackguard.c", "stackguard.h"], ["base"]),
     "entry": (["malloc.c", "entry.h", "forward.c", "forward.h", "valgrind.c", "newdelete.c"],
               ["cache", "central", "heap", "profile", "stackguard", "base"]),
-    "stats": (["memstats.c"], ["cache", "central", "heap", "profile", "base"]),
+    "stats": (["memstats.c"], ["entry", "cache", "central", "heap", "profile", "base"]),
     "api": (["dropin.c"], ["entry", "base"]),
 }
 
