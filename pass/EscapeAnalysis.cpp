@@ -356,7 +356,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
         for (Function *F : Fns) {
           for (unsigned &Fl : Info.Functions[F].ParamSummary)
             Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks |
-                 ParamContentToResult;
+                 ParamContentToResult | ParamContent2ToResult;
           Info.Functions[F].ReturnsOnlyParams = false;
         }
         break;

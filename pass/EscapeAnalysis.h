@@ -66,6 +66,11 @@ enum ParamFlags : unsigned {
   /// or is returned; callers decide with the facts themselves.
   ParamDataLeaks = 1u << 5,
   ParamDataToResult = 1u << 6,
+  /// Dereference levels (Go's `leaking param content` level=N): only what
+  /// lies two or more loads below the parameter leaks, or is returned
+  /// (`sink = **pp` leaks the object *pp points to, not *pp's own).
+  ParamContent2Leaks = 1u << 7,
+  ParamContent2ToResult = 1u << 8,
 };
 
 /// What a function does with the bits it reads, as data (an integer or a

@@ -519,14 +519,24 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
   if (Flags & ParamToResult)
     for (unsigned X : S)
       Result.insert(X);
-  // The callee's "content" stands for every depth below the parameter.
+  // The callee's content has two levels: what the pointers stored in the
+  // parameter's pointee point to, and every level below that.
   if (Flags & ParamContentToResult)
-    for (unsigned Y : reachableFrom(S))
+    for (unsigned Y : below(A, 1))
+      Result.insert(Y);
+  if (Flags & ParamContent2ToResult)
+    for (unsigned Y : reachableFrom(below(A, 1)))
       Result.insert(Y);
   if (Flags & ParamContentLeaks)
     for (unsigned X : S)
       escapeContents(X,
                      Reason{"its contents leak through @", Callee, ArgText},
+                     &CB);
+  else if (Flags & ParamContent2Leaks)
+    for (unsigned X : below(A, 1))
+      escapeContents(X,
+                     Reason{"what its contents point to leaks through @",
+                            Callee, ArgText},
                      &CB);
   if (Flags & ParamFreed)
     for (unsigned X : S) {

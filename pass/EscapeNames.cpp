@@ -92,7 +92,8 @@ std::string describeParam(const Argument &A, unsigned Flags,
   // Content or data returned as an integer is tracked for soundness but is
   // not what a reader of "leaking param" means.
   if (!A.getParent()->getReturnType()->isPointerTy())
-    Flags &= ~(ParamContentToResult | ParamDataToResult);
+    Flags &= ~(ParamContentToResult | ParamContent2ToResult |
+               ParamDataToResult);
   if (Flags == ParamNoEscape)
     return P + " does not escape";
   SmallVector<std::string, 3> Parts;
@@ -104,8 +105,12 @@ std::string describeParam(const Argument &A, unsigned Flags,
     Parts.push_back("param " + P + " is freed");
   if ((Flags & ParamContentLeaks) && !(Flags & ParamLeaks))
     Parts.push_back("leaking param content: " + P);
+  else if ((Flags & ParamContent2Leaks) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param content: " + P + " level=2");
   else if ((Flags & ParamContentToResult) && !(Flags & ParamLeaks))
     Parts.push_back("leaking param content: " + P + " to result");
+  else if ((Flags & ParamContent2ToResult) && !(Flags & ParamLeaks))
+    Parts.push_back("leaking param content: " + P + " level=2 to result");
   else if ((Flags & ParamDataLeaks) && !(Flags & ParamLeaks))
     Parts.push_back("leaking param data: " + P);
   else if ((Flags & ParamDataToResult) && !(Flags & ParamLeaks))
@@ -147,7 +152,8 @@ std::string FunctionAnalyzer::objLabel(unsigned Id) const {
   case ObjKind::Pointee:
     return "param " + argName(O.ArgNo);
   case ObjKind::Content:
-    return "content of param " + argName(O.ArgNo);
+    return (O.Level > 1 ? "deeper content of param " : "content of param ") +
+           argName(O.ArgNo);
   case ObjKind::ParamBits:
     return "bits of param " + argName(O.ArgNo) + " at offset " +
            std::to_string(O.BitsOffset);

@@ -75,6 +75,9 @@ inline PtsSet one(unsigned X) {
 struct Obj {
   ObjKind Kind;
   unsigned ArgNo = 0;
+  /// Content: 1 for the objects the pointers stored in the parameter's
+  /// pointee point to, 2 for every level below (collapsed).
+  unsigned Level = 0;
   int64_t BitsOffset = 0; ///< ParamBits: the bytes read, from the parameter
   uint64_t BitsSize = 0;
   Instruction *Def = nullptr;
@@ -151,7 +154,13 @@ private:
   const DataLayout &DL;
   SummaryLookup Summaries;
   DenseMap<const Value *, unsigned> ObjOf;
-  SmallVector<unsigned, 4> PointeeOf, ContentOf;
+  SmallVector<unsigned, 4> PointeeOf, ContentOf, Content2Of;
+  /// The parameter content one load below param object \p X.
+  unsigned contentBelow(unsigned X) const {
+    const Obj &O = Objs[X];
+    return O.Kind == ObjKind::Pointee ? ContentOf[O.ArgNo]
+                                      : Content2Of[O.ArgNo];
+  }
   SmallVector<unsigned, 4> BitsObjs;
   /// Filled on first use: only reasons and labels need the names.
   mutable SmallVector<std::string, 4> ParamNames;

@@ -97,7 +97,7 @@ void FunctionAnalyzer::escapeContents(unsigned X, const Reason &R,
   for (unsigned Y : C)
     markEscaped(Y, R, At, X);
   if (isParamObj(X))
-    markEscaped(ContentOf[O.ArgNo], R, At, X);
+    markEscaped(contentBelow(X), R, At, X);
 }
 
 /// A callee that may write through argument I may leave pointers we do not
@@ -218,7 +218,7 @@ PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
     }
   }
   if (isParamObj(X))
-    R.insert(ContentOf[O.ArgNo]);
+    R.insert(contentBelow(X));
   if (O.Escaped)
     R.insert(0);
   if (IntLoad && Off && !O.PtrAtUnknownOffset && isLocal(X)) {
@@ -240,6 +240,7 @@ void FunctionAnalyzer::solve() {
   Objs[0].Contents.insert(0);
   PointeeOf.assign(F.arg_size(), 0);
   ContentOf.assign(F.arg_size(), 0);
+  Content2Of.assign(F.arg_size(), 0);
   // Integer and float parameters get objects too: the caller may pass a
   // pointer's bits (a union passed by value is an i64).
   for (Argument &A : F.args()) {
@@ -247,10 +248,15 @@ void FunctionAnalyzer::solve() {
       continue;
     unsigned P = newObj(ObjKind::Pointee, nullptr, A.getArgNo());
     unsigned C = newObj(ObjKind::Content, nullptr, A.getArgNo());
+    unsigned C2 = newObj(ObjKind::Content, nullptr, A.getArgNo());
+    Objs[C].Level = 1;
+    Objs[C2].Level = 2;
     PointeeOf[A.getArgNo()] = P;
     ContentOf[A.getArgNo()] = C;
+    Content2Of[A.getArgNo()] = C2;
     Objs[P].Contents.insert(C);
-    Objs[C].Contents.insert(C);
+    Objs[C].Contents.insert(C2);
+    Objs[C2].Contents.insert(C2);
   }
   BitsObjs.clear();
   for (BasicBlock &BB : F)
@@ -672,6 +678,7 @@ SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
       continue;
     const Obj &P = Objs[PointeeOf[A.getArgNo()]];
     const Obj &C = Objs[ContentOf[A.getArgNo()]];
+    const Obj &C2 = Objs[Content2Of[A.getArgNo()]];
     unsigned Flags = 0;
     if (P.Escaped)
       Flags |= ParamLeaks;
@@ -681,8 +688,12 @@ SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
       Flags |= ParamFreed;
     if (C.Escaped || P.ContentsEscape)
       Flags |= ParamContentLeaks;
+    else if (C2.Escaped || C.ContentsEscape)
+      Flags |= ParamContent2Leaks;
     if (C.Returned)
       Flags |= ParamContentToResult;
+    if (C2.Returned)
+      Flags |= ParamContent2ToResult;
     S[A.getArgNo()] = Flags;
   }
   return S;
