@@ -736,6 +736,19 @@ static inline __attribute__((always_inline)) void free_body(void *p) {
       } else if (s && s->state == SPAN_SMALL && span_contains(s, p) && c != ESC_NO_CACHE) {
         if (s->spanclass == ESC_TINY_SPANCLASS)
           return free_tiny_object(c, s, p);
+        /* A free into a span another thread owns (or that is queued):
+         * checked, counted and pushed here, with no call (xmalloc-test's
+         * every free); the rest (samples, unowned spans, this thread's
+         * checked frees) in free_small_other. */
+        if (ESC_LIKELY(!span_has_samples(s))) {
+          uintptr_t idx = mspan_index(s, p);
+          struct mcache *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
+          if (ESC_LIKELY(idx < s->nelems && idx * s->elemsize == a - s->base && owner != c &&
+                         mspan_push_remote(s, p))) {
+            esc_count(&c->stats.nfree[s->spanclass], 1);
+            return;
+          }
+        }
         return free_small_other(c, s, p);
       }
     }
