@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
+#include "DestPassing.h"
 #include "FunctionAnalyzer.h"
 #include "Remarks.h"
 #include "SitePolicy.h"
@@ -179,13 +180,24 @@ static DenseSet<const Function *> hiddenCycles(Module &M) {
 
 /// An allocation wrapper returns one fresh site (or null) that escapes in no
 /// other way.  Checked by solving again with returns not counted as escapes.
-static bool isAllocWrapper(Function &F, const FunctionAnalyzer &Solved,
-                           const TargetLibraryInfo &TLI,
-                           SummaryLookup Lookup) {
+/// Returns that site, or null; \p Stored tells whether a pointer to it is
+/// stored in some object (itself included), \p Frees its frees in \p F.
+static CallBase *returnedFreshSite(Function &F, const FunctionAnalyzer &Solved,
+                                   const TargetLibraryInfo &TLI,
+                                   SummaryLookup Lookup, bool &Stored,
+                                   SmallVectorImpl<CallBase *> &Frees) {
   if (!F.getReturnType()->isPointerTy() || F.isVarArg() ||
       !F.hasExactDefinition() || Solved.CallsSetjmp || Solved.HasMustTail ||
-      Solved.SiteIds.empty() || F.getInstructionCount() > WrapperSize)
-    return false;
+      Solved.SiteIds.empty())
+    return nullptr;
+  // Cheap first: some return must yield a site.
+  bool ReturnsSite = false;
+  for (BasicBlock &BB : F)
+    if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
+      for (unsigned X : Solved.ptsOf(RI->getReturnValue()))
+        ReturnsSite |= Solved.Objs[X].Kind == ObjKind::Site;
+  if (!ReturnsSite)
+    return nullptr;
   FunctionAnalyzer W(F, TLI, Lookup);
   W.ReturnIsEscape = false;
   W.solve();
@@ -196,14 +208,25 @@ static bool isAllocWrapper(Function &F, const FunctionAnalyzer &Solved,
       if (S.empty())
         continue; // returns null
       if (S.size() != 1 || (Site >= 0 && (int)S[0] != Site))
-        return false;
+        return nullptr;
       Site = S[0];
     }
   if (Site < 0)
-    return false;
+    return nullptr;
   const Obj &O = W.Objs[Site];
-  return O.Kind == ObjKind::Site && O.Returned && !O.Escaped && !O.Pinned;
+  // A buffer that grows by realloc (a growable site) is not one object in
+  // one place: neither inlined for it nor built in a caller's slot.
+  if (O.Kind != ObjKind::Site || !O.Returned || O.Escaped || O.Pinned ||
+      !O.Reallocs.empty())
+    return nullptr;
+  Stored = any_of(W.Objs, [&](const Obj &X) {
+    return X.Contents.contains(unsigned(Site));
+  });
+  Frees.append(O.Frees.begin(), O.Frees.end());
+  return cast<CallBase>(O.Def);
 }
+
+unsigned wrapperSizeLimit() { return WrapperSize; }
 
 std::string wrapperInlineBlocker(CallBase &CB, FunctionAnalysisManager &FAM) {
   Function *Callee = CB.getCalledFunction();
@@ -212,8 +235,7 @@ std::string wrapperInlineBlocker(CallBase &CB, FunctionAnalysisManager &FAM) {
   Function &Caller = *CB.getFunction();
   // The user's own words first: they asked for a function that stays one.
   if (Callee->hasFnAttribute(Attribute::NoInline) || CB.isNoInline())
-    return "it is marked noinline (promotion into the caller's frame "
-           "without inlining is not implemented)";
+    return "it is marked noinline";
   if (Callee->hasOptNone() || Caller.hasOptNone())
     return "it or its caller is marked optnone";
   // Code for other target features (target("avx2")) cannot run inside a
@@ -261,7 +283,7 @@ static bool hasSite(Function &F, const TargetLibraryInfo &TLI,
           return true;
         if (const Function *G = CB->getCalledFunction())
           if (const FunctionEscapeInfo *GI = Info.lookup(*G))
-            if (GI->IsAllocWrapper)
+            if (GI->IsAllocWrapper || GI->DestSite)
               return true;
       }
   return false;
@@ -367,9 +389,26 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       Function &F = *Fns[K];
       FunctionAnalyzer &FA = *Analyzers[K];
       FunctionEscapeInfo &FI = Info.Functions[&F];
-      FI.IsAllocWrapper =
-          !Recursive && WrapperSize &&
-          isAllocWrapper(F, FA, FAM.getResult<TargetLibraryAnalysis>(F), Lookup);
+      FI.IsAllocWrapper = false;
+      FI.DestSite = nullptr;
+      FI.DestFrees.clear();
+      bool Stored = false;
+      SmallVector<CallBase *, 2> Frees;
+      const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
+      if (CallBase *Site =
+              Recursive || (F.getInstructionCount() > WrapperSize &&
+                            !destPassingDepth())
+                  ? nullptr
+                  : returnedFreshSite(F, FA, TLI, Lookup, Stored, Frees)) {
+        FI.IsAllocWrapper =
+            WrapperSize && F.getInstructionCount() <= WrapperSize;
+        const Function *G = Site->getCalledFunction();
+        if (Stored)
+          FI.DestWhy = "a pointer to it is stored in memory";
+        else
+          describeDestination(F, *Site, Frees, G ? Lookup(*G) : nullptr, TLI,
+                              FAM.getResult<CycleAnalysis>(F), FI);
+      }
       FI.HasOpaqueCall = FA.HasOpaqueCall;
       FI.OpaqueCallee = FA.OpaqueCallee;
       // Re-entry through code outside the module is what the stack guard
@@ -397,7 +436,8 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
                     FAM.getResult<LazyValueAnalysis>(F),
                     FI,
                     CalleePath,
-                    FAM};
+                    FAM,
+                    Lookup};
       for (unsigned Id : FA.SiteIds)
         D.decide(Id);
       keptFrees(FA, FI, FAM.getResult<TargetLibraryAnalysis>(F));
@@ -456,6 +496,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
     OS << "escalloc: function @" << F->getName();
     if (FI.IsAllocWrapper)
       OS << " (allocation wrapper)";
+    if (FI.DestSite)
+      OS << " (takes a destination, depth " << FI.DestDepth << ")";
     if (FI.Recursive)
       OS << " (recursive)";
     if (FI.HiddenRecursion)
@@ -495,6 +537,8 @@ void EscapeInfo::print(raw_ostream &OS) const {
           OS << ", run-time fallback";
         if (!S.Reallocs.empty())
           OS << ", grows by " << S.Reallocs.size() << " realloc(s)";
+        if (S.DestCallee)
+          OS << ", built by a copy of @" << S.DestCallee->getName();
       } else if (S.InlineWrapper) {
         OS << ": inline the wrapper, then decide";
       } else {

@@ -124,6 +124,9 @@ struct AllocSite {
   /// A call to an allocation wrapper whose result does not escape here: the
   /// transform inlines it and decides on the allocation inside.
   bool InlineWrapper = false;
+  /// Destination passing (DestPassing.h): a call of this function, whose
+  /// fresh result is built in the caller's slot by a clone of it.
+  const llvm::Function *DestCallee = nullptr;
   llvm::SmallVector<llvm::CallBase *, 2> Frees; ///< frees to delete
   /// A growable buffer: the reallocs of it, which keep it in its slot while
   /// the new size fits and move it to the heap beyond (its frees are then
@@ -147,6 +150,17 @@ struct FunctionEscapeInfo {
   /// Returns a fresh allocation that escapes only by being returned (an
   /// xmalloc): callers that keep the result local get it inlined.
   bool IsAllocWrapper = false;
+  /// Destination passing (DestPassing.h): the returned fresh object's site
+  /// (malloc, calloc, or a call of a function with a destination), when a
+  /// clone can build it in a caller's slot; else null, and DestWhy says why.
+  llvm::CallBase *DestSite = nullptr;
+  std::string DestWhy;
+  unsigned DestDepth = 0;      ///< functions the destination passes through
+  uint64_t DestConstSize = 0;  ///< the object's constant size, or 0
+  int DestSizeArg = -1;        ///< else the parameter that is its size,
+  uint64_t DestSizeScale = 1;  ///< times this (calloc(n, 8))
+  uint64_t DestAlign = 16;     ///< what its code assumes (an aligned vector)
+  llvm::SmallVector<llvm::CallBase *, 2> DestFrees; ///< its frees in here
   uint64_t PromotedBytes = 0;   ///< stack this function gains
   uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
   uint64_t FrameBudget = 0;     ///< the per-frame budget that applied
@@ -231,6 +245,9 @@ inline constexpr const char *ParamNamesMD = "escalloc.param.names";
 /// isInlineViable.
 std::string wrapperInlineBlocker(llvm::CallBase &CB,
                                  llvm::FunctionAnalysisManager &FAM);
+
+/// The -escalloc-wrapper-size knob.
+unsigned wrapperSizeLimit();
 
 /// The -escalloc-explain knob.
 bool explainEnabled();

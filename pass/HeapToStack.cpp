@@ -46,6 +46,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "HeapToStack.h"
+#include "DestPassing.h"
 #include "EscapeAnalysis.h"
 #include "Inventory.h"
 #include "LibCalls.h"
@@ -108,6 +109,27 @@ static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
 
 static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
                          bool Guarded, unsigned FreesKept) {
+  if (S.Promote && S.DestCallee) {
+    // Both functions by name: the object is the callee's, the frame the
+    // caller's.
+    ORE.emit([&] {
+      OptimizationRemark R(DEBUG_TYPE, "MovedToCallerFrame", S.Call);
+      R << ore::NV("Allocation", S.Label) << " moved to stack in the frame of "
+        << ore::NV("Caller", cName(*S.Call->getFunction())) << ": "
+        << ore::NV("Callee", cName(*S.DestCallee))
+        << " builds it there (destination passing)";
+      if (S.RuntimeFallback)
+        R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
+      if (Guarded)
+        R << (S.RuntimeFallback ? " and" : " when") << " the stack has room";
+      if (!S.Frees.empty())
+        R << "; " << ore::NV("FreesGuarded", (unsigned)S.Frees.size())
+          << (S.Frees.size() == 1 ? " free" : " frees") << " guarded";
+      appendInlined(R, *S.Call);
+      return R;
+    });
+    return;
+  }
   if (S.Promote) {
     ORE.emit([&] {
       OptimizationRemark R(DEBUG_TYPE, "MovedToStack", S.Call);
@@ -249,24 +271,36 @@ static void copyConstantString(IRBuilder<> &B, const AllocSite &S, Value *Dst,
 /// site of the frame, by rewriteSharedFree.
 struct FramePlan {
   const FunctionEscapeInfo &FI;
+  DestClones &Dest;
   SmallPtrSet<const AllocSite *, 4> Guarded;
   /// Each free of a promoted object, and the promoted sites it may free.
   MapVector<CallBase *, SmallVector<const AllocSite *, 2>> Owners;
   /// Where each promoted object lives: its alloca or its guarded slot.
   DenseMap<const AllocSite *, Value *> Slots;
 
-  FramePlan(const FunctionEscapeInfo &FI,
+  FramePlan(const FunctionEscapeInfo &FI, DestClones &Dest,
             ArrayRef<const AllocSite *> GuardedSites)
-      : FI(FI), Guarded(GuardedSites.begin(), GuardedSites.end()) {
+      : FI(FI), Dest(Dest), Guarded(GuardedSites.begin(), GuardedSites.end()) {
     for (const AllocSite &S : FI.Sites)
       if (S.Promote)
         for (CallBase *Free : S.Frees)
           Owners[Free].push_back(&S);
   }
   /// The original allocation may have run (a guarded or run-time-size
-  /// site), or the buffer may have grown onto the heap.
+  /// site), the buffer may have grown onto the heap, or a callee built it
+  /// (which may return a heap object or NULL).
   bool mayBeHeap(const AllocSite &S) const {
-    return S.RuntimeFallback || !S.Reallocs.empty() || Guarded.contains(&S);
+    return S.RuntimeFallback || !S.Reallocs.empty() || Guarded.contains(&S) ||
+           S.DestCallee;
+  }
+  /// Destination passing: the callee's clone builds the object in \p Slot
+  /// (\p Ok: the stack guard's answer, or null).
+  void promoteDest(const AllocSite &S, Value *Slot, Value *Ok) {
+    SmallVector<CallBase *, 2> Own;
+    for (CallBase *Free : S.Frees)
+      if (!shared(Free))
+        Own.push_back(Free);
+    Slots[&S] = Dest.promote(S, Slot, Ok, Own);
   }
   bool shared(CallBase *Free) const {
     return Owners.lookup(Free).size() > 1 || is_contained(FI.KeptFrees, Free);
@@ -431,6 +465,8 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
   AllocaInst *AI = Entry.CreateAlloca(
       ArrayType::get(Type::getInt8Ty(Ctx), S.Size), nullptr, "escalloc.obj");
   AI->setAlignment(S.Alignment);
+  if (S.DestCallee)
+    return Plan.promoteDest(S, AI, nullptr);
 
   IRBuilder<> B(CB);
   B.SetCurrentDebugLocation(CB->getDebugLoc());
@@ -496,6 +532,8 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
   ++NumPromoted;
   NumGrowable += !S.Reallocs.empty();
   ++NumGuarded;
+  if (S.DestCallee)
+    return Plan.promoteDest(S, Slot, Ok);
   if (S.RuntimeFallback)
     ++NumFallback;
   IRBuilder<> B(CB);
@@ -646,6 +684,7 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   }
   const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
   reportVanishedSites(M, FAM);
+  DestClones Dest(M, Info);
 
   for (const auto &[CF, FI] : Info.Functions) {
     Function &F = *const_cast<Function *>(CF);
@@ -656,13 +695,15 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
     bool Promoted = false;
     SmallVector<const AllocSite *, 4> Guarded;
     for (const AllocSite &S : FI.Sites) {
+      // An object built by a callee is in memory, never in registers.
       bool Guard = S.Promote && stackGuardEnabled() &&
-                   (FI.Recursive || FI.HiddenRecursion || !needsNoGuard(S));
+                   (FI.Recursive || FI.HiddenRecursion || S.DestCallee ||
+                    !needsNoGuard(S));
       if (Guard)
         Guarded.push_back(&S);
       Promoted |= S.Promote;
     }
-    FramePlan Plan(FI, Guarded);
+    FramePlan Plan(FI, Dest, Guarded);
     for (const AllocSite &S : FI.Sites)
       emitDecision(ORE, S, Plan.Guarded.contains(&S), Plan.keptOf(S));
     if (!Promoted)
@@ -680,6 +721,9 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
       F.addFnAttr("probe-stack", "inline-asm");
     Changed.insert(&F);
   }
+  // The clones last: each copies its function as rewritten above.
+  for (Function *C : Dest.finish())
+    Changed.insert(C);
   if (stackGuardEnabled()) {
     SmallVector<Function *, 4> Noted;
     noteForeignStacks(M, Noted);

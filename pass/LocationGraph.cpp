@@ -284,7 +284,8 @@ void FunctionAnalyzer::solve() {
         const FunctionEscapeInfo *CI =
             CB->getCalledFunction() ? Summaries(*CB->getCalledFunction())
                                     : nullptr;
-        if (isAllocationCall(*CB, TLI) || (CI && CI->IsAllocWrapper)) {
+        if (isAllocationCall(*CB, TLI) ||
+            (CI && (CI->IsAllocWrapper || CI->DestSite))) {
           ObjOf[&I] = newObj(ObjKind::Site, &I);
           Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI);
           // A wrapper's object holds what the wrapper stored into it:

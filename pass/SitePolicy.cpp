@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "SitePolicy.h"
+#include "DestPassing.h"
 #include "LibCalls.h"
 #include "StackGuard.h"
 
@@ -265,19 +266,32 @@ void SiteDecider::decide(unsigned Id) {
     return Keep(O.Why);
   }
   if (O.IsWrapperCall) {
-    std::string Blocker = wrapperInlineBlocker(*S.Call, FAM);
-    if (!Blocker.empty()) {
-      LLVM_DEBUG(dbgs() << "escalloc: not inlining " << *S.Call << ": "
-                        << Blocker << "\n");
-      return Keep(Reason{"allocated by @", S.Call->getCalledFunction(),
-                         ", which is not inlined: " + Blocker});
+    const Function *Callee = S.Call->getCalledFunction();
+    const FunctionEscapeInfo &CI = *Lookup(*Callee);
+    std::string Blocker =
+        CI.IsAllocWrapper
+            ? wrapperInlineBlocker(*S.Call, FAM)
+            : "it has more than " + std::to_string(wrapperSizeLimit()) +
+                  " instructions (-escalloc-wrapper-size)";
+    if (Blocker.empty()) {
+      S.InlineWrapper = true;
+      return Keep(Reason{"allocated by wrapper @", Callee, " (not inlined)"});
     }
-    S.InlineWrapper = true;
-    return Keep(Reason{"allocated by wrapper @", S.Call->getCalledFunction(),
-                       " (not inlined)"});
-  }
-  if (!sizeAndAlign(S))
+    LLVM_DEBUG(dbgs() << "escalloc: not inlining " << *S.Call << ": "
+                      << Blocker << "\n");
+    // Not inlined: the caller's slot passed to a clone of the callee.
+    if (!CI.DestSite)
+      return Keep(Reason{"allocated by @", Callee,
+                         ", which is not inlined: " + Blocker +
+                             ", and cannot build its object in the caller's "
+                             "frame: " +
+                             CI.DestWhy});
+    if (!destSlotSize(S, CI, LVI, MaxStackSize, FallbackSize))
+      return Keep(S.Why);
+    S.DestCallee = Callee;
+  } else if (!sizeAndAlign(S)) {
     return Keep(S.Why);
+  }
   // Headroom for a growable buffer (not a string copy, whose size is its
   // text's), within the per-object limit.
   if (!O.Reallocs.empty() && !S.CopiesString && S.Size < GrowSlot)

@@ -35,6 +35,7 @@ struct SiteDecider {
   FunctionEscapeInfo &Out;
   uint64_t CalleePath; // deepest promoted bytes below this function
   FunctionAnalysisManager &FAM; // the callees' TTI, for wrapper calls
+  SummaryLookup Lookup;         // the callees' summaries, for wrapper calls
 
   void decide(unsigned Id);
   bool sizeAndAlign(AllocSite &S);

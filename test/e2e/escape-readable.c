@@ -22,7 +22,7 @@
 // RUN: FileCheck %s --check-prefix=CXX < %t.cxx
 // RUN: not grep "_Z" %t.cxx
 // CXX: remark: malloc(8) escapes to heap: returned from ns::mk(long)
-// CXX: remark: ns::mk(v) escapes to heap: allocated by ns::mk(long), which is not inlined
+// CXX: remark: ns::mk(v) moved to stack in the frame of use(long): ns::mk(long) builds it there (destination passing)
 #ifdef CXX
 #include <stdlib.h>
 namespace ns {

@@ -2,7 +2,9 @@
 // marked noinline (that reads its own frame address here) stays a call, and
 // one compiled for AVX2 is not inlined into plain x86-64 code (the backend
 // cannot lower it there: "Do not know how to split the result of this
-// operator!").  Each stays on the heap with a remark that says why; the
+// operator!").  Each stays a call, to a copy that builds the object in the
+// caller's frame (destination passing); the copy keeps its own frame (the
+// frame address it reads is below main's) and its target features.  The
 // program prints what clang -O0 prints, at every level and with LTO (the
 // same branch is taken by both: AVX2 code runs only where the CPU has it).
 //
@@ -54,7 +56,7 @@ static long long total(const long long *v) {
 
 int main(int argc, char **argv) {
   void *own = __builtin_frame_address(0);
-  // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_framed(32) escapes to heap: allocated by mk_framed, which is not inlined: it is marked noinline
+  // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_framed(32) moved to stack in the frame of main: mk_framed builds it there (destination passing)
   char *s = mk_framed(32);
   strcpy(s, "framed");
   printf("%s: callee frame below caller: %d\n", s,
@@ -63,7 +65,7 @@ int main(int argc, char **argv) {
 
   long long sum = 0;
   if (__builtin_cpu_supports("avx2")) {
-    // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_avx2(<variable size>) escapes to heap: allocated by mk_avx2, which is not inlined: it is compiled for other target features than the caller
+    // REMARK-DAG: escape-wrapper-intent.c:[[@LINE+1]]:{{[0-9]+}}: remark: mk_avx2(<variable size>) moved to stack in the frame of main: mk_avx2 builds it there (destination passing)
     long long *v = mk_avx2(argc);
     sum = total(v);
     free(v);

@@ -4,13 +4,17 @@
 ; Never a wrapper the user or LLVM says must stay a function (noinline on the
 ; function or the call, optnone), one compiled for target features the caller
 ; lacks (the backend cannot lower avx2 code in a plain x86-64 function), or
-; one that reads its own frame or return address: those calls stay, and the
-; remark says why.
+; one that reads its own frame or return address: those calls stay calls, to
+; a copy of the wrapper that builds the object in the caller's frame
+; (destination passing, escape-dest.ll); with -escalloc-dest-depth=0 they
+; stay on the heap, and the remark says why (NODEST).
 ; RUN: %opt -escalloc-stack-guard=false -passes='print<escalloc>' -disable-output %s | FileCheck %s --check-prefix=PRINT
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S %s -o - | FileCheck %s
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
-; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-wrapper-size=0 -S %s -o - | FileCheck %s --check-prefix=OFF
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-wrapper-size=0 -escalloc-dest-depth=0 -S %s -o - | FileCheck %s --check-prefix=OFF
+; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -escalloc-dest-depth=0 -pass-remarks-missed=escalloc \
+; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=NODEST
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-unknown-linux-gnu"
@@ -88,12 +92,12 @@ define ptr @xmalloc_noinline(i64 %n) noinline {
 }
 
 ; PRINT-LABEL: escalloc: function @noinline_use
-; PRINT: site xmalloc_noinline(24): heap: allocated by @xmalloc_noinline, which is not inlined: it is marked noinline
+; PRINT: site xmalloc_noinline(24): stack 24 bytes align 16, 1 free(s), built by a copy of @xmalloc_noinline
 ; CHECK-LABEL: define i64 @noinline_use(
-; CHECK: call ptr @xmalloc_noinline(i64 24)
-; CHECK-NOT: alloca
+; CHECK: call ptr @xmalloc_noinline.escalloc.into(ptr %escalloc.obj, i64 24, i64 24)
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_noinline(24) escapes to heap: allocated by xmalloc_noinline, which is not inlined: it is marked noinline (promotion into the caller's frame without inlining is not implemented)
+; REMARK: remark: <unknown>:0:0: xmalloc_noinline(24) moved to stack in the frame of noinline_use: xmalloc_noinline builds it there (destination passing); 1 free guarded
+; NODEST: remark: <unknown>:0:0: xmalloc_noinline(24) escapes to heap: allocated by xmalloc_noinline, which is not inlined: it is marked noinline, and cannot build its object in the caller's frame: destination passing is off (-escalloc-dest-depth=0)
 define i64 @noinline_use() {
   %p = call ptr @xmalloc_noinline(i64 24)
   store i64 9, ptr %p
@@ -104,8 +108,9 @@ define i64 @noinline_use() {
 
 ; noinline on the call, not the function.
 ; CHECK-LABEL: define i64 @noinline_call_use(
-; CHECK: call ptr @xmalloc(i64 32) #[[NOINLINE:[0-9]+]]
-; REMARK: remark: <unknown>:0:0: xmalloc(32) escapes to heap: allocated by xmalloc, which is not inlined: it is marked noinline
+; CHECK: call ptr @xmalloc.escalloc.into(ptr %escalloc.obj, i64 32, i64 32) #[[NOINLINE:[0-9]+]]
+; REMARK: remark: <unknown>:0:0: xmalloc(32) moved to stack in the frame of noinline_call_use: xmalloc builds it there (destination passing); 1 free guarded
+; NODEST: remark: <unknown>:0:0: xmalloc(32) escapes to heap: allocated by xmalloc, which is not inlined: it is marked noinline,
 define i64 @noinline_call_use() {
   %p = call ptr @xmalloc(i64 32) noinline
   store i64 9, ptr %p
@@ -123,10 +128,10 @@ define ptr @xmalloc_avx2(i64 %n) #0 {
 }
 
 ; CHECK-LABEL: define i64 @avx2_use(
-; CHECK: call ptr @xmalloc_avx2(i64 64)
-; CHECK-NOT: alloca
+; CHECK: call ptr @xmalloc_avx2.escalloc.into(ptr %escalloc.obj, i64 64, i64 64)
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_avx2(64) escapes to heap: allocated by xmalloc_avx2, which is not inlined: it is compiled for other target features than the caller
+; REMARK: remark: <unknown>:0:0: xmalloc_avx2(64) moved to stack in the frame of avx2_use: xmalloc_avx2 builds it there (destination passing); 1 free guarded
+; NODEST: remark: <unknown>:0:0: xmalloc_avx2(64) escapes to heap: allocated by xmalloc_avx2, which is not inlined: it is compiled for other target features than the caller,
 define i64 @avx2_use() #1 {
   %p = call ptr @xmalloc_avx2(i64 64)
   %v = load i64, ptr %p
@@ -166,12 +171,13 @@ define ptr @xmalloc_ret(i64 %n) {
 }
 
 ; CHECK-LABEL: define i64 @frame_use(
-; CHECK: call ptr @xmalloc_frame(i64 16)
-; CHECK: call ptr @xmalloc_ret(i64 16)
-; CHECK-NOT: alloca
+; CHECK: call ptr @xmalloc_frame.escalloc.into(ptr %escalloc.obj{{[0-9]*}}, i64 16, i64 16)
+; CHECK: call ptr @xmalloc_ret.escalloc.into(ptr %escalloc.obj{{[0-9]*}}, i64 16, i64 16)
 ; CHECK: ret i64
-; REMARK: remark: <unknown>:0:0: xmalloc_frame(16) escapes to heap: allocated by xmalloc_frame, which is not inlined: it reads its own frame address
-; REMARK: remark: <unknown>:0:0: xmalloc_ret(16) escapes to heap: allocated by xmalloc_ret, which is not inlined: it reads its return address
+; REMARK: remark: <unknown>:0:0: xmalloc_frame(16) moved to stack in the frame of frame_use: xmalloc_frame builds it there (destination passing); 1 free guarded
+; REMARK: remark: <unknown>:0:0: xmalloc_ret(16) moved to stack in the frame of frame_use: xmalloc_ret builds it there (destination passing); 1 free guarded
+; NODEST: remark: <unknown>:0:0: xmalloc_frame(16) escapes to heap: allocated by xmalloc_frame, which is not inlined: it reads its own frame address,
+; NODEST: remark: <unknown>:0:0: xmalloc_ret(16) escapes to heap: allocated by xmalloc_ret, which is not inlined: it reads its return address,
 define i64 @frame_use() {
   %p = call ptr @xmalloc_frame(i64 16)
   %q = call ptr @xmalloc_ret(i64 16)
