@@ -558,6 +558,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
   if (S.CopiesString)
     copyConstantString(SB, S, Slot, /*InBounds=*/false);
   joinStackAndHeap(CB, Slot, StackT->getParent(), HeapT, Join);
+  emitStackRecord(CB);
   Plan.Slots[&S] = Slot;
   for (CallBase *Free : S.Frees) {
     if (Plan.shared(Free))

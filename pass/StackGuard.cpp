@@ -57,6 +57,8 @@ static cl::opt<uint64_t> UnguardedSize(
 static constexpr StringLiteral BoundsName = "__escalloc_stack";
 static constexpr StringLiteral RoomName = "__escalloc_stack_room";
 static constexpr StringLiteral InitName = "escalloc_stack_guard_init";
+static constexpr StringLiteral RecordName = "__escalloc_stack_record";
+static constexpr StringLiteral RecordHookName = "escalloc_stack_guard_record";
 
 bool stackGuardEnabled() { return StackGuard; }
 
@@ -224,6 +226,54 @@ GuardedBlock emitStackGuard(Function &F, uint64_t Bytes, Align A) {
   LLVM_DEBUG(dbgs() << "escalloc: stack guard for " << Bytes << " bytes in "
                     << F.getName() << "\n");
   return {Ok, Base};
+}
+
+/// void __escalloc_stack_record(): asks the runtime (when linked) to record
+/// the thread's stack and fill the bounds.
+static Function *getRecordHelper(Module &M) {
+  if (Function *F = M.getFunction(RecordName))
+    return F;
+  LLVMContext &Ctx = M.getContext();
+  auto *PtrTy = PointerType::getUnqual(Ctx);
+  auto *F = Function::Create(FunctionType::get(Type::getVoidTy(Ctx), false),
+                             GlobalValue::LinkOnceODRLinkage, RecordName, M);
+  F->setVisibility(GlobalValue::HiddenVisibility);
+  F->setComdat(M.getOrInsertComdat(RecordName));
+  F->addFnAttr(Attribute::NoInline);
+  F->addFnAttr(Attribute::Cold);
+  F->addFnAttr(Attribute::NoUnwind);
+  auto *Hook = cast<Function>(
+      M.getOrInsertFunction(RecordHookName,
+                            FunctionType::get(Type::getVoidTy(Ctx), {PtrTy},
+                                              false))
+          .getCallee());
+  Hook->setLinkage(GlobalValue::ExternalWeakLinkage);
+  BasicBlock *Entry = BasicBlock::Create(Ctx, "entry", F);
+  BasicBlock *Call = BasicBlock::Create(Ctx, "record", F);
+  BasicBlock *Done = BasicBlock::Create(Ctx, "done", F);
+  IRBuilder<> B(Entry);
+  B.CreateCondBr(B.CreateICmpNE(Hook, ConstantPointerNull::get(PtrTy), "linked"),
+                 Call, Done);
+  B.SetInsertPoint(Call);
+  B.CreateCall(Hook, {B.CreateThreadLocalAddress(getBounds(M))});
+  B.CreateBr(Done);
+  B.SetInsertPoint(Done);
+  B.CreateRetVoid();
+  return F;
+}
+
+void emitStackRecord(CallBase *AllocCall) {
+  Module &M = *AllocCall->getModule();
+  IRBuilder<> B(AllocCall);
+  Type *I64 = B.getInt64Ty();
+  Value *G = B.CreateThreadLocalAddress(getBounds(M));
+  Value *Size = B.CreateAlignedLoad(
+      I64, B.CreateConstInBoundsGEP1_64(I64, G, 1), Align(8), "escalloc.size");
+  Value *Unset = B.CreateICmpEQ(Size, B.getInt64(0), "escalloc.unset");
+  Instruction *Then = SplitBlockAndInsertIfThen(
+      Unset, AllocCall, false,
+      MDBuilder(M.getContext()).createUnlikelyBranchWeights());
+  IRBuilder<>(Then).CreateCall(getRecordHelper(M));
 }
 
 // A coroutine stack or an alternate signal stack can be a local array, inside

@@ -21,6 +21,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 namespace llvm {
+class CallBase;
 class Function;
 class Module;
 class Value;
@@ -47,6 +48,14 @@ struct GuardedBlock {
 /// Emits the check and the block of \p Bytes at \p A after the static
 /// allocas of \p F's entry block.
 GuardedBlock emitStackGuard(llvm::Function &F, uint64_t Bytes, llvm::Align A);
+
+/// Before \p AllocCall, a guarded site's allocation on the heap path: when
+/// the thread's bounds are still unset (a thread other than the main one
+/// whose stack the runtime has not recorded yet), asks the runtime to record
+/// it.  Here, where the program allocates anyway, not in the check at
+/// entry, which may run in a signal handler on a path that allocates
+/// nothing (finding a thread's stack allocates and takes a lock).
+void emitStackRecord(llvm::CallBase *AllocCall);
 
 /// Before each call of makecontext or sigaltstack in \p M, tells the
 /// runtime about the stack it gives code (which may lie inside the thread's

@@ -71,7 +71,7 @@ static ESC_NOINLINE struct mcache *cache_create(void) {
   esc_read_settings();
   struct mcache *c = mcache_create(!esc_settings.debug && !esc_forwarding());
   if (c)
-    esc_stack_thread_start(); /* allocates: after the cache is in place */
+    esc_stack_thread_start(); /* the guard's settings (also pulls stackguard.o) */
   return c;
 }
 

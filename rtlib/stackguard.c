@@ -2,7 +2,7 @@
  * stackguard.c — the per-thread stack bounds behind the pass's stack guard.
  *
  * Owns: escalloc_stack_guard_init (declared in escalloc/abi.h), the record of
- * each thread's stack (esc_stack_thread_start) and the settings
+ * each thread's stack (escalloc_stack_guard_record) and the settings
  * ESCALLOC_STACK_SHARE and ESCALLOC_STACK_RESERVE.  The bounds the guard
  * compares with live in a thread-local pair that each compiled module
  * defines (`__escalloc_stack`, see pass/StackGuard.cpp), filled here on the
@@ -33,15 +33,17 @@
  *     call of a thread may be in a signal handler, on a path that allocates
  *     nothing): no allocation, no lock.  The main thread's bounds come from
  *     AT_EXECFN and RLIMIT_STACK; another thread's from pthread_getattr_np
- *     (which allocates and locks), called only from the thread's first
- *     allocation (malloc.c's cache_create -> esc_stack_thread_start) and kept in this
- *     file's thread-locals.  A thread that has not allocated takes the heap
- *     for its guarded objects, and that allocation records its stack.
+ *     (which allocates and locks), called only from
+ *     escalloc_stack_guard_record: the pass calls it on a guarded site's
+ *     heap path while the bounds are unset, in program code, right before
+ *     the program's own allocation (never from inside the allocator, which
+ *     pthread_getattr_np itself calls: that would deadlock on its lock).
+ *     The record is kept in this file's thread-locals.  Until then the
+ *     thread's guarded objects take the heap.
  *
- * Cost: once per thread, a getrlimit (main thread) or, at the first
- * allocation of any other thread, getpid, gettid and pthread_getattr_np
- * (about a microsecond, two small allocations and a free: against tens of
- * microseconds to start a thread).
+ * Cost: once per thread, a getrlimit (main thread) or getpid, gettid and
+ * pthread_getattr_np at its first guarded heap allocation (two small
+ * allocations and a free).
  */
 #include "runtime.h"
 #include "stackguard.h"
@@ -131,7 +133,8 @@ static int main_stack(uintptr_t *addr, size_t *size) {
 }
 
 /* The calling thread's stack as the runtime recorded it at the thread's first
- * allocation (esc_stack_thread_start): {lowest address, size}, {0, 0} while
+ * heap allocation of a guarded site (escalloc_stack_guard_record):
+ * {lowest address, size}, {0, 0} while
  * not recorded; and whether the thread is the process's main thread
  * (0: not asked yet, 1: main, 2: another). */
 static _Thread_local uintptr_t tls_stack[2]
@@ -148,14 +151,13 @@ static int is_main_thread(void) {
 }
 
 /* pthread_getattr_np allocates (a CPU set, with malloc) and takes the
- * thread's descriptor lock: not async-signal-safe.  So it runs only inside
- * an allocation the thread itself made (its first, from malloc.c's cache_create), never
- * in the guard's check, which may run in a signal handler whose path
- * allocates nothing.  Called with the thread's cache in place: the CPU set's
- * allocation is an ordinary one. */
-void esc_stack_thread_start(void) {
-  (void)stack_share(); /* getenv here, not in a signal handler */
-  (void)stack_reserve();
+ * thread's descriptor lock: not async-signal-safe, and it deadlocks when the
+ * thread is inside pthread_getattr_np already (an allocation made from there
+ * must not call it).  So it runs only from escalloc_stack_guard_record, on a
+ * guarded site's heap path in program code, right before the program's own
+ * allocation: never in the check at entry, which may run in a signal handler
+ * on a path that allocates nothing. */
+static void record_thread_stack(void) {
   if (tls_stack[1] || is_main_thread())
     return;
   pthread_attr_t attr;
@@ -240,6 +242,19 @@ static void note_foreign(uintptr_t lo, uintptr_t size, uintptr_t bounds[2]) {
   if (hi > tls_floor)
     tls_floor = hi;
   apply_floor(bounds);
+}
+
+/* The settings are read at a thread's first allocation, so that the guard
+ * never calls getenv in a signal handler.  (This call is also what pulls
+ * this object from a static archive: the pass's references are weak.) */
+void esc_stack_thread_start(void) {
+  (void)stack_share();
+  (void)stack_reserve();
+}
+
+void escalloc_stack_guard_record(uintptr_t bounds[2]) {
+  record_thread_stack();
+  escalloc_stack_guard_init(bounds);
 }
 
 void escalloc_stack_guard_makecontext(const void *context, uintptr_t bounds[2]) {

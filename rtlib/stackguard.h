@@ -7,8 +7,9 @@
 
 #include "base.h"
 
-/* Records the calling thread's stack for the stack guard; called at the
- * thread's first allocation, with its cache in place (it allocates). */
+/* Reads the stack guard's settings, at the thread's first allocation (so
+ * that the guard never reads the environment in a signal handler); never
+ * allocates. */
 ESC_HIDDEN void esc_stack_thread_start(void);
 
 #endif /* ESCALLOC_STACKGUARD_H */

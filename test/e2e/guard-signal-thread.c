@@ -4,8 +4,9 @@
 // pthread_getattr_np, which allocates and takes a lock: called from the
 // guard's check, it would allocate inside the handler where the program
 // did not (a deadlock when the signal interrupted the allocator).  So the
-// runtime records a thread's stack at the thread's own first allocation;
-// until then its guarded objects take the heap.  The program counts the
+// runtime records a thread's stack on a guarded site's heap path, right
+// before the program's own allocation; until then its guarded objects take
+// the heap.  The program counts the
 // runtime's allocations around the handler (none), then around the
 // thread's first ordinary call (the buffer on the heap, and what recording
 // the stack allocates) and its second (none: the buffer on the stack).

@@ -49,9 +49,21 @@ declare void @abort()
 ; CHECK-NEXT:    %escalloc.ok = phi i1 [ true, %escalloc.fast ], [ false, %escalloc.slow ]
 ; CHECK-NEXT:    %escalloc.base = phi ptr [ %escalloc.block, %escalloc.fast ], [ null, %escalloc.slow ]
 ; CHECK-NEXT:    br i1 %escalloc.ok, label %[[STACK:.*]], label %[[HEAP:.*]]
+; On the heap path, while the thread's bounds are unset, the runtime records
+; its stack right before the program's allocation (not at entry: a handler
+; may take a path that allocates nothing).
 ; CHECK:       [[HEAP]]:
+; CHECK-NEXT:    [[G2:%.*]] = call align 16 ptr @llvm.threadlocal.address.p0(ptr align 16 @__escalloc_stack)
+; CHECK-NEXT:    [[GS2:%.*]] = getelementptr inbounds i64, ptr [[G2]], i64 1
+; CHECK-NEXT:    [[SZ:%.*]] = load i64, ptr [[GS2]], align 8
+; CHECK-NEXT:    %escalloc.unset = icmp eq i64 [[SZ]], 0
+; CHECK-NEXT:    br i1 %escalloc.unset, label %[[REC:.*]], label %[[ALLOC:.*]], !prof
+; CHECK:       [[REC]]:
+; CHECK-NEXT:    call void @__escalloc_stack_record()
+; CHECK-NEXT:    br label %[[ALLOC]]
+; CHECK:       [[ALLOC]]:
 ; CHECK-NEXT:    %p = call ptr @malloc(i64 1000)
-; CHECK:         %escalloc.ptr = phi ptr [ %escalloc.base, %[[STACK]] ], [ %p, %[[HEAP]] ]
+; CHECK:         %escalloc.ptr = phi ptr [ %escalloc.base, %[[STACK]] ], [ %p, %[[ALLOC]] ]
 ; CHECK-NEXT:    call void @reader(ptr %escalloc.ptr)
 ; CHECK-NEXT:    %escalloc.onheap = icmp ne ptr %escalloc.ptr, %escalloc.base
 ; CHECK-NEXT:    br i1 %escalloc.onheap, label %[[FREE:.*]], label
@@ -81,9 +93,9 @@ define void @guarded_passed() {
 ; CHECK:       [[STACK]]:
 ; CHECK-NEXT:    call void @llvm.memset.p0.i64(ptr align 16 %escalloc.base, i8 0, i64 32, i1 false)
 ; CHECK:       [[HEAP]]:
-; CHECK-NEXT:    %p = call ptr @calloc(i64 4, i64 8)
+; CHECK:         %p = call ptr @calloc(i64 4, i64 8)
 ; CHECK:         %q = call ptr @aligned_alloc(i64 64, i64 128)
-; CHECK:         %escalloc.ptr1 = phi ptr [ %escalloc.slot, {{%.*}} ], [ %q, {{%.*}} ]
+; CHECK:         %escalloc.ptr{{[0-9]+}} = phi ptr [ %escalloc.slot, {{%.*}} ], [ %q, {{%.*}} ]
 define void @two_sites(i64 %n) {
   %small = alloca i32
   %p = call ptr @calloc(i64 4, i64 8)
@@ -227,3 +239,10 @@ define void @escaping() {
 ; CHECK-NEXT:    [[R:%.*]] = icmp ult i64 [[D2]], %size
 ; CHECK-NEXT:    ret i1 [[R]]
 ; CHECK: declare extern_weak void @escalloc_stack_guard_init(ptr)
+; The record: through the runtime's weak entry point, nothing without it.
+; CHECK-LABEL: define linkonce_odr hidden void @__escalloc_stack_record() #{{[0-9]+}} comdat {
+; CHECK:         %linked = icmp ne ptr @escalloc_stack_guard_record, null
+; CHECK:       record:
+; CHECK-NEXT:    [[G3:%.*]] = call {{.*}}ptr @llvm.threadlocal.address.p0(ptr {{.*}}@__escalloc_stack)
+; CHECK-NEXT:    call void @escalloc_stack_guard_record(ptr [[G3]])
+; CHECK: declare extern_weak void @escalloc_stack_guard_record(ptr)
