@@ -10,6 +10,7 @@
 #include "EscapeAnalysis.h"
 #include "DestPassing.h"
 #include "FunctionAnalyzer.h"
+#include "AllocHooks.h"
 #include "Remarks.h"
 #include "SitePolicy.h"
 #include "StackGuard.h"
@@ -279,7 +280,7 @@ static bool hasSite(Function &F, const TargetLibraryInfo &TLI,
   for (BasicBlock &BB : F)
     for (Instruction &I : BB)
       if (auto *CB = dyn_cast<CallBase>(&I)) {
-        if (isAllocationCall(*CB, TLI))
+        if (isAllocationCall(*CB, TLI) || allocHook(*CB, TLI))
           return true;
         if (const Function *G = CB->getCalledFunction())
           if (const FunctionEscapeInfo *GI = Info.lookup(*G))

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FunctionAnalyzer.h"
+#include "AllocHooks.h"
 #include "LibCalls.h"
 
 #include "llvm/Analysis/MemoryBuiltins.h"
@@ -65,6 +66,8 @@ Value *freedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
   if (Value *V = getFreedOperand(&CB, &TLI))
     return V;
   if (libFuncOf(CB, TLI) == LibFunc_free && CB.arg_size() == 1)
+    return CB.getArgOperand(0);
+  if (freeHook(CB, TLI))
     return CB.getArgOperand(0);
   return nullptr;
 }
@@ -626,6 +629,11 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
 
   if (Value *Freed = freedOperand(CB, TLI)) {
     visitFree(CB, Freed);
+    // A deallocation hook the user replaced may read the object first.
+    if (!CB.getCalledFunction())
+      for (unsigned X : ptsOf(Freed))
+        escapeContents(X, Reason{"freed through a hook the user may replace"},
+                       &CB);
     return;
   }
   Value *Old = reallocatedOperand(CB, TLI);
@@ -705,6 +713,10 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   }
   if (auto It = ObjOf.find(&CB); It != ObjOf.end()) {
     addPts(&CB, one(It->second));
+    // A hook replaced by the user returns its allocator's memory, which
+    // that allocator may still reach: storing into it publishes.
+    if (Objs[It->second].IsHookCall)
+      addPts(&CB, one(0));
     return;
   }
   // A defined callee that returns only its parameters returns nothing else.

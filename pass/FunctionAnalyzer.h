@@ -97,6 +97,9 @@ struct Obj {
   bool Returned = false;
   bool Freed = false;
   bool IsWrapperCall = false;
+  /// Through an allocation hook (AllocHooks.h): what it returns may also be
+  /// the user's allocator's memory, external.
+  bool IsHookCall = false;
   SmallVector<CallBase *, 2> Frees;
   /// A site: the reallocs of it alone (its growable buffer, one object).
   SmallVector<CallBase *, 2> Reallocs;

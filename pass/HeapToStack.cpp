@@ -48,6 +48,7 @@
 #include "HeapToStack.h"
 #include "DestPassing.h"
 #include "EscapeAnalysis.h"
+#include "AllocHooks.h"
 #include "Inventory.h"
 #include "LibCalls.h"
 #include "Remarks.h"
@@ -157,6 +158,9 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
         R << Sep << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees")
           << (FreesKept ? " guarded" : " removed");
+      if (S.HookCallee)
+        R << "; speculatively promoted: hook " << ore::NV("Hook", S.HookName)
+          << " equals " << ore::NV("Default", S.HookDefault->getName());
       appendInlined(R, *S.Call);
       return R;
     });
@@ -272,26 +276,32 @@ static void copyConstantString(IRBuilder<> &B, const AllocSite &S, Value *Dst,
 struct FramePlan {
   const FunctionEscapeInfo &FI;
   DestClones &Dest;
+  const TargetLibraryInfo &TLI;
   SmallPtrSet<const AllocSite *, 4> Guarded;
   /// Each free of a promoted object, and the promoted sites it may free.
   MapVector<CallBase *, SmallVector<const AllocSite *, 2>> Owners;
   /// Where each promoted object lives: its alloca or its guarded slot.
   DenseMap<const AllocSite *, Value *> Slots;
 
-  FramePlan(const FunctionEscapeInfo &FI, DestClones &Dest,
-            ArrayRef<const AllocSite *> GuardedSites)
-      : FI(FI), Dest(Dest), Guarded(GuardedSites.begin(), GuardedSites.end()) {
+  FramePlan(const FunctionEscapeInfo &FI, const TargetLibraryInfo &TLI,
+            DestClones &Dest, ArrayRef<const AllocSite *> GuardedSites)
+      : FI(FI), Dest(Dest), TLI(TLI),
+        Guarded(GuardedSites.begin(), GuardedSites.end()) {
     for (const AllocSite &S : FI.Sites)
       if (S.Promote)
         for (CallBase *Free : S.Frees)
           Owners[Free].push_back(&S);
+    // Before any rewrite: a removed free is not read again.
+    for (auto &[Free, Sites] : Owners)
+      if (!Free->getCalledFunction())
+        HookFrees.insert(Free);
   }
   /// The original allocation may have run (a guarded or run-time-size
   /// site), the buffer may have grown onto the heap, or a callee built it
   /// (which may return a heap object or NULL).
   bool mayBeHeap(const AllocSite &S) const {
-    return S.RuntimeFallback || !S.Reallocs.empty() || Guarded.contains(&S) ||
-           S.DestCallee;
+    return S.RuntimeFallback || S.HookCallee || !S.Reallocs.empty() ||
+           Guarded.contains(&S) || S.DestCallee;
   }
   /// Destination passing: the callee's clone builds the object in \p Slot
   /// (\p Ok: the stack guard's answer, or null).
@@ -302,12 +312,17 @@ struct FramePlan {
         Own.push_back(Free);
     Slots[&S] = Dest.promote(S, Slot, Ok, Own);
   }
+  /// Calls through a deallocation hook (AllocHooks.h).
+  SmallPtrSet<CallBase *, 2> HookFrees;
+  bool isHook(CallBase *Free) const { return HookFrees.contains(Free); }
   bool shared(CallBase *Free) const {
-    return Owners.lookup(Free).size() > 1 || is_contained(FI.KeptFrees, Free);
+    return Owners.lookup(Free).size() > 1 ||
+           is_contained(FI.KeptFrees, Free) || isHook(Free);
   }
-  /// The free stays (behind a check): what it frees may be on the heap.
+  /// The free stays (behind a check): what it frees may be on the heap, or
+  /// the hook it calls may no longer be free.
   bool kept(CallBase *Free) const {
-    return is_contained(FI.KeptFrees, Free) ||
+    return is_contained(FI.KeptFrees, Free) || isHook(Free) ||
            any_of(Owners.lookup(Free),
                   [&](const AllocSite *S) { return mayBeHeap(*S); });
   }
@@ -477,18 +492,28 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
   if (S.CopiesString)
     copyConstantString(B, S, AI, /*InBounds=*/true);
 
-  if (S.RuntimeFallback) {
-    ++NumFallback;
+  if (S.RuntimeFallback || S.HookCallee) {
     // if (n > N) p = malloc(n); else p = %obj
-    Value *N = runtimeSize(B, S);
-    Value *TooBig =
-        B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size), "escalloc.big");
-    // calloc: zero the n bytes of the stack buffer when it is used (the
-    // heap path keeps calloc's own zeroing).
-    if (S.Zeroed)
-      B.CreateMemSet(AI, B.getInt8(0),
-                     B.CreateSelect(TooBig, ConstantInt::get(N->getType(), 0), N),
-                     S.Alignment);
+    Value *TooBig = nullptr;
+    if (S.RuntimeFallback) {
+      ++NumFallback;
+      Value *N = runtimeSize(B, S);
+      TooBig = B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size),
+                               "escalloc.big");
+      // calloc: zero the n bytes of the stack buffer when it is used (the
+      // heap path keeps calloc's own zeroing).
+      if (S.Zeroed)
+        B.CreateMemSet(
+            AI, B.getInt8(0),
+            B.CreateSelect(TooBig, ConstantInt::get(N->getType(), 0), N),
+            S.Alignment);
+    }
+    // Through a hook: the original call unless it is malloc at run time.
+    if (S.HookCallee) {
+      Value *Replaced =
+          B.CreateICmpNE(S.HookCallee, S.HookDefault, "escalloc.hooked");
+      TooBig = TooBig ? B.CreateOr(TooBig, Replaced) : Replaced;
+    }
     BasicBlock *Head = CB->getParent();
     Instruction *Term = SplitBlockAndInsertIfThen(TooBig, CB, false);
     BasicBlock *Tail = CB->getParent();
@@ -546,6 +571,10 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
         B.CreateICmpULE(DynBytes,
                         ConstantInt::get(DynBytes->getType(), S.Size)),
         "escalloc.fits");
+  if (S.HookCallee) // speculative: the hook is malloc at run time
+    OnStack = B.CreateAnd(
+        OnStack, B.CreateICmpEQ(S.HookCallee, S.HookDefault, "escalloc.malloc"),
+        "escalloc.spec");
   Instruction *StackT, *HeapT;
   SplitBlockAndInsertIfThenElse(OnStack, CB, &StackT, &HeapT);
   BasicBlock *Join = CB->getParent();
@@ -600,6 +629,40 @@ static void promoteGuardedSites(Function &F, ArrayRef<const AllocSite *> Sites,
     promoteGuarded(*S, Slot, GB.Ok, Plan);
 }
 
+/// A deallocation hook's call whose pointer is one of the frame's stack
+/// slots, at \p At: skipped while the hook is free; a hook the user put in
+/// place since the allocation (cJSON_InitHooks in between) gets what the
+/// original program would have handed it, an object from malloc (a copy),
+/// and never the stack slot.
+static void handHookACopy(CallBase &Free, Instruction *At,
+                          const FramePlan &Plan) {
+  std::optional<AllocHook> H = freeHook(Free, Plan.TLI);
+  assert(H && "a free through an indirect call is a hook's");
+  Module &M = *Free.getModule();
+  IRBuilder<> B(At);
+  B.SetCurrentDebugLocation(Free.getDebugLoc());
+  Value *P = Free.getArgOperand(0);
+  Instruction *Replaced = SplitBlockAndInsertIfThen(
+      B.CreateICmpNE(Free.getCalledOperand(), H->Default, "escalloc.hooked"),
+      At, false);
+  B.SetInsertPoint(Replaced);
+  // The slot's size: the one P is.
+  Value *Bytes = nullptr;
+  for (const AllocSite *S : Plan.Owners.lookup(&Free)) {
+    Value *N = B.getInt64(S->Size);
+    Bytes = Bytes ? B.CreateSelect(B.CreateICmpEQ(P, Plan.Slots.lookup(S)), N,
+                                   Bytes)
+                  : N;
+  }
+  FunctionCallee Malloc = M.getOrInsertFunction(
+      "malloc", FunctionType::get(B.getPtrTy(), {B.getInt64Ty()}, false));
+  CallInst *Copy = B.CreateCall(Malloc, {Bytes}, "escalloc.copy");
+  B.CreateMemCpy(Copy, MaybeAlign(1), P, MaybeAlign(1), Bytes);
+  auto *Call = cast<CallInst>(Free.clone());
+  Call->setArgOperand(0, Copy);
+  B.Insert(Call);
+}
+
 /// A free that may release several promoted objects, or also one on the
 /// heap: removed when every object it may free is on the stack for sure,
 /// otherwise `if (p != slot1 && p != slot2 ...) free(p)`.  (No lifetime end:
@@ -618,8 +681,18 @@ static void rewriteSharedFree(CallBase *Free, const FramePlan &Plan) {
     Value *Ne = FB.CreateICmpNE(P, Plan.Slots.lookup(S), "escalloc.onheap");
     OnHeap = OnHeap ? FB.CreateAnd(OnHeap, Ne) : Ne;
   }
-  Instruction *T = SplitBlockAndInsertIfThen(OnHeap, Free, false);
-  Free->moveBefore(T);
+  if (!Plan.isHook(Free)) {
+    Instruction *T = SplitBlockAndInsertIfThen(OnHeap, Free, false);
+    Free->moveBefore(T);
+    return;
+  }
+  // Without room the first slot is null: a NULL from the user's allocator
+  // still reaches the hook, as it did.
+  OnHeap = FB.CreateOr(OnHeap, FB.CreateIsNull(P), "escalloc.tohook");
+  Instruction *HeapT, *StackT;
+  SplitBlockAndInsertIfThenElse(OnHeap, Free, &HeapT, &StackT);
+  Free->moveBefore(HeapT);
+  handHookACopy(*Free, StackT, Plan);
 }
 
 /// `tail` promises the callee does not access the caller's allocas.  A
@@ -704,7 +777,7 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
         Guarded.push_back(&S);
       Promoted |= S.Promote;
     }
-    FramePlan Plan(FI, Dest, Guarded);
+    FramePlan Plan(FI, FAM.getResult<TargetLibraryAnalysis>(F), Dest, Guarded);
     for (const AllocSite &S : FI.Sites)
       emitDecision(ORE, S, Plan.Guarded.contains(&S), Plan.keptOf(S));
     if (!Promoted)

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "FunctionAnalyzer.h"
+#include "AllocHooks.h"
 #include "LibCalls.h"
 
 #include "llvm/ADT/DenseSet.h"
@@ -284,10 +285,12 @@ void FunctionAnalyzer::solve() {
         const FunctionEscapeInfo *CI =
             CB->getCalledFunction() ? Summaries(*CB->getCalledFunction())
                                     : nullptr;
-        if (isAllocationCall(*CB, TLI) ||
+        bool Hook = !isAllocationCall(*CB, TLI) && allocHook(*CB, TLI);
+        if (isAllocationCall(*CB, TLI) || Hook ||
             (CI && (CI->IsAllocWrapper || CI->DestSite))) {
           ObjOf[&I] = newObj(ObjKind::Site, &I);
-          Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI);
+          Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI) && !Hook;
+          Objs.back().IsHookCall = Hook;
           // A wrapper's object holds what the wrapper stored into it:
           // pointers this function cannot see (a load from it may reach
           // anything), at any offset.

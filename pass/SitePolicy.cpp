@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "SitePolicy.h"
+#include "AllocHooks.h"
 #include "DestPassing.h"
 #include "LibCalls.h"
 #include "StackGuard.h"
@@ -85,6 +86,14 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   CallBase &CB = *S.Call;
   const Function *Callee = CB.getCalledFunction();
   std::optional<LibFunc> LF = libFuncOf(CB, TLI);
+  if (std::optional<AllocHook> H = LF ? std::nullopt : allocHook(CB, TLI)) {
+    // Speculative: the stack only where the hook is malloc at run time.
+    LF = H->Func;
+    S.HookCallee = CB.getCalledOperand();
+    S.HookDefault = H->Default;
+    S.HookGlobal = H->Global;
+    S.HookName = hookName(*H);
+  }
   if (!LF) {
     S.Why = Reason{"not a C library allocation"};
     return false;
@@ -254,6 +263,9 @@ void SiteDecider::decide(unsigned Id) {
   AllocSite S;
   S.Call = cast<CallBase>(O.Def);
   S.Label = allocLabel(*S.Call);
+  if (O.IsHookCall) // "global_hooks.allocate(64)", not "<indirect>(64)"
+    if (std::optional<AllocHook> H = allocHook(*S.Call, TLI))
+      S.Label = hookName(*H) + S.Label.substr(S.Label.find('('));
   auto Keep = [&](Reason R) {
     if (S.Why.empty())
       S.Why = std::move(R);
