@@ -16,7 +16,7 @@ target triple = "x86_64-unknown-linux-gnu"
 declare noalias ptr @malloc(i64) allocsize(0)
 declare void @free(ptr nocapture) allockind("free")
 declare ptr @realloc(ptr, i64)
-declare void @reader(ptr nocapture readonly) nofree nocallback
+declare void @reader(ptr nocapture readonly) nofree nocallback memory(argmem: read)
 declare ptr @my_alloc(i64)
 
 %hooks = type { ptr, ptr, ptr }
