@@ -180,7 +180,7 @@ void SortedRemarks::flush() {
   for (Held &X : Remarks) {
     DiagnosticInfoOptimizationBase &R = *X.Remark;
     StringRef Name = R.getRemarkName();
-    if (Name == "MovedToStack")
+    if (Name == "MovedToStack" || Name == "MovedToCallerFrame")
       ++Moved;
     else if (Name == "EscapesToHeap")
       ++Escaping;

@@ -9,6 +9,8 @@
 //
 // RUN: %escc -O2 -m %s -o %t.O2 2> %t.remarks
 // RUN: FileCheck %s --check-prefix=REMARK < %t.remarks
+// RUN: tail -n 1 %t.remarks | FileCheck %s --check-prefix=SUMMARY
+// SUMMARY: remark: escalloc: 13 allocation sites: 8 moved to stack, 5 escaping,
 // RUN: %escc -O1 %s -o %t.O1
 // RUN: %escc -O3 %s -o %t.O3
 // RUN: %escc -Os %s -o %t.Os
