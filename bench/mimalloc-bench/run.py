@@ -154,7 +154,9 @@ def main():
     a = ap.parse_args()
     others = [(n, so and os.path.join(a.libdir, os.path.basename(so))) for n, so in OTHERS]
     allocs = [o for o in others if not a.no_others or o[0] == "mimalloc"]
-    allocs += [tuple(x.split("=", 1)) for x in a.alloc]
+    # Absolute: the programs run in --bin, where a relative path would not
+    # resolve and the run would silently measure glibc.
+    allocs += [(n, os.path.abspath(p)) for n, p in (x.split("=", 1) for x in a.alloc)]
     allocs.append(("escalloc", os.path.abspath(a.escalloc)))
     names = [n for n, _ in allocs]
     threads = [int(t) for t in a.threads.split(",")]
