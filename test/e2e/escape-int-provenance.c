@@ -23,13 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile char g_sink;
-__attribute__((noinline)) static void clobber(void) {
-  volatile char buf[16384];
-  for (int i = 0; i < (int)sizeof buf; i++)
-    buf[i] = (char)0xA5;
-  g_sink = buf[0];
-}
+#include "Inputs/clobber.h"
 
 // The address tested for alignment, and kept as a long next to data.
 __attribute__((noinline)) static long local_bits(int k) {

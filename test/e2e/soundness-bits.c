@@ -31,15 +31,7 @@ static char g_text[64];
 static volatile int g_never;
 #define KEY ((uintptr_t)0x5a5a5a5a5a5a5a5aULL)
 
-// Overwrites the stack below the caller, where a dead frame was.
-// It writes global memory too, so no load is moved across a call to it.
-static volatile char g_sink;
-__attribute__((noinline)) static void clobber(void) {
-  volatile char buf[16384];
-  for (int i = 0; i < (int)sizeof buf; i++)
-    buf[i] = (char)0xA5;
-  g_sink = buf[0];
-}
+#include "Inputs/clobber.h"
 
 __attribute__((noinline)) static void keep_halves(struct holder *h) {
   uint32_t w[2];

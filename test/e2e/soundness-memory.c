@@ -27,14 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// It writes global memory too, so no load is moved across a call to it.
-static volatile char g_sink;
-__attribute__((noinline)) static void clobber(void) {
-  volatile char buf[16384];
-  for (int i = 0; i < (int)sizeof buf; i++)
-    buf[i] = (char)0xA5;
-  g_sink = buf[0];
-}
+#include "Inputs/clobber.h"
 
 // A variadic constructor: each object leaves through a char ** fetched with
 // va_arg from va_start's save area.

@@ -29,14 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// It writes global memory too, so no load is moved across a call to it.
-static volatile char g_sink;
-__attribute__((noinline)) static void clobber(void) {
-  volatile char buf[16384];
-  for (int i = 0; i < (int)sizeof buf; i++)
-    buf[i] = (char)0xA5;
-  g_sink = buf[0];
-}
+#include "Inputs/clobber.h"
 
 static char *g_end, *g_save, *g_tok, *g_res, *g_copy;
 
