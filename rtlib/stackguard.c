@@ -244,12 +244,18 @@ static void note_foreign(uintptr_t lo, uintptr_t size, uintptr_t bounds[2]) {
   apply_floor(bounds);
 }
 
-/* The settings are read at a thread's first allocation, so that the guard
- * never calls getenv in a signal handler.  (This call is also what pulls
- * this object from a static archive: the pass's references are weak.) */
+/* The settings are read at load (the constructor below) and at a thread's
+ * first allocation, so that the guard never calls getenv in a signal
+ * handler, not even for a guarded call in a handler that runs before the
+ * program's first allocation.  (The call from the allocator is also what
+ * pulls this object from a static archive: the pass's references are weak.) */
 void esc_stack_thread_start(void) {
   (void)stack_share();
   (void)stack_reserve();
+}
+
+__attribute__((constructor)) static void stack_guard_settings(void) {
+  esc_stack_thread_start();
 }
 
 void escalloc_stack_guard_record(uintptr_t bounds[2]) {
