@@ -20,8 +20,8 @@
 // DEFAULT: after 100 allocations: libunwind no, libgcc_s no
 // LIBUNWIND: at main: libunwind yes
 // LIBGCC: at main: libunwind no, libgcc_s yes
-// FLAGS: escc: running: {{.*}} -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
-// USER: escc: running: {{.*}} -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer {{.*}}-fomit-frame-pointer
+// FLAGS: escc: running: {{.*}} -fno-omit-frame-pointer -momit-leaf-frame-pointer
+// USER: escc: running: {{.*}} -fno-omit-frame-pointer -momit-leaf-frame-pointer {{.*}}-fomit-frame-pointer
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
