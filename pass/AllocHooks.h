@@ -22,11 +22,28 @@
 // written in the (LTO) module) needs nothing here: LLVM folds the load and
 // the call is a direct call to malloc or free before escalloc runs.
 //
+// An allocation wrapper with a library fallback is the same speculation with
+// the wrapper's own test: gawk's `pma_malloc` (its persistent-memory
+// allocator, `#define malloc pma_malloc`) begins
+//   if (2 < state.vrb) fprintf(...); if (!init) {...} if (2 == state.init)
+//   return malloc(size);
+// A direct call of a function W whose body is visible (same translation
+// unit, or LTO) is a hook when a path from W's entry reaches `return
+// malloc(args)` (`calloc`; `free(arg); return` for a deallocation hook) with
+// W's own parameters, through instructions without side effects only, and
+// every branch on that path tests a function of constants and simple loads
+// of globals (no parameter).  That path's predicate is the hook's test: it
+// is evaluated at the call, as W would evaluate it on entry (the path
+// stores nothing, so the loads read what W's would), and when it holds the
+// call is exactly a call of malloc.  Any other shape is not a wrapper.
+//
 //===----------------------------------------------------------------------===//
 #ifndef ESCALLOC_PASS_ALLOCHOOKS_H
 #define ESCALLOC_PASS_ALLOCHOOKS_H
 
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstrTypes.h"
 #include <optional>
 #include <string>
@@ -42,8 +59,15 @@ namespace escalloc {
 struct AllocHook {
   const llvm::GlobalVariable *Global = nullptr;
   uint64_t Offset = 0;
-  llvm::Function *Default = nullptr; ///< malloc or free
+  llvm::Function *Default = nullptr; ///< malloc (calloc) or free
   llvm::LibFunc Func = llvm::NotLibFunc;
+  /// A wrapper with a library fallback: the function called, and the edges
+  /// of its path from the entry to its call of Default.
+  const llvm::Function *Wrapper = nullptr;
+  llvm::SmallVector<std::pair<const llvm::BasicBlock *,
+                              const llvm::BasicBlock *>,
+                    4>
+      Path;
 };
 
 /// \p CB calls `void *hook(size_t)` loaded from a slot initialised to malloc.
@@ -54,13 +78,36 @@ std::optional<AllocHook> allocHook(const llvm::CallBase &CB,
 std::optional<AllocHook> freeHook(const llvm::CallBase &CB,
                                   const llvm::TargetLibraryInfo &TLI);
 
+/// Emits at \p B's insertion point (just before \p CB, or before the free
+/// guarded with it) whether \p CB, a call through a hook, does exactly what
+/// the hook's default function does: the loaded pointer is malloc (free),
+/// or the wrapper's path to malloc (free) is taken.  The hook is read from
+/// the IR as it is now (an earlier rewrite may have changed a wrapper); a
+/// call that is no hook any more gives false, the original call.
+llvm::Value *emitIsDefault(llvm::CallBase &CB,
+                           const llvm::TargetLibraryInfo &TLI,
+                           llvm::IRBuilderBase &B, const llvm::Twine &Name);
+
+/// The negation of emitIsDefault: the call may do something else.
+llvm::Value *emitReplaced(llvm::CallBase &CB,
+                          const llvm::TargetLibraryInfo &TLI,
+                          llvm::IRBuilderBase &B, const llvm::Twine &Name);
+
+/// For remarks: "hook global_hooks.allocate equals malloc", or
+/// "pma_malloc forwards to malloc when state.vrb <= 2 && state.init == 2".
+std::string hookSpeculation(const AllocHook &H);
+
 /// The hook as C names it: `global_hooks.allocate` (the member from debug
-/// info), else `global_hooks` or `global_hooks+8`.
+/// info), else `global_hooks` or `global_hooks+8`; a wrapper's name.
 std::string hookName(const AllocHook &H);
 
 /// The -escalloc-hooks knob (default true): speculative promotion through
 /// allocation hooks.
 bool hooksEnabled();
+
+/// The -escalloc-wrapper-hooks knob (default true): allocation wrappers
+/// with a library fallback are hooks.
+bool wrapperHooksEnabled();
 
 } // namespace escalloc
 

@@ -121,13 +121,13 @@ struct AllocSite {
   llvm::Align Alignment = llvm::Align(16);
   bool Zeroed = false;              ///< calloc: zero at the site
   bool CopiesString = false;        ///< strdup/strndup: copy Size-1 bytes + NUL
-  /// Through an allocation hook (AllocHooks.h): the called pointer, the
-  /// function it holds by default (malloc), and the global it is loaded
-  /// from.  The stack only when the pointer equals HookDefault at run time.
-  llvm::Value *HookCallee = nullptr;
-  llvm::Function *HookDefault = nullptr;
-  const llvm::GlobalVariable *HookGlobal = nullptr;
-  std::string HookName; ///< "global_hooks.allocate"
+  /// Through an allocation hook (AllocHooks.h): the stack only when the
+  /// call does what malloc does at run time (the hook's pointer equals
+  /// malloc, or the wrapper's path to malloc is taken).
+  bool ThroughHook = false;
+  /// "hook global_hooks.allocate equals malloc", "pma_malloc forwards to
+  /// malloc when state.init == 2".
+  std::string HookSpeculation;
   bool InLoop = false;
   /// A call to an allocation wrapper whose result does not escape here: the
   /// transform inlines it and decides on the allocation inside.

@@ -629,8 +629,9 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
 
   if (Value *Freed = freedOperand(CB, TLI)) {
     visitFree(CB, Freed);
-    // A deallocation hook the user replaced may read the object first.
-    if (!CB.getCalledFunction())
+    // A deallocation hook the user replaced (a wrapper's other path) may
+    // read the object first.
+    if (freeHook(CB, TLI))
       for (unsigned X : ptsOf(Freed))
         escapeContents(X, Reason{"freed through a hook the user may replace"},
                        &CB);

@@ -158,9 +158,9 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
         R << Sep << ore::NV("FreesRemoved", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees")
           << (FreesKept ? " guarded" : " removed");
-      if (S.HookCallee)
-        R << "; speculatively promoted: hook " << ore::NV("Hook", S.HookName)
-          << " equals " << ore::NV("Default", S.HookDefault->getName());
+      if (S.ThroughHook)
+        R << "; speculatively promoted: "
+          << ore::NV("Speculation", S.HookSpeculation);
       appendInlined(R, *S.Call);
       return R;
     });
@@ -293,14 +293,14 @@ struct FramePlan {
           Owners[Free].push_back(&S);
     // Before any rewrite: a removed free is not read again.
     for (auto &[Free, Sites] : Owners)
-      if (!Free->getCalledFunction())
+      if (freeHook(*Free, TLI))
         HookFrees.insert(Free);
   }
   /// The original allocation may have run (a guarded or run-time-size
   /// site), the buffer may have grown onto the heap, or a callee built it
   /// (which may return a heap object or NULL).
   bool mayBeHeap(const AllocSite &S) const {
-    return S.RuntimeFallback || S.HookCallee || !S.Reallocs.empty() ||
+    return S.RuntimeFallback || S.ThroughHook || !S.Reallocs.empty() ||
            Guarded.contains(&S) || S.DestCallee;
   }
   /// Destination passing: the callee's clone builds the object in \p Slot
@@ -492,7 +492,7 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
   if (S.CopiesString)
     copyConstantString(B, S, AI, /*InBounds=*/true);
 
-  if (S.RuntimeFallback || S.HookCallee) {
+  if (S.RuntimeFallback || S.ThroughHook) {
     // if (n > N) p = malloc(n); else p = %obj
     Value *TooBig = nullptr;
     if (S.RuntimeFallback) {
@@ -509,9 +509,8 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
             S.Alignment);
     }
     // Through a hook: the original call unless it is malloc at run time.
-    if (S.HookCallee) {
-      Value *Replaced =
-          B.CreateICmpNE(S.HookCallee, S.HookDefault, "escalloc.hooked");
+    if (S.ThroughHook) {
+      Value *Replaced = emitReplaced(*CB, Plan.TLI, B, "escalloc.hooked");
       TooBig = TooBig ? B.CreateOr(TooBig, Replaced) : Replaced;
     }
     BasicBlock *Head = CB->getParent();
@@ -571,9 +570,9 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
         B.CreateICmpULE(DynBytes,
                         ConstantInt::get(DynBytes->getType(), S.Size)),
         "escalloc.fits");
-  if (S.HookCallee) // speculative: the hook is malloc at run time
+  if (S.ThroughHook) // speculative: the hook is malloc at run time
     OnStack = B.CreateAnd(
-        OnStack, B.CreateICmpEQ(S.HookCallee, S.HookDefault, "escalloc.malloc"),
+        OnStack, emitIsDefault(*CB, Plan.TLI, B, "escalloc.malloc"),
         "escalloc.spec");
   Instruction *StackT, *HeapT;
   SplitBlockAndInsertIfThenElse(OnStack, CB, &StackT, &HeapT);
@@ -636,15 +635,12 @@ static void promoteGuardedSites(Function &F, ArrayRef<const AllocSite *> Sites,
 /// and never the stack slot.
 static void handHookACopy(CallBase &Free, Instruction *At,
                           const FramePlan &Plan) {
-  std::optional<AllocHook> H = freeHook(Free, Plan.TLI);
-  assert(H && "a free through an indirect call is a hook's");
   Module &M = *Free.getModule();
   IRBuilder<> B(At);
   B.SetCurrentDebugLocation(Free.getDebugLoc());
   Value *P = Free.getArgOperand(0);
   Instruction *Replaced = SplitBlockAndInsertIfThen(
-      B.CreateICmpNE(Free.getCalledOperand(), H->Default, "escalloc.hooked"),
-      At, false);
+      emitReplaced(Free, Plan.TLI, B, "escalloc.hooked"), At, false);
   B.SetInsertPoint(Replaced);
   // The slot's size: the one P is.
   Value *Bytes = nullptr;

@@ -89,10 +89,8 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   if (std::optional<AllocHook> H = LF ? std::nullopt : allocHook(CB, TLI)) {
     // Speculative: the stack only where the hook is malloc at run time.
     LF = H->Func;
-    S.HookCallee = CB.getCalledOperand();
-    S.HookDefault = H->Default;
-    S.HookGlobal = H->Global;
-    S.HookName = hookName(*H);
+    S.ThroughHook = true;
+    S.HookSpeculation = hookSpeculation(*H);
   }
   if (!LF) {
     S.Why = Reason{"not a C library allocation"};

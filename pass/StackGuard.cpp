@@ -64,7 +64,7 @@ bool stackGuardEnabled() { return StackGuard; }
 
 bool needsNoGuard(const AllocSite &S) {
   if (S.RuntimeFallback || S.CopiesString || !S.Reallocs.empty() ||
-      S.HookCallee ||
+      S.ThroughHook ||
       S.Size > UnguardedSize)
     return false;
   SmallPtrSet<const Value *, 2> Frees(S.Frees.begin(), S.Frees.end());
