@@ -302,8 +302,11 @@ static std::optional<AllocHook> wrapperOf(const CallBase &CB,
       !W->hasExactDefinition() || !W->isDSOLocal() ||
       CB.getFunctionType() != W->getFunctionType() || W->isVarArg())
     return std::nullopt;
+  // malloc's, calloc's or free's shape; and not the library itself.
+  Type *R = W->getReturnType();
   LibFunc Own;
-  if (TLI.getLibFunc(*W, Own))
+  if (!(R->isPointerTy() || R->isVoidTy()) || W->arg_size() == 0 ||
+      W->arg_size() > 2 || TLI.getLibFunc(*W, Own))
     return std::nullopt;
   PathSearch S(*W, TLI);
   if (!S.from(W->getEntryBlock()))
