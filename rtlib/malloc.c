@@ -7,7 +7,9 @@
  *   - ESCALLOC_NOSCAN and size < 16: the tiny allocator packs the object into
  *     the thread's current 16-byte block.
  *   - size <= 32 KiB: a slot of the size class from sizeclasses.h, taken from
- *     the thread's mcache (small_fast is the fast path).
+ *     the thread's mcache (small_fast is the fast path); the process's first
+ *     objects of each class up to 2 KiB come from the start-up span of
+ *     mixed classes (startspan.h), whose frees take free_slow.
  *   - larger: a span of its own from the page heap.
  *
  * Tiny blocks are slots of span class 1 (see runtime.h).  Go never frees a
@@ -53,6 +55,7 @@
 #include "mcache.h"
 #include "profile.h"
 #include "stackguard.h"
+#include "startspan.h"
 
 const int escalloc_abi_v1 = ESCALLOC_ABI_VERSION;
 
@@ -668,11 +671,24 @@ static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, voi
   tiny_free(c, s, p);
 }
 
+/* Frees p, an object of the start-up span s (startspan.h): checked (a
+ * second free aborts), counted in its class; its room is not reused. */
+static void free_start(struct mcache *c, struct mspan *s, void *p) {
+  uint32_t spc = startspan_spc_of(s, p); /* aborts before the profiler hears of a bad p */
+  prof_forget(c, s, p);
+  if (ESC_UNLIKELY(esc_settings.debug))
+    memset(p, DEBUG_FREE_BYTE, escalloc_class_to_size[esc_spanclass_sizeclass(spc)]);
+  spc = startspan_free(s, p); /* s may be gone after this */
+  count_event(c, c ? &c->stats.nfree[spc] : NULL, &esc_exited_stats.nfree[spc], 1);
+}
+
 static ESC_NOINLINE void free_slow(void *p) {
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_free(p);
   struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
   struct mcache *c = mcache_for_free();
+  if (ESC_UNLIKELY(s->state == SPAN_START))
+    return free_start(c, s, p);
   if (ESC_LIKELY(s->state == SPAN_SMALL)) {
     /* ESCALLOC_DEBUG sends every free here (its esc_tls_fast is ESC_NO_CACHE). */
     if (ESC_UNLIKELY(esc_settings.debug) && s->spanclass != ESC_TINY_SPANCLASS) {
@@ -785,6 +801,8 @@ size_t esc_usable_size(const void *p) {
       esc_fatal("pointer into the middle of an object, not its start", p);
     return s->npages << ESC_PAGE_SHIFT;
   }
+  if (s->state == SPAN_START)
+    return escalloc_class_to_size[esc_spanclass_sizeclass(startspan_spc_of(s, p))];
   if (s->spanclass == ESC_TINY_SPANCLASS) {
     uint32_t snap, off = (uint32_t)((uintptr_t)p & 15);
     tiny_word_of(s, p, &snap);
@@ -808,15 +826,17 @@ void *esc_realloc(void *p, size_t size) {
   if (s->state == SPAN_LARGE) {
     if (size > ESCALLOC_MAX_SMALL_SIZE && size <= have && size >= have / 2)
       return p;
-  } else if (s->spanclass == ESC_TINY_SPANCLASS) {
+  } else if (s->state == SPAN_SMALL && s->spanclass == ESC_TINY_SPANCLASS) {
     /* In place only where the result also meets malloc's alignment. */
     if (size <= have && (uintptr_t)p % (size > 8 ? 16 : 8) == 0)
       return p;
-  } else if (size <= have && escalloc_size_class(size, 0) >= esc_spanclass_sizeclass(s->spanclass) &&
-             esc_spanclass_sizeclass(s->spanclass) != ESCALLOC_ALIGN8_CLASS) {
+  } else {
+    /* A slot, of a span of its class or of the start-up span. */
+    uint32_t cls = esc_spanclass_sizeclass(s->state == SPAN_START ? startspan_spc_of(s, p) : s->spanclass);
     /* Not for the 8-aligned class: the pass's ALIGN8 promise covered the old
      * object's accesses, and realloc's result must be 16-aligned. */
-    return p;
+    if (size <= have && escalloc_size_class(size, 0) >= cls && cls != ESCALLOC_ALIGN8_CLASS)
+      return p;
   }
   void *q = esc_mallocgc(size, 0);
   if (!q)

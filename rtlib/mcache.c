@@ -12,7 +12,13 @@
  * registry_lock guards the registry list and esc_exited_stats (and the
  * sampling countdowns' re-arming, which MemStats reads under it).
  *
- * Layer: uses mcentral.h, mheap.h and base.h.  Whether a new cache may serve
+ * The process's first cache takes the first objects of each small class
+ * from the start-up span (startspan.h): mcache_refill_alloc of a class with
+ * no current span carves there, within the class's budget, before it takes
+ * a span of the class.  Later threads' caches have none: the span is for a
+ * process's start-up, where each class's own first page is the cost.
+ *
+ * Layer: uses mcentral.h, startspan.h, mheap.h and base.h.  Whether a new cache may serve
  * the fast paths (not under ESCALLOC_DEBUG or in a forwarding copy) is its
  * caller's decision (malloc.c's cache_create).  It retires the tiny block
  * itself (mcache_tiny_retire), whose word format mcache.h defines.
@@ -58,6 +64,10 @@ static void thread_exit(void *arg) {
 
 static void make_key(void) { pthread_key_create(&cache_key, thread_exit); }
 
+/* Whether a cache was made in this process: only the first gets a start-up
+ * span. */
+static _Atomic int start_given;
+
 struct mcache *mcache_create(int fast) {
   esc_once(&key_once, make_key);
   struct mcache *c = mheap_alloc_meta(&mcache_records);
@@ -65,6 +75,9 @@ struct mcache *mcache_create(int fast) {
     return NULL;
   for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
     c->alloc[i] = &esc_empty_span;
+  /* Not under memcheck, whose slots carry valgrind.c's gaps anyway. */
+  if (!atomic_exchange_explicit(&start_given, 1, memory_order_relaxed) && !esc_vg_running())
+    c->start = startspan_new(); /* NULL (out of memory): the classes' own spans */
   pthread_mutex_lock(&registry_lock);
   c->next = registry;
   if (registry)
@@ -152,9 +165,15 @@ void mcache_tiny_retire(struct mcache *c) {
   }
 }
 
-/* Hands every span and the tiny block back to the mcentrals. */
+/* Hands every span and the tiny block back to the mcentrals, and retires
+ * the start-up span (its objects stay valid; it goes back to the heap with
+ * the last of them). */
 static void mcache_return_spans(struct mcache *c) {
   mcache_tiny_retire(c);
+  if (c->start) {
+    startspan_retire(c->start);
+    c->start = NULL;
+  }
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     if (c->alloc[spc] != &esc_empty_span)
       uncache(c->alloc[spc]);
@@ -388,8 +407,33 @@ static void owned_remove(struct mcache *c, uint32_t spc, struct mspan *s) {
   c->nowned[spc]--;
 }
 
+/* An object of span class spc from c's start-up span, or NULL: the class
+ * has taken its budget, its slots are too large, or the span is full (then
+ * it is retired). */
+static void *start_alloc(struct mcache *c, uint32_t spc) {
+  uint32_t size = escalloc_class_to_size[esc_spanclass_sizeclass(spc)];
+  uint32_t budget = size * ESC_START_CLASS_OBJECTS;
+  if (budget > ESC_START_CLASS_BYTES)
+    budget = ESC_START_CLASS_BYTES;
+  if (spc == ESC_TINY_SPANCLASS || size > ESC_START_MAX_SIZE || c->start_used[spc] + size > budget)
+    return NULL;
+  void *p = startspan_alloc(c->start, spc, size);
+  if (!p) {
+    startspan_retire(c->start);
+    c->start = NULL;
+    return NULL;
+  }
+  c->start_used[spc] = (uint16_t)(c->start_used[spc] + size);
+  return p;
+}
+
 void *mcache_refill_alloc(struct mcache *c, uint32_t spc) {
   struct mspan *s = c->alloc[spc];
+  if (ESC_UNLIKELY(c->start != NULL) && s == &esc_empty_span) {
+    void *p = start_alloc(c, spc);
+    if (p)
+      return p;
+  }
   if (s != &esc_empty_span) {
     /* The freelist is empty (the fast path came here).  The bitmap is taken
      * from the refill position up; at its end the span wraps around once to

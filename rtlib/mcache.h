@@ -41,6 +41,7 @@
 #include <stddef.h>
 
 #include "mcentral.h"
+#include "startspan.h"
 
 /* Owned spans waiting per class: ESC_OWNED_MAX, or fewer for classes with
  * long spans so that they hold at most ESC_OWNED_PAGES pages (2 MiB).  More
@@ -77,6 +78,12 @@ struct mcache {
   uint32_t tiny_offset;
   struct mspan *owned[ESC_NUM_SPANCLASSES];
   uint8_t nowned[ESC_NUM_SPANCLASSES];
+  /* The start-up span (startspan.h), NULL once retired or for every cache
+   * but the process's first, and the bytes each span class took from it:
+   * a class with no current span takes its objects there until it has
+   * taken its budget (startspan.h). */
+  struct mspan *start;
+  uint16_t start_used[ESC_NUM_SPANCLASSES];
   struct esc_counters stats;
   /* Sampling countdowns (see the invariants above): slots of each span class,
    * and bytes of tiny and large objects ([ESC_SAMPLE_BYTES]), before the

@@ -7,7 +7,7 @@
  *   - Every arena is a multiple of 64 MiB, aligned to 64 MiB, registered in the
  *     arena index for each 64 MiB chunk it covers; arenas are never unmapped,
  *     so a span pointer read from the index without the lock stays readable.
- *   - An in-use span (SPAN_SMALL, SPAN_LARGE) is recorded in spans[] for every
+ *   - An in-use span (SPAN_SMALL, SPAN_LARGE, SPAN_START) is recorded in spans[] for every
  *     page it covers, so any interior pointer finds it in O(1) without a lock.
  *   - A free span is recorded at its first and last page only, sits in exactly
  *     one free list, and never touches another free span (they coalesce).
@@ -29,7 +29,8 @@
 #define ESC_MAX_OBJS 1024 /* objects in the span of the smallest class */
 #define ESC_SPAN_WORDS (ESC_MAX_OBJS / 64)
 
-enum esc_span_state { SPAN_FREE, SPAN_SMALL, SPAN_LARGE };
+/* SPAN_START: the start-up span of mixed classes (startspan.h). */
+enum esc_span_state { SPAN_FREE, SPAN_SMALL, SPAN_LARGE, SPAN_START };
 /* Where an in-use small span sits (its owner or its mcentral list). */
 enum esc_span_list { LIST_NONE, LIST_PARTIAL, LIST_FULL, LIST_OWNED };
 
@@ -44,6 +45,7 @@ enum esc_span_list { LIST_NONE, LIST_PARTIAL, LIST_FULL, LIST_OWNED };
 
 struct mcache;
 struct esc_arena;
+struct esc_start_table;
 
 /* A free slot on its span's free list, linked through its first word. */
 typedef struct esc_link {
@@ -95,8 +97,12 @@ struct mspan {
   struct esc_arena *arena;
   uintptr_t released_pages; /* free spans: pages with their released bit set */
   uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
-  /* Tiny spans: one word per 16-byte block (see malloc.c). */
-  _Atomic uint32_t *tiny;
+  union {
+    /* Tiny spans: one word per 16-byte block (see malloc.c). */
+    _Atomic uint32_t *tiny;
+    /* The start-up span: its objects' table (startspan.h). */
+    struct esc_start_table *start;
+  };
   /* Small spans but tiny ones: a bit per slot whose allocation expired a
    * sampling countdown (so may be sampled), set before the allocation
    * returns and cleared by the free of that slot before the profiler hears

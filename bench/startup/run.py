@@ -8,12 +8,16 @@ alike.  Prints per-process medians of wall time (fork+exec+exit, measured
 around posix_spawn/waitpid) and of CPU time (user+sys of the child, from
 wait4's rusage), and escc's difference to glibc's in microseconds.
 
-  python3 bench/startup/run.py --build-dir build [--runs 1000]
+  python3 bench/startup/run.py --build-dir build [--runs 1000] [--runtime NAME=LIB.a ...]
 
 Variants: glibc (clang-19 -O2), escc (defaults: heap profiling at Go's
 rate, frame-pointer unwinding), escc with ESCALLOC_MEMPROFILE_RATE=0, and
 escc with ESCALLOC_MEMPROFILE_UNWIND=libunwind (libunwind opened at start-up:
-what every process paid before frame pointers became the default).
+what every process paid before frame pointers became the default), and one
+variant per --runtime NAME=LIB.a: the same escc build (this build's pass)
+linked with another runtime archive, e.g. an older commit's
+build/lib/libescalloc_rt.a, so that two runtimes are compared in one run.
+Page faults are the child's minor faults (wait4's ru_minflt), medians too.
 No timed assertions: this prints numbers for bench/README.md.
 """
 import argparse
@@ -27,7 +31,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def build(build_dir, tmp):
+def build(build_dir, tmp, runtimes):
     src = os.path.join(HERE, "alloc100.c")
     escc = os.path.join(build_dir, "bin", "escc")
     out = {}
@@ -35,6 +39,10 @@ def build(build_dir, tmp):
     subprocess.run(["clang-19", "-O2", src, "-o", out["glibc"]], check=True)
     out["escc"] = os.path.join(tmp, "alloc100-escc")
     subprocess.run([escc, "-O2", src, "-o", out["escc"]], check=True)
+    for i, (name, lib) in enumerate(runtimes):
+        out[name] = os.path.join(tmp, "alloc100-rt%d" % i)
+        subprocess.run([escc, "-O2", "--rt=none", src, "-Wl,--whole-archive", lib,
+                        "-Wl,--no-whole-archive", "-lpthread", "-o", out[name]], check=True)
     return out
 
 
@@ -45,26 +53,35 @@ def run_once(prog, env):
     t1 = time.perf_counter_ns()
     if status != 0:
         sys.exit("%s exited with status %d" % (prog, status))
-    return (t1 - t0) / 1000.0, (ru.ru_utime + ru.ru_stime) * 1e6
+    return (t1 - t0) / 1000.0, (ru.ru_utime + ru.ru_stime) * 1e6, ru.ru_minflt
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default="build")
     ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--runtime", action="append", default=[], metavar="NAME=LIB.a",
+                    help="also run escc's program linked with this runtime archive")
     args = ap.parse_args()
+    runtimes = []
+    for r in args.runtime:
+        name, sep, lib = r.partition("=")
+        if not sep or not os.path.isfile(lib):
+            ap.error("--runtime wants NAME=path/to/libescalloc_rt.a, got %r" % r)
+        runtimes.append(("escc, runtime " + name, os.path.abspath(lib)))
     base = {k: v for k, v in os.environ.items() if not k.startswith("ESCALLOC_")}
     with tempfile.TemporaryDirectory() as tmp:
-        progs = build(os.path.abspath(args.build_dir), tmp)
+        progs = build(os.path.abspath(args.build_dir), tmp, runtimes)
         variants = [
             ("glibc", progs["glibc"], base),
             ("escc", progs["escc"], base),
             ("escc, ESCALLOC_MEMPROFILE_RATE=0", progs["escc"], dict(base, ESCALLOC_MEMPROFILE_RATE="0")),
             ("escc, ESCALLOC_MEMPROFILE_UNWIND=libunwind", progs["escc"],
              dict(base, ESCALLOC_MEMPROFILE_UNWIND="libunwind")),
-        ]
+        ] + [(name, progs[name], base) for name, _ in runtimes]
         wall = {v[0]: [] for v in variants}
         cpu = {v[0]: [] for v in variants}
+        faults = {v[0]: [] for v in variants}
         for name, prog, env in variants:  # warm the page cache
             for _ in range(20):
                 run_once(prog, env)
@@ -73,17 +90,19 @@ def main():
             n = min(50, args.runs - done)
             for name, prog, env in variants:
                 for _ in range(n):
-                    w, c = run_once(prog, env)
+                    w, c, f = run_once(prog, env)
                     wall[name].append(w)
                     cpu[name].append(c)
+                    faults[name].append(f)
             done += n
         g_wall = statistics.median(wall["glibc"])
         g_cpu = statistics.median(cpu["glibc"])
-        print("| variant | wall, median (us) | - glibc (us) | CPU, median (us) | - glibc (us) |")
-        print("|---|---:|---:|---:|---:|")
+        print("| variant | wall, median (us) | - glibc (us) | CPU, median (us) | - glibc (us) | page faults |")
+        print("|---|---:|---:|---:|---:|---:|")
         for name, _, _ in variants:
             w, c = statistics.median(wall[name]), statistics.median(cpu[name])
-            print("| %s | %.0f | %+.0f | %.0f | %+.0f |" % (name, w, w - g_wall, c, c - g_cpu))
+            print("| %s | %.0f | %+.0f | %.0f | %+.0f | %.0f |" %
+                  (name, w, w - g_wall, c, c - g_cpu, statistics.median(faults[name])))
         print("\n%d runs of each, interleaved in rounds of 50; load average %s" %
               (args.runs, " ".join("%.2f" % x for x in os.getloadavg())))
 

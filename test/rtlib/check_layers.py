@@ -30,11 +30,12 @@ LAYERS = {
     "heap": (["mheap.c", "mheap.h", "scavenge.c"], ["base"]),
     "central": (["mcentral.c", "mcentral.h"], ["heap", "base"]),
     "profile": (["profile.c", "profwrite.c", "profile.h"], ["base"]),
-    "cache": (["mcache.c", "mcache.h"], ["central", "heap", "profile", "base"]),
+    "start": (["startspan.c", "startspan.h"], ["heap", "base"]),
+    "cache": (["mcache.c", "mcache.h"], ["central", "start", "heap", "profile", "base"]),
     "stackguard": (["stackguard.c", "stackguard.h"], ["base"]),
     "entry": (["malloc.c", "entry.h", "forward.c", "forward.h", "valgrind.c", "newdelete.c"],
-              ["cache", "central", "heap", "profile", "stackguard", "base"]),
-    "stats": (["memstats.c"], ["entry", "cache", "central", "heap", "profile", "base"]),
+              ["cache", "central", "start", "heap", "profile", "stackguard", "base"]),
+    "stats": (["memstats.c"], ["entry", "cache", "central", "start", "heap", "profile", "base"]),
     "api": (["dropin.c"], ["entry", "base"]),
 }
 
