@@ -331,6 +331,11 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       FI.ParamSummary.assign(F->arg_size(), ParamNoEscape);
       FI.ParamBits.clear();
       FI.ReturnsOnlyParams = true;
+      FI.ResultLeaves.clear();
+      if (FunctionAnalyzer(*F, FAM.getResult<TargetLibraryAnalysis>(*F),
+                           nullptr)
+              .returnsTrackedAgg())
+        FI.ResultLeaves.assign(F->arg_size(), {0, 0, 0});
       FI.Recursive = Recursive;
       FI.HiddenRecursion = !Recursive && Hidden.contains(F);
     }
@@ -367,6 +372,13 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
           Old = S;
           SummaryChanged = true;
         }
+        SmallVector<std::array<uint64_t, 3>, 4> RL = FA->resultLeaves();
+        for (unsigned I = 0; I < RL.size() && I < FI.ResultLeaves.size(); ++I)
+          for (unsigned L = 0; L < 3; ++L)
+            if (RL[I][L] & ~FI.ResultLeaves[I][L]) {
+              FI.ResultLeaves[I][L] |= RL[I][L]; // monotone
+              SummaryChanged = true;
+            }
         if (FI.ReturnsOnlyParams && !FA->ReturnsOnlyParams) {
           FI.ReturnsOnlyParams = false;
           SummaryChanged = true;
@@ -381,6 +393,8 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
             Fl = ParamLeaks | ParamToResult | ParamFreed | ParamContentLeaks |
                  ParamContentToResult | ParamContent2ToResult;
           Info.Functions[F].ReturnsOnlyParams = false;
+          for (auto &RL : Info.Functions[F].ResultLeaves)
+            RL.fill(~uint64_t(0));
         }
         break;
       }
@@ -511,6 +525,19 @@ void EscapeInfo::print(raw_ostream &OS) const {
       if (A.getType()->isPointerTy()) {
         OS << "  param " << describeParam(A, FI.ParamSummary[A.getArgNo()])
            << "\n";
+        if (A.getArgNo() < FI.ResultLeaves.size()) {
+          static const char *const Levels[] = {"", " content",
+                                               " deeper content"};
+          for (unsigned L = 0; L < 3; ++L)
+            if (uint64_t M = FI.ResultLeaves[A.getArgNo()][L]) {
+              OS << "  param " << paramName(A) << Levels[L]
+                 << " in result field(s)";
+              for (unsigned K = 0; K < 64; ++K)
+                if (M >> K & 1)
+                  OS << " " << K;
+              OS << "\n";
+            }
+        }
         for (const ParamBitsFact &B : FI.ParamBits)
           if (B.Arg == A.getArgNo())
             OS << "  param " << paramName(A) << " data at [" << B.Offset

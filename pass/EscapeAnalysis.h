@@ -42,6 +42,7 @@
 #include "llvm/IR/InstrTypes.h"
 #include "llvm/IR/PassManager.h"
 #include "llvm/Support/Alignment.h"
+#include <array>
 #include <optional>
 #include <string>
 
@@ -155,6 +156,12 @@ struct FunctionEscapeInfo {
   /// recursive SCC: there such reads count as content).
   llvm::SmallVector<ParamBitsFact, 2> ParamBits;
   bool ReturnsOnlyParams = true; ///< no returned pointer but a parameter
+  /// A result that is a struct or array of pointers ({ptr, ptr} returned in
+  /// registers), tracked field by field: per argument, a mask of the
+  /// result's scalar leaves (flattened fields, bit K for leaf K) that may
+  /// hold its pointee, its content and its deeper content (the ToResult
+  /// flags' levels).  Empty for any other result.
+  llvm::SmallVector<std::array<uint64_t, 3>, 4> ResultLeaves;
   /// Returns a fresh allocation that escapes only by being returned (an
   /// xmalloc): callers that keep the result local get it inlined.
   bool IsAllocWrapper = false;

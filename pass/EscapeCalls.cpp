@@ -483,7 +483,7 @@ void FunctionAnalyzer::visitCallByModel(CallBase &CB, const ModelCall &MC,
 void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
                                          unsigned Flags,
                                          const FunctionEscapeInfo &CI,
-                                         PtsSet &Result) {
+                                         CallResult &Result) {
   Value *A = CB.getArgOperand(I);
   PtsSet S = ptsOf(A);
   if (S.empty())
@@ -511,7 +511,7 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
                        &CB);
       if (B.Flags & ParamToResult)
         for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
-          Result.insert(Y);
+          Result.add(I, 3, Y);
     }
   }
   // An integer may be turned back into a pointer and written through too.
@@ -521,15 +521,15 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
               &CB);
   if (Flags & ParamToResult)
     for (unsigned X : S)
-      Result.insert(X);
+      Result.add(I, 0, X);
   // The callee's content has two levels: what the pointers stored in the
   // parameter's pointee point to, and every level below that.
   if (Flags & ParamContentToResult)
     for (unsigned Y : below(A, 1))
-      Result.insert(Y);
+      Result.add(I, 1, Y);
   if (Flags & ParamContent2ToResult)
     for (unsigned Y : reachableFrom(below(A, 1)))
-      Result.insert(Y);
+      Result.add(I, 2, Y);
   if (Flags & ParamContentLeaks)
     for (unsigned X : S)
       escapeContents(X,
@@ -658,13 +658,22 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   }
 
   const Function *Callee = CB.getCalledFunction();
-  // An available_externally body (imported by ThinLTO) is equivalent to the
-  // definition the linker will use, so its summary holds too.
-  const FunctionEscapeInfo *CalleeInfo =
-      Callee && (Callee->hasExactDefinition() ||
-                 Callee->hasAvailableExternallyLinkage())
-          ? Summaries(*Callee)
-          : nullptr;
+  const FunctionEscapeInfo *CalleeInfo = calleeInfo(CB);
+  // An aggregate argument is not followed into the callee: what its fields
+  // point to is published.
+  for (Value *A : CB.args())
+    if (isTrackedAgg(A->getType()))
+      escapeAll(ptsOf(A),
+                Callee ? Reason{"passed in an aggregate to @", Callee}
+                       : Reason{"passed in an aggregate to an indirect call"},
+                &CB, true);
+  // An aggregate result the callee's summary describes field by field.
+  CallResult CR{Result};
+  bool AggResult = tracksCallResult(CB);
+  if (AggResult) {
+    CR.Callee = CalleeInfo;
+    CR.Leaves.resize(aggLeaves(CB.getType())->size());
+  }
   const SmallVectorImpl<unsigned> *Summary =
       CalleeInfo ? &CalleeInfo->ParamSummary : nullptr;
   std::optional<ModelCall> Model;
@@ -678,7 +687,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     if (!carriesBits(CB.getArgOperand(I)->getType()))
       continue;
     if (Summary && I < Summary->size())
-      visitArgBySummary(CB, I, (*Summary)[I], *CalleeInfo, Result);
+      visitArgBySummary(CB, I, (*Summary)[I], *CalleeInfo, CR);
     else if (Summary)
       escapeAll(ptsOf(CB.getArgOperand(I)),
                 Reason{"passed to variadic @", Callee}, &CB, true);
@@ -694,12 +703,27 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
                 true);
   }
 
+  if (AggResult) {
+    const SmallVector<AggLeaf, 4> &L = *aggLeaves(CB.getType());
+    for (unsigned K = 0; K < L.size(); ++K) {
+      if (ptrLike(L[K].Ty) && !CalleeInfo->ReturnsOnlyParams)
+        CR.Leaves[K].insert(0);
+      addLeafPts(&CB, K, CR.Leaves[K]);
+    }
+    return;
+  }
   if (!carriesBits(CB.getType())) {
     // A vector or aggregate result (llvm.masked.load, a gather,
     // llvm.uadd.with.overflow) may carry pointers read out of the
     // arguments' objects, or the bits of an integer argument; it is not
     // followed.
     Type *T = CB.getType();
+    // A summary that returns pointers in an aggregate this call does not
+    // follow field by field (a variadic call, another function type).
+    if (!Result.empty())
+      escapeAll(Result,
+                Reason{"returned in an aggregate not followed from @", Callee},
+                &CB);
     if (T->isVectorTy() || T->isAggregateType())
       for (Value *A : CB.args()) {
         if (!A->getType()->isPointerTy()) {

@@ -35,6 +35,8 @@
 #include "llvm/IR/DataLayout.h"
 #include "llvm/IR/Function.h"
 #include "llvm/IR/Instructions.h"
+#include <array>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -95,6 +97,8 @@ struct Obj {
   const Instruction *At = nullptr;
   int Via = -1;
   bool Returned = false;
+  /// Returned in an aggregate: bit K for leaf K of the result (AggLeaf).
+  uint64_t RetLeaves = 0;
   bool Freed = false;
   bool IsWrapperCall = false;
   /// Through an allocation hook (AllocHooks.h): what it returns may also be
@@ -106,6 +110,39 @@ struct Obj {
   /// A realloc whose argument is a site: its result is that site's buffer,
   /// not an allocation of its own.
   bool GrowsSite = false;
+};
+
+/// One scalar field of a first-class aggregate (a struct or array value),
+/// flattened in order: its type and its byte offset in the aggregate.
+struct AggLeaf {
+  Type *Ty;
+  uint64_t Offset;
+};
+
+/// Aggregates with more leaves are not tracked field by field.
+constexpr unsigned MaxAggLeaves = 64;
+
+/// Where a call's result goes: one points-to set, or, for an aggregate
+/// result of a callee with a summary, one per leaf, routed by the callee's
+/// ResultLeaves.
+struct CallResult {
+  PtsSet &Set;
+  SmallVector<PtsSet, 2> Leaves;
+  const FunctionEscapeInfo *Callee = nullptr;
+  /// \p X reaches the result as what argument \p Arg's level \p Level
+  /// (0: the pointee, 1: content, 2: deeper content, 3: data bits) returns.
+  void add(unsigned Arg, unsigned Level, unsigned X) {
+    if (Leaves.empty()) {
+      Set.insert(X);
+      return;
+    }
+    uint64_t Mask = Level < 3 && Arg < Callee->ResultLeaves.size()
+                        ? Callee->ResultLeaves[Arg][Level]
+                        : ~uint64_t(0);
+    for (unsigned K = 0; K < Leaves.size(); ++K)
+      if (Mask >> K & 1)
+        Leaves[K].insert(X);
+  }
 };
 
 using SummaryLookup =
@@ -120,6 +157,11 @@ public:
   void solve();
   SmallVector<unsigned, 4> paramSummary() const;
   SmallVector<ParamBitsFact, 2> paramBits() const;
+  /// For a function returning a tracked aggregate: per argument, the leaves
+  /// of the result its pointee, content and deeper content may be returned
+  /// in (FunctionEscapeInfo::ResultLeaves); else empty.
+  SmallVector<std::array<uint64_t, 3>, 4> resultLeaves() const;
+  bool returnsTrackedAgg() const { return isTrackedAgg(F.getReturnType()); }
 
   /// Data read at a constant offset from a parameter gets an object of its
   /// own (ParamBits), summarised by offset; otherwise such reads count as
@@ -131,6 +173,8 @@ public:
   SmallVector<unsigned, 4> SiteIds;
   SmallVector<Obj, 16> Objs;
   DenseMap<const Value *, PtsSet> Pts;
+  /// Aggregate values tracked field by field: a points-to set per leaf.
+  DenseMap<const Value *, SmallVector<PtsSet, 2>> AggPts;
   bool CallsSetjmp = false;
   const Function *SetjmpCallee = nullptr;
   bool HasMustTail = false;
@@ -174,6 +218,24 @@ private:
     return ParamNames[ArgNo];
   }
   bool Changed = false;
+
+  /// Aggregates (AggLeaf): the leaves of a struct or array type whose every
+  /// scalar may carry bits (no vectors), at most MaxAggLeaves; else null.
+  /// (Null for a type that is not tracked; stable addresses.)
+  mutable DenseMap<Type *, std::unique_ptr<SmallVector<AggLeaf, 4>>>
+      LeafCache;
+  const SmallVector<AggLeaf, 4> *aggLeaves(Type *T) const;
+  bool isTrackedAgg(Type *T) const { return aggLeaves(T) != nullptr; }
+  unsigned leafCount(Type *T) const;
+  /// The leaves [first, first + count) that indices \p Idxs select in \p T.
+  std::pair<unsigned, unsigned> leafRange(Type *T,
+                                          llvm::ArrayRef<unsigned> Idxs) const;
+  PtsSet leafPts(const Value *V, unsigned K) const;
+  void addLeafPts(const Value *V, unsigned K, const PtsSet &S);
+  bool visitAggregate(Instruction &I);
+  const FunctionEscapeInfo *calleeInfo(const CallBase &CB) const;
+  /// Whether \p CB's aggregate result is tracked from its callee's summary.
+  bool tracksCallResult(const CallBase &CB) const;
 
   unsigned newObj(ObjKind K, Instruction *Def = nullptr, unsigned Arg = 0) {
     Objs.push_back(Obj());
@@ -254,7 +316,7 @@ private:
   bool visitRealloc(CallBase &CB, Value *Old, PtsSet &Result);
   void visitArgByAttributes(CallBase &CB, unsigned I, PtsSet &Result);
   void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
-                         const FunctionEscapeInfo &Callee, PtsSet &Result);
+                         const FunctionEscapeInfo &Callee, CallResult &Result);
   void visitReturn(ReturnInst &RI);
 };
 

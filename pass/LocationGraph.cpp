@@ -19,6 +19,7 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/raw_ostream.h"
+#include <functional>
 
 #define DEBUG_TYPE "escalloc"
 
@@ -28,6 +29,13 @@ namespace escalloc {
 
 PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
   PtsSet S;
+  // An aggregate as a whole: every object any of its fields may point to.
+  if (const SmallVector<AggLeaf, 4> *L = aggLeaves(V->getType())) {
+    for (unsigned K = 0; K < L->size(); ++K)
+      for (unsigned X : leafPts(V, K))
+        S.insert(X);
+    return S;
+  }
   if (const auto *A = dyn_cast<Argument>(V)) {
     if (carriesBits(A->getType()))
       S.insert(PointeeOf[A->getArgNo()]);
@@ -45,6 +53,246 @@ PtsSet FunctionAnalyzer::ptsOf(const Value *V) const {
   if (It != Pts.end())
     return It->second;
   return S;
+}
+
+//===----------------------------------------------------------------------===//
+// Aggregates field by field.  A struct or array value ({ptr, ptr} returned in
+// registers, a struct loaded or stored whole) has a points-to set per scalar
+// leaf: insertvalue writes leaves, extractvalue reads them, a load or store
+// moves each leaf at its own offset, and a return records which leaves of
+// the result hold what (ResultLeaves in the summary).  An aggregate that is
+// not tracked (a vector in it, too many leaves, a result of a call without a
+// summary) is what it was before: its pointers were published where they
+// went in, and what comes out is external.
+//===----------------------------------------------------------------------===//
+
+const SmallVector<AggLeaf, 4> *FunctionAnalyzer::aggLeaves(Type *T) const {
+  if (!T->isStructTy() && !T->isArrayTy())
+    return nullptr;
+  if (auto It = LeafCache.find(T); It != LeafCache.end())
+    return It->second.get();
+  SmallVector<AggLeaf, 4> Leaves;
+  bool OK = true;
+  // Depth-first over the type, offsets from the DataLayout.
+  std::function<void(Type *, uint64_t)> Walk = [&](Type *E, uint64_t Off) {
+    if (!OK)
+      return;
+    if (auto *ST = dyn_cast<StructType>(E)) {
+      if (!ST->isSized() || ST->isScalableTy()) {
+        OK = false;
+        return;
+      }
+      const StructLayout *SL = DL.getStructLayout(ST);
+      for (unsigned K = 0; K < ST->getNumElements(); ++K)
+        Walk(ST->getElementType(K), Off + SL->getElementOffset(K));
+    } else if (auto *AT = dyn_cast<ArrayType>(E)) {
+      uint64_t Step = DL.getTypeAllocSize(AT->getElementType());
+      if (AT->getNumElements() > MaxAggLeaves) {
+        OK = false;
+        return;
+      }
+      for (uint64_t K = 0; K < AT->getNumElements(); ++K)
+        Walk(AT->getElementType(), Off + K * Step);
+    } else if (carriesBits(E)) {
+      Leaves.push_back({E, Off});
+      OK &= Leaves.size() <= MaxAggLeaves;
+    } else {
+      OK = false; // a vector, a label, a target type: not followed
+    }
+  };
+  Walk(T, 0);
+  std::unique_ptr<SmallVector<AggLeaf, 4>> &Slot = LeafCache[T];
+  if (OK && !Leaves.empty())
+    Slot = std::make_unique<SmallVector<AggLeaf, 4>>(std::move(Leaves));
+  return Slot.get();
+}
+
+unsigned FunctionAnalyzer::leafCount(Type *T) const {
+  if (!T->isAggregateType())
+    return 1;
+  const SmallVector<AggLeaf, 4> *L = aggLeaves(T);
+  return L ? L->size() : 0; // an empty struct inside a tracked one
+}
+
+std::pair<unsigned, unsigned>
+FunctionAnalyzer::leafRange(Type *T, ArrayRef<unsigned> Idxs) const {
+  unsigned First = 0;
+  for (unsigned Idx : Idxs) {
+    if (auto *ST = dyn_cast<StructType>(T)) {
+      for (unsigned K = 0; K < Idx; ++K)
+        First += leafCount(ST->getElementType(K));
+      T = ST->getElementType(Idx);
+    } else {
+      T = cast<ArrayType>(T)->getElementType();
+      First += Idx * leafCount(T);
+    }
+  }
+  return {First, leafCount(T)};
+}
+
+/// The scalar constant at leaf \p K of constant aggregate \p C, or null.
+static const Constant *leafConstant(const Constant *C, unsigned K,
+                                    function_ref<unsigned(Type *)> Count) {
+  while (C->getType()->isAggregateType()) {
+    unsigned N = C->getType()->isStructTy()
+                     ? C->getType()->getStructNumElements()
+                     : C->getType()->getArrayNumElements();
+    const Constant *Next = nullptr;
+    for (unsigned I = 0; I < N && !Next; ++I) {
+      const Constant *E = C->getAggregateElement(I);
+      if (!E)
+        return nullptr;
+      unsigned L = Count(E->getType());
+      if (K < L)
+        Next = E;
+      else
+        K -= L;
+    }
+    if (!Next)
+      return nullptr;
+    C = Next;
+  }
+  return C;
+}
+
+PtsSet FunctionAnalyzer::leafPts(const Value *V, unsigned K) const {
+  const SmallVector<AggLeaf, 4> &L = *aggLeaves(V->getType());
+  if (isa<UndefValue>(V) || isa<ConstantAggregateZero>(V))
+    return PtsSet();
+  if (const auto *C = dyn_cast<Constant>(V)) {
+    const Constant *E =
+        leafConstant(C, K, [&](Type *T) { return leafCount(T); });
+    return E ? ptsOf(E) : one(0);
+  }
+  bool Tracked = isa<InsertValueInst>(V) || isa<ExtractValueInst>(V) ||
+                 isa<PHINode>(V) || isa<SelectInst>(V) ||
+                 isa<FreezeInst>(V) || isa<LoadInst>(V);
+  if (const auto *CB = dyn_cast<CallBase>(V))
+    Tracked = tracksCallResult(*CB);
+  if (!Tracked)
+    return ptrLike(L[K].Ty) ? one(0) : PtsSet();
+  auto It = AggPts.find(V);
+  if (It == AggPts.end() || K >= It->second.size())
+    return PtsSet();
+  return It->second[K];
+}
+
+void FunctionAnalyzer::addLeafPts(const Value *V, unsigned K,
+                                  const PtsSet &S) {
+  if (S.empty())
+    return;
+  SmallVector<PtsSet, 2> &D = AggPts[V];
+  if (D.size() <= K)
+    D.resize(aggLeaves(V->getType())->size());
+  for (unsigned X : S)
+    Changed |= D[K].insert(X);
+}
+
+const FunctionEscapeInfo *
+FunctionAnalyzer::calleeInfo(const CallBase &CB) const {
+  // An available_externally body (imported by ThinLTO) is equivalent to the
+  // definition the linker will use, so its summary holds too.
+  const Function *Callee = CB.getCalledFunction();
+  return Callee && (Callee->hasExactDefinition() ||
+                    Callee->hasAvailableExternallyLinkage())
+             ? Summaries(*Callee)
+             : nullptr;
+}
+
+bool FunctionAnalyzer::tracksCallResult(const CallBase &CB) const {
+  const FunctionEscapeInfo *CI = calleeInfo(CB);
+  return CI && isTrackedAgg(CB.getType()) &&
+         CB.getCalledFunction()->getFunctionType() == CB.getFunctionType() &&
+         CI->ResultLeaves.size() == CB.arg_size();
+}
+
+/// The instructions that build, take apart, merge, load and store tracked
+/// aggregates.  Returns false for anything else (visit() goes on).
+bool FunctionAnalyzer::visitAggregate(Instruction &I) {
+  switch (I.getOpcode()) {
+  case Instruction::InsertValue: {
+    auto &IV = cast<InsertValueInst>(I);
+    if (!isTrackedAgg(IV.getType()))
+      return false;
+    auto [First, N] = leafRange(IV.getType(), IV.getIndices());
+    Value *Elt = IV.getInsertedValueOperand();
+    for (unsigned K = 0, E = aggLeaves(IV.getType())->size(); K < E; ++K) {
+      if (K < First || K >= First + N)
+        addLeafPts(&I, K, leafPts(IV.getAggregateOperand(), K));
+      else if (Elt->getType()->isAggregateType())
+        addLeafPts(&I, K, leafPts(Elt, K - First));
+      else
+        addLeafPts(&I, K, ptsOf(Elt));
+    }
+    return true;
+  }
+  case Instruction::ExtractValue: {
+    auto &EV = cast<ExtractValueInst>(I);
+    Value *Agg = EV.getAggregateOperand();
+    if (!isTrackedAgg(Agg->getType()))
+      return false;
+    auto [First, N] = leafRange(Agg->getType(), EV.getIndices());
+    if (EV.getType()->isAggregateType())
+      for (unsigned K = 0; K < N; ++K)
+        addLeafPts(&I, K, leafPts(Agg, First + K));
+    else
+      addPts(&I, leafPts(Agg, First));
+    return true;
+  }
+  case Instruction::PHI:
+  case Instruction::Select:
+  case Instruction::Freeze: {
+    const SmallVector<AggLeaf, 4> *L = aggLeaves(I.getType());
+    if (!L)
+      return false;
+    for (unsigned Op = isa<SelectInst>(I) ? 1 : 0; Op < I.getNumOperands();
+         ++Op)
+      for (unsigned K = 0; K < L->size(); ++K)
+        addLeafPts(&I, K, leafPts(I.getOperand(Op), K));
+    return true;
+  }
+  case Instruction::Load: {
+    auto &LI = cast<LoadInst>(I);
+    const SmallVector<AggLeaf, 4> *L = aggLeaves(LI.getType());
+    if (!L)
+      return false;
+    // Each field as a scalar load at its offset.
+    for (unsigned X : ptsOf(LI.getPointerOperand())) {
+      std::optional<int64_t> Off = offsetInto(LI.getPointerOperand(), X);
+      for (unsigned K = 0; K < L->size(); ++K) {
+        const AggLeaf &A = (*L)[K];
+        addLeafPts(&I, K,
+                   loadFrom(X, !A.Ty->isPointerTy(),
+                            Off ? std::optional<int64_t>(*Off + A.Offset)
+                                : std::nullopt,
+                            DL.getTypeStoreSize(A.Ty)));
+      }
+    }
+    return true;
+  }
+  case Instruction::Store: {
+    auto &SI = cast<StoreInst>(I);
+    Value *V = SI.getValueOperand();
+    const SmallVector<AggLeaf, 4> *L = aggLeaves(V->getType());
+    if (!L)
+      return false;
+    for (unsigned K = 0; K < L->size(); ++K) {
+      PtsSet Val = leafPts(V, K);
+      if (Val.empty())
+        continue;
+      const AggLeaf &A = (*L)[K];
+      for (unsigned X : ptsOf(SI.getPointerOperand())) {
+        std::optional<int64_t> Off = offsetInto(SI.getPointerOperand(), X);
+        storeInto(X, Val, &I,
+                  Off ? std::optional<int64_t>(*Off + A.Offset) : std::nullopt,
+                  DL.getTypeStoreSize(A.Ty));
+      }
+    }
+    return true;
+  }
+  default:
+    return false;
+  }
 }
 
 void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
@@ -395,6 +643,16 @@ PtsSet FunctionAnalyzer::reachableFrom(const PtsSet &S) const {
 /// is always safe).
 bool FunctionAnalyzer::isInert(const Instruction &I) const {
   Type *T = I.getType();
+  // Tracked aggregates move leaves (visitAggregate), also where no scalar is
+  // involved; so do their stores and returns.
+  if (isTrackedAgg(T))
+    return false;
+  if (const auto *SI = dyn_cast<StoreInst>(&I);
+      SI && isTrackedAgg(SI->getValueOperand()->getType()))
+    return false;
+  if (const auto *RI = dyn_cast<ReturnInst>(&I); RI && RI->getReturnValue() &&
+                                                 isTrackedAgg(RI->getReturnValue()->getType()))
+    return false;
   if (passesBits(I))
     return !carriesBits(T);
   switch (I.getOpcode()) {
@@ -453,6 +711,8 @@ void FunctionAnalyzer::visit(Instruction &I) {
         addPts(&I, ptsOf(Op));
     return;
   }
+  if (visitAggregate(I))
+    return;
   switch (I.getOpcode()) {
   case Instruction::Alloca:
     addPts(&I, one(ObjOf.lookup(&I)));
@@ -617,31 +877,42 @@ void FunctionAnalyzer::visit(Instruction &I) {
 
 void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   Value *V = RI.getReturnValue();
-  if (!V || !carriesBits(V->getType()))
+  if (!V)
     return;
-  for (unsigned X : ptsOf(V)) {
-    Obj &O = Objs[X];
-    if (O.Kind != ObjKind::Pointee)
-      ReturnsOnlyParams = false;
-    switch (O.Kind) {
-    case ObjKind::Pointee:
-    case ObjKind::Content:
-    case ObjKind::ParamBits:
-      // The caller sees it again through the call's result.
-      setFlag(O.Returned);
-      break;
-    case ObjKind::External:
-      break;
-    case ObjKind::Site:
-      if (!ReturnIsEscape) {
+  const SmallVector<AggLeaf, 4> *L = aggLeaves(V->getType());
+  if (!L && !carriesBits(V->getType()))
+    return;
+  // A scalar is leaf 0 of its own; an aggregate's leaves are recorded one by
+  // one (RetLeaves), so that callers read each field's own.
+  for (unsigned K = 0, E = L ? L->size() : 1; K < E; ++K)
+    for (unsigned X : L ? leafPts(V, K) : ptsOf(V)) {
+      Obj &O = Objs[X];
+      if (O.Kind != ObjKind::Pointee)
+        ReturnsOnlyParams = false;
+      switch (O.Kind) {
+      case ObjKind::Pointee:
+      case ObjKind::Content:
+      case ObjKind::ParamBits:
+        // The caller sees it again through the call's result.
         setFlag(O.Returned);
+        if (L && !(O.RetLeaves >> K & 1)) {
+          O.RetLeaves |= uint64_t(1) << K;
+          Changed = true;
+        }
         break;
+      case ObjKind::External:
+        break;
+      case ObjKind::Site:
+        // Only a returned pointer makes an allocation wrapper.
+        if (!ReturnIsEscape && !L) {
+          setFlag(O.Returned);
+          break;
+        }
+        [[fallthrough]];
+      default:
+        markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
       }
-      [[fallthrough]];
-    default:
-      markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
     }
-  }
 }
 
 /// A free that may release several objects (a phi or a select of them, a
@@ -701,6 +972,20 @@ SmallVector<unsigned, 4> FunctionAnalyzer::paramSummary() const {
     S[A.getArgNo()] = Flags;
   }
   return S;
+}
+
+SmallVector<std::array<uint64_t, 3>, 4>
+FunctionAnalyzer::resultLeaves() const {
+  SmallVector<std::array<uint64_t, 3>, 4> R;
+  if (!isTrackedAgg(F.getReturnType()))
+    return R;
+  R.assign(F.arg_size(), {0, 0, 0});
+  for (Argument &A : F.args())
+    if (carriesBits(A.getType()))
+      R[A.getArgNo()] = {Objs[PointeeOf[A.getArgNo()]].RetLeaves,
+                         Objs[ContentOf[A.getArgNo()]].RetLeaves,
+                         Objs[Content2Of[A.getArgNo()]].RetLeaves};
+  return R;
 }
 
 SmallVector<ParamBitsFact, 2> FunctionAnalyzer::paramBits() const {

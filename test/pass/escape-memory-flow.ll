@@ -199,11 +199,11 @@ define void @free_after_clobber(ptr %src) {
   ret void
 }
 
-; Aggregate values are not followed: a pointer (or its bits) put into one is
-; published.
+; An aggregate value is followed field by field (escape-aggregates.ll):
+; returning one publishes what its fields hold.
 ; CHECK-LABEL: define { ptr, i64 } @into_aggregate(
 ; CHECK: %p = call ptr @malloc(i64 8)
-; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: stored into an aggregate value
+; REMARK: remark: <unknown>:0:0: malloc(8) escapes to heap: returned from into_aggregate
 define { ptr, i64 } @into_aggregate() {
   %p = call ptr @malloc(i64 8)
   %a = insertvalue { ptr, i64 } undef, ptr %p, 0
