@@ -30,7 +30,9 @@ Patterns (a template each; templates nest through `child`):
   grown by a callee, addressed inside), constructors whose result the caller
   frees (NULL or static results, chains, published or kept results), hook
   tables of allocation functions replaced before or between allocation and
-  free, and frees of phis and selects of several allocations.
+  free, frees of phis and selects of several allocations, and structs of
+  pointers returned in registers, through sret, passed by value, one field
+  leaving the function.
 
 Usage: gen.py SEED OUTDIR
 """
@@ -1074,9 +1076,103 @@ static u64 %(f)s(u64 a) {
     return f
 
 
+# -- aggregates of pointers (issue 12 §2): returned in registers, sret, byval --
+
+AGGRS = ["pair", "swap", "sret", "byval", "mem", "pub"]
+
+
+def t_aggr(g, d):
+    """Structs of pointers returned or passed by value: {p, q} comes back in
+    registers (pair, swap: the fields crossed), three pointers through an sret
+    slot, four by value (byval), stored and loaded whole (mem), one field
+    published in a global (pub).  One field of each struct leaves the function
+    that allocated it and is read after clobber(); the others are freed there."""
+    f = g.name("agg")
+    v = g.variant("aggr", AGGRS)
+    na, nb, nc = g.r.randint(1, 300), g.r.randint(1, 300), g.r.randint(1, 300)
+    ni = g.ni()
+    D = dict(f=f, ni=ni, na=na, nb=nb, nc=nc, cc=g.child_call(d, "a"))
+    pre = """  unsigned char *x = malloc(%(na)d); memset(x, 'a' + (int)(a %% 7), %(na)d);
+  unsigned char *y = malloc(%(nb)d); memset(y, 'k', %(nb)d);
+  unsigned char *z = malloc(%(nc)d); memset(z, 'q', %(nc)d);
+""" % D
+    if v in ("pair", "swap", "mem", "pub"):
+        order = "y, x" if v == "swap" else "x, y"
+        # out: the field that leaves; in: the one freed here (sizes follow).
+        D.update(order=order, nout=nb if v == "swap" else na, nin=na if v == "swap" else nb)
+        g.a.append("""struct P%(f)s { unsigned char *a, *b; };
+static unsigned char *g%(f)s;
+static %(ni)sstruct P%(f)s %(f)s_mk(unsigned char *x, unsigned char *y) {
+  struct P%(f)s r = {%(order)s}; return r;
+}""" % D)
+        body = {
+            "pair": "  struct P%(f)s p = %(f)s_mk(x, y);\n",
+            "swap": "  struct P%(f)s p = %(f)s_mk(x, y);\n",
+            "mem": "  struct P%(f)s *h = malloc(sizeof *h); *h = %(f)s_mk(x, y);\n"
+                   "  struct P%(f)s p; memcpy(&p, h, sizeof p); free(h);\n",
+            "pub": "  struct P%(f)s p = %(f)s_mk(x, y);\n  g%(f)s = p.a;\n",
+        }[v] % D
+        ret = "g%(f)s" % D if v == "pub" else "p.a"
+        g.a.append("""static %(ni)sunsigned char *%(f)s_in(u64 a, u64 *s) {
+%(pre)s%(body)s  *s += hbytes(p.b, %(nin)d) + hbytes(z, %(nc)d);
+  free(p.b); free(z);
+  return %(ret)s;
+}
+static u64 %(f)s(u64 a) {
+  u64 s = a + %(cc)s;
+  unsigned char *r = %(f)s_in(a, &s);
+  clobber();
+  s += hbytes(r, %(nout)d);
+  free(r);
+  return s;
+}""" % dict(D, pre=pre, body=body, ret=ret))
+        return f
+    if v == "sret":
+        g.a.append("""struct T%(f)s { unsigned char *a, *b, *c; long n; };
+static %(ni)sstruct T%(f)s %(f)s_mk(unsigned char *x, unsigned char *y, unsigned char *z) {
+  struct T%(f)s r = {z, x, y, %(na)d}; return r;
+}
+static %(ni)sunsigned char *%(f)s_in(u64 a, u64 *s) {
+%(pre)s  struct T%(f)s t = %(f)s_mk(x, y, z);
+  *s += hbytes(t.b, %(na)d) + hbytes(t.c, %(nb)d) + (u64)t.n;
+  free(t.b); free(t.c);
+  return t.a;
+}
+static u64 %(f)s(u64 a) {
+  u64 s = a + %(cc)s;
+  unsigned char *r = %(f)s_in(a, &s);
+  clobber();
+  s += hbytes(r, %(nc)d);
+  free(r);
+  return s;
+}""" % dict(D, pre=pre))
+        return f
+    # byval: four pointers by value; the callee returns one of them.
+    g.a.append("""struct B%(f)s { unsigned char *a, *b, *c, *d; };
+static %(ni)sunsigned char *%(f)s_pick(struct B%(f)s t, u64 *s) {
+  *s += hbytes(t.a, %(na)d) + hbytes(t.c, %(nc)d);
+  return t.b;
+}
+static %(ni)sunsigned char *%(f)s_in(u64 a, u64 *s) {
+%(pre)s  struct B%(f)s t = {x, y, z, 0};
+  unsigned char *r = %(f)s_pick(t, s);
+  free(x); free(z);
+  return r;
+}
+static u64 %(f)s(u64 a) {
+  u64 s = a + %(cc)s;
+  unsigned char *r = %(f)s_in(a, &s);
+  clobber();
+  s += hbytes(r, %(nb)d);
+  free(r);
+  return s;
+}""" % dict(D, pre=pre))
+    return f
+
+
 NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
           t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap,
-          t_growbuf, t_ctor, t_hook, t_phifree]
+          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr]
 HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
 WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
 EXTS = ["keep", "out", "id", "free"]
@@ -1086,9 +1182,10 @@ KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_
         t_rec: "rec", t_fptr: "fptr", t_ext: "ext", t_qsort: "qsort", t_str: "str", t_wrap: "wrap",
         h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
         h_thread: "small-thread", t_growbuf: "growbuf", t_ctor: "ctor", t_hook: "hook",
-        t_phifree: "phifree"}
+        t_phifree: "phifree", t_aggr: "aggr"}
 VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"],
-            "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES}
+            "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES,
+            "aggr": AGGRS}
 VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
 ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
                       [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])
