@@ -516,6 +516,16 @@ void FunctionAnalyzer::visitArgBySummary(CallBase &CB, unsigned I,
   }
   // An integer may be turned back into a pointer and written through too.
   clobberContents(CB, I, S);
+  // A byval argument: the callee reads a copy of our object, never the
+  // object itself.  Its copy leaking, returned or freed lets out what we
+  // stored in it, not the object.
+  if (CB.isByValArgument(I) && (Flags & (ParamLeaks | ParamToResult |
+                                         ParamFreed))) {
+    for (unsigned X : S)
+      escapeContents(X, Reason{"its copy leaks through @", Callee, ArgText},
+                     &CB);
+    Flags &= ~unsigned(ParamLeaks | ParamToResult | ParamFreed);
+  }
   if (Flags & ParamLeaks)
     escapeAll(S, Reason{"passed to @", Callee, ArgText + " which leaks it"},
               &CB);
@@ -694,6 +704,17 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     else
       visitArgByAttributes(CB, I, Result);
   }
+  // An sret callee's result is what it stored into the slot we pass: it
+  // goes into our slot (the summary's "to result" facts, ResultSlot).
+  if (Summary)
+    for (unsigned I = 0, E = CB.arg_size(); I != E; ++I)
+      if (CB.paramHasAttr(I, Attribute::StructRet)) {
+        PtsSet Into = Result;
+        if (!CalleeInfo->ReturnsOnlyParams)
+          Into.insert(0);
+        for (unsigned D : ptsOf(CB.getArgOperand(I)))
+          storeInto(D, Into, &CB, std::nullopt, 0);
+      }
   // Operand bundles (deopt, funclet, ...) are opaque uses.
   for (unsigned I = 0, E = CB.getNumOperandBundles(); I != E; ++I) {
     if (isa<AssumeInst>(CB))
@@ -720,7 +741,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
     Type *T = CB.getType();
     // A summary that returns pointers in an aggregate this call does not
     // follow field by field (a variadic call, another function type).
-    if (!Result.empty())
+    if (!Result.empty() && (T->isVectorTy() || T->isAggregateType()))
       escapeAll(Result,
                 Reason{"returned in an aggregate not followed from @", Callee},
                 &CB);

@@ -89,6 +89,12 @@ struct Obj {
   /// pointer was stored at an unknown offset.
   SmallVector<std::pair<int64_t, uint64_t>, 2> PtrRanges;
   bool PtrAtUnknownOffset = false;
+  /// Pointee of a `byval` parameter: the callee's own copy (a local whose
+  /// initial contents are the caller's), not memory the caller reaches.
+  bool LocalCopy = false;
+  /// Pointee of an `sret` parameter: what is stored into it is returned
+  /// (to the caller's slot), not published.
+  bool ResultSlot = false;
   bool Escaped = false;
   /// Stays on the heap (freed elsewhere), but what it holds does not escape.
   bool Pinned = false;
@@ -253,7 +259,8 @@ private:
   }
   bool isExternalMem(unsigned X) const {
     const Obj &O = Objs[X];
-    return O.Kind == ObjKind::External || O.Kind == ObjKind::Pointee ||
+    return O.Kind == ObjKind::External ||
+           (O.Kind == ObjKind::Pointee && !O.LocalCopy && !O.ResultSlot) ||
            O.Kind == ObjKind::Content || O.Kind == ObjKind::ParamBits ||
            O.Escaped;
   }
@@ -318,6 +325,9 @@ private:
   void visitArgBySummary(CallBase &CB, unsigned I, unsigned Flags,
                          const FunctionEscapeInfo &Callee, CallResult &Result);
   void visitReturn(ReturnInst &RI);
+  /// \p X leaves through the result: returned as a scalar (Leaf -1), in
+  /// leaf Leaf of an aggregate, or stored into the sret slot (Leaf -2).
+  void returnObj(unsigned X, const Instruction *At, int Leaf);
 };
 
 } // namespace escalloc

@@ -369,6 +369,11 @@ void FunctionAnalyzer::clobberContents(CallBase &CB, unsigned I,
   for (unsigned X : All)
     if (isLocal(X) && Objs[X].Contents.insert(0))
       Changed = true;
+  // What another function may write into our sret slot is returned: our
+  // caller cannot know it.
+  for (unsigned X : All)
+    if (Objs[X].ResultSlot)
+      storeInto(X, one(0), &CB, std::nullopt, 0);
 }
 
 void FunctionAnalyzer::escapeAll(const PtsSet &S, const Reason &R,
@@ -433,6 +438,11 @@ void FunctionAnalyzer::storeInto(unsigned X, const PtsSet &V,
       Changed = true;
     }
   }
+  // Stored into the sret slot: returned to the caller, whose summary
+  // reading puts it into its own slot (EscapeCalls.cpp).
+  if (O.ResultSlot && !O.Escaped)
+    for (unsigned Y : V)
+      returnObj(Y, At, -2);
   // The reason is only worth its strings where something escapes anew.
   bool Publishes = any_of(V, [&](unsigned Y) {
     return Objs[Y].Kind != ObjKind::External && !Objs[Y].Escaped;
@@ -500,6 +510,8 @@ void FunctionAnalyzer::solve() {
     unsigned C2 = newObj(ObjKind::Content, nullptr, A.getArgNo());
     Objs[C].Level = 1;
     Objs[C2].Level = 2;
+    Objs[P].LocalCopy = A.hasByValAttr();
+    Objs[P].ResultSlot = A.hasStructRetAttr();
     PointeeOf[A.getArgNo()] = P;
     ContentOf[A.getArgNo()] = C;
     Content2Of[A.getArgNo()] = C2;
@@ -885,34 +897,45 @@ void FunctionAnalyzer::visitReturn(ReturnInst &RI) {
   // A scalar is leaf 0 of its own; an aggregate's leaves are recorded one by
   // one (RetLeaves), so that callers read each field's own.
   for (unsigned K = 0, E = L ? L->size() : 1; K < E; ++K)
-    for (unsigned X : L ? leafPts(V, K) : ptsOf(V)) {
-      Obj &O = Objs[X];
-      if (O.Kind != ObjKind::Pointee)
-        ReturnsOnlyParams = false;
-      switch (O.Kind) {
-      case ObjKind::Pointee:
-      case ObjKind::Content:
-      case ObjKind::ParamBits:
-        // The caller sees it again through the call's result.
-        setFlag(O.Returned);
-        if (L && !(O.RetLeaves >> K & 1)) {
-          O.RetLeaves |= uint64_t(1) << K;
-          Changed = true;
-        }
-        break;
-      case ObjKind::External:
-        break;
-      case ObjKind::Site:
-        // Only a returned pointer makes an allocation wrapper.
-        if (!ReturnIsEscape && !L) {
-          setFlag(O.Returned);
-          break;
-        }
-        [[fallthrough]];
-      default:
-        markEscaped(X, Reason{"returned from @", &F}, &RI, -1);
-      }
+    for (unsigned X : L ? leafPts(V, K) : ptsOf(V))
+      returnObj(X, &RI, L ? int(K) : -1);
+}
+
+void FunctionAnalyzer::returnObj(unsigned X, const Instruction *At,
+                                 int Leaf) {
+  Obj &O = Objs[X];
+  if (O.Kind != ObjKind::Pointee)
+    ReturnsOnlyParams = false;
+  switch (O.Kind) {
+  case ObjKind::Pointee:
+    // A byval copy dies with the frame: returning its address publishes
+    // what it holds (the caller reads the summary as content leaking).
+    if (O.LocalCopy) {
+      markEscaped(X, Reason{"returned from @", &F}, At, -1);
+      break;
     }
+    [[fallthrough]];
+  case ObjKind::Content:
+  case ObjKind::ParamBits:
+    // The caller sees it again through the call's result.
+    setFlag(O.Returned);
+    if (Leaf >= 0 && !(O.RetLeaves >> Leaf & 1)) {
+      O.RetLeaves |= uint64_t(1) << Leaf;
+      Changed = true;
+    }
+    break;
+  case ObjKind::External:
+    break;
+  case ObjKind::Site:
+    // Only a returned pointer makes an allocation wrapper.
+    if (!ReturnIsEscape && Leaf == -1) {
+      setFlag(O.Returned);
+      break;
+    }
+    [[fallthrough]];
+  default:
+    markEscaped(X, Reason{"returned from @", &F}, At, -1);
+  }
 }
 
 /// A free that may release several objects (a phi or a select of them, a
