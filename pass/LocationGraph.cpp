@@ -473,6 +473,12 @@ PtsSet FunctionAnalyzer::loadFrom(unsigned X, bool IntLoad,
       R.insert(B);
       if (O.Escaped)
         R.insert(0);
+      // A byval copy or an sret slot also holds what this function stored
+      // into it (elsewhere such a store publishes).
+      if (O.LocalCopy || O.ResultSlot)
+        for (unsigned Y : O.Contents)
+          if (Y != contentBelow(X))
+            R.insert(Y);
       return R;
     }
   }
@@ -911,6 +917,7 @@ void FunctionAnalyzer::returnObj(unsigned X, const Instruction *At,
     // A byval copy dies with the frame: returning its address publishes
     // what it holds (the caller reads the summary as content leaking).
     if (O.LocalCopy) {
+      ReturnsOnlyParams = false;
       markEscaped(X, Reason{"returned from @", &F}, At, -1);
       break;
     }

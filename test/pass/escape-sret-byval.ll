@@ -157,3 +157,13 @@ define ptr @fill_ret(ptr byval(%struct.T) %t) noinline {
   store ptr %n, ptr %t
   ret ptr %t
 }
+
+; An allocation stored into the copy and read back as an integer carries its
+; bits: returning them publishes it.
+; REMARK-DAG: remark: <unknown>:0:0: malloc(23) escapes to heap: returned from copy_bits
+define i64 @copy_bits(ptr byval(%struct.T) %t) noinline {
+  %n = call ptr @malloc(i64 23)
+  store ptr %n, ptr %t
+  %b = load i64, ptr %t
+  ret i64 %b
+}
