@@ -192,9 +192,13 @@ static void mcache_return_spans(struct mcache *c) {
 }
 
 void mcache_free_remote_queue(struct mcache *c, struct mspan *s, void *p) {
+  /* Read before the push: once p is pushed, another thread's collection
+   * may give s back to the heap. */
+  uint32_t spc = s->spanclass, npages = (uint32_t)s->npages;
   if (mcentral_free_remote(s, p) && c) {
-    c->queued[s->spanclass >> 6] |= 1ull << (s->spanclass & 63);
-    if (++c->nqueued == ESC_QUEUED_DRAIN)
+    c->queued[spc >> 6] |= 1ull << (spc & 63);
+    c->nqueued += npages;
+    if (c->nqueued >= ESC_QUEUED_DRAIN_PAGES)
       mcache_drain_queued(c);
   }
 }

@@ -21,7 +21,7 @@
  *     thread that only frees gets a cache at its first free, so that it
  *     counts its frees in its own counters.  queued[] records the span
  *     classes whose mcentral pending stack the thread pushed a span onto
- *     (nqueued spans so far); every ESC_QUEUED_DRAIN of them, and at its
+ *     (nqueued pages of spans so far); every ESC_QUEUED_DRAIN_PAGES, and at its
  *     exit, the thread collects those classes, so that spans freed empty go
  *     back to the heap even when nobody allocates in their class.
  *   - Counters are written by the owner only (relaxed stores) and read by
@@ -52,7 +52,15 @@
 #define ESC_OWNED_MAX 64
 #define ESC_OWNED_PAGES 256
 #define ESC_OWNED_LOOK 4 /* owned spans a refill examines */
-#define ESC_QUEUED_DRAIN 64 /* spans a thread queues before it collects them */
+/* Pages of spans a thread queues (mcentral.h) before it collects them.  A
+ * queued span takes its frees with one inline CAS until it is collected,
+ * and is queued again by the first free after: with frees spread over more
+ * spans than a collection covers, every free queued (expat's suite, whose
+ * single thread frees into more than its 2 MiB of owned spans per class:
+ * 64 spans a collection cost 190 instructions per such free; 16 MiB, 20).
+ * It bounds what freed spans wait for before they go back to the heap,
+ * where no refill of their class collects them first. */
+#define ESC_QUEUED_DRAIN_PAGES 2048
 /* Bytes of slots a refill moves from a span's bitmap to its freelist (at
  * least one slot): linking a slot writes its first word, so this bounds the
  * memory a refill touches ahead of the allocations. */
@@ -95,7 +103,7 @@ struct mcache {
   /* Span classes into whose mcentral this thread queued a span (a bit per
    * span class): collected when it exits. */
   uint64_t queued[(ESC_NUM_SPANCLASSES + 63) / 64];
-  uint32_t nqueued;
+  uint32_t nqueued; /* pages of the spans queued since the last collection */
   struct mcache *next, *prev; /* registry, under its lock */
 };
 
