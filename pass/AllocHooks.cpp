@@ -1,18 +1,22 @@
 //===- AllocHooks.cpp - Allocation through function pointers --------------===//
 //
-// Recognition of calls through allocation hooks (see AllocHooks.h); the
+// Recognition of calls through allocation hooks, and the proof that a slot
+// holds a copy of a global's hook (see AllocHooks.h); the
 // analysis (EscapeAnalysis.cpp) and the rewrite (HeapToStack.cpp) use it.
 //
 //===----------------------------------------------------------------------===//
 #include "AllocHooks.h"
 
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Analysis/ConstantFolding.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/BinaryFormat/Dwarf.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/Operator.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Debug.h"
 
@@ -92,7 +96,230 @@ std::string hookName(const AllocHook &H) {
   return globalName(*H.Global, H.Offset);
 }
 
-/// The hook \p CB calls through, and its default library function.
+static cl::opt<unsigned> CopyBudget(
+    "escalloc-hook-copy-budget", cl::init(2048), cl::Hidden,
+    cl::desc("Uses the proof that a hook slot holds a copy of a global's "
+             "hook may visit per call (default 2048)"));
+
+namespace {
+/// Where a slot's content comes from: the global whose initializer holds the
+/// hook, and the byte offset there.
+struct Source {
+  const GlobalVariable *G = nullptr;
+  uint64_t Off = 0;
+  bool operator==(const Source &O) const { return G == O.G && Off == O.Off; }
+};
+
+/// A proof in progress that memory at a pointer plus an offset holds only
+/// what was copied from one global's slot (AllocHooks.h, "copies").  Every
+/// question it cannot answer within its budget is a no.
+class SlotProof {
+  const DataLayout &DL;
+  unsigned Budget = CopyBudget;
+  /// Parameters whose slot is being proven (a recursive call passes its own
+  /// parameter on: coinductively, it adds no source of its own).
+  SmallVector<std::pair<const Argument *, int64_t>, 4> InProgress;
+
+  bool spend() { return Budget && Budget--; }
+
+  /// \p V at \p Off from its base, stripped of constant offsets.
+  const Value *base(const Value *V, int64_t &Off) const {
+    APInt A(DL.getIndexTypeSizeInBits(V->getType()), 0);
+    V = V->stripAndAccumulateConstantOffsets(DL, A, /*AllowNonInbounds=*/true);
+    Off += A.getSExtValue();
+    return V;
+  }
+
+  /// A parameter of a function defined here, called only directly.
+  static bool localParam(const Argument &A) {
+    const Function &F = *A.getParent();
+    if (!F.hasLocalLinkage() || F.isVarArg())
+      return false;
+    for (const Use &U : F.uses()) {
+      const auto *CB = dyn_cast<CallBase>(U.getUser());
+      if (!CB || !CB->isCallee(&U) ||
+          CB->getFunctionType() != F.getFunctionType() ||
+          CB->arg_size() <= A.getArgNo())
+        return false;
+    }
+    return true;
+  }
+
+  /// Merges \p S into \p Acc: every source must agree.
+  static bool agree(std::optional<Source> &Acc, const Source &S) {
+    if (Acc && !(*Acc == S))
+      return false;
+    Acc = S;
+    return true;
+  }
+
+  /// Every use of \p A's memory, as \p V (= A + \p VOff), reads or writes
+  /// outside [Off, Off + 8), or writes the slot from \p Acc's source.
+  bool usesKeepSlot(const Value *V, int64_t VOff, int64_t Off,
+                    std::optional<Source> &Acc,
+                    DenseSet<std::pair<const Value *, int64_t>> &Seen);
+
+public:
+  explicit SlotProof(const DataLayout &DL) : DL(DL) {}
+
+  /// The memory at \p P + \p Off holds only a copy of Source's slot.
+  std::optional<Source> slot(const Value *P, int64_t Off);
+};
+} // namespace
+
+std::optional<Source> SlotProof::slot(const Value *P, int64_t Off) {
+  if (!spend())
+    return std::nullopt;
+  P = base(P, Off);
+  if (Off < 0)
+    return std::nullopt;
+  if (const auto *G = dyn_cast<GlobalVariable>(P))
+    return Source{G, uint64_t(Off)};
+  if (const auto *A = dyn_cast<Argument>(P)) {
+    if (!localParam(*A) || !A->getType()->isPointerTy())
+      return std::nullopt;
+    std::pair<const Argument *, int64_t> Key{A, Off};
+    if (is_contained(InProgress, Key))
+      return Source{}; // no source of its own
+    InProgress.push_back(Key);
+    std::optional<Source> Acc;
+    bool OK = true;
+    for (const Use &U : A->getParent()->uses()) {
+      std::optional<Source> S =
+          slot(cast<CallBase>(U.getUser())->getArgOperand(A->getArgNo()), Off);
+      if (!S || (S->G && !agree(Acc, *S))) {
+        OK = false;
+        break;
+      }
+    }
+    InProgress.pop_back();
+    if (!OK)
+      return std::nullopt;
+    // Only recursive calls: the parameter never gets a first value.
+    if (!Acc)
+      return InProgress.empty() ? std::nullopt : std::optional(Source{});
+    return Acc;
+  }
+  if (const auto *AI = dyn_cast<AllocaInst>(P)) {
+    std::optional<Source> Acc;
+    DenseSet<std::pair<const Value *, int64_t>> Seen;
+    if (!usesKeepSlot(AI, 0, Off, Acc, Seen) || !Acc || !Acc->G)
+      return std::nullopt;
+    return Acc;
+  }
+  return std::nullopt;
+}
+
+bool SlotProof::usesKeepSlot(
+    const Value *V, int64_t VOff, int64_t Off, std::optional<Source> &Acc,
+    DenseSet<std::pair<const Value *, int64_t>> &Seen) {
+  if (!Seen.insert({V, VOff}).second)
+    return true; // walked (a recursive callee's parameter)
+  // [Lo, Lo + Len) of the object written at \p Lo overlaps the slot.
+  auto Overlaps = [&](int64_t Lo, uint64_t Len) {
+    return Lo < Off + 8 && Off < Lo + int64_t(Len);
+  };
+  for (const Use &U : V->uses()) {
+    if (!spend())
+      return false;
+    const auto *I = cast<Instruction>(U.getUser());
+    if (isa<LoadInst>(I) || isa<ICmpInst>(I))
+      continue;
+    if (const auto *GEP = dyn_cast<GEPOperator>(I)) {
+      APInt A(DL.getIndexTypeSizeInBits(GEP->getType()), 0);
+      if (!GEP->accumulateConstantOffset(DL, A) ||
+          !usesKeepSlot(GEP, VOff + A.getSExtValue(), Off, Acc, Seen))
+        return false;
+      continue;
+    }
+    // A merge with other pointers: a write through it may be ours.
+    if (isa<BitCastInst>(I) || isa<AddrSpaceCastInst>(I) || isa<PHINode>(I) ||
+        (isa<SelectInst>(I) && U.getOperandNo() != 0)) {
+      if (!usesKeepSlot(I, VOff, Off, Acc, Seen))
+        return false;
+      continue;
+    }
+    if (const auto *SI = dyn_cast<StoreInst>(I)) {
+      if (U.getOperandNo() != SI->getPointerOperandIndex())
+        return false; // the pointer itself escapes
+      uint64_t Len = DL.getTypeStoreSize(SI->getValueOperand()->getType());
+      if (!Overlaps(VOff, Len))
+        continue;
+      const Value *X = SI->getValueOperand();
+      if (isa<ConstantPointerNull>(X) || isa<UndefValue>(X))
+        continue; // calling it is undefined either way
+      const auto *L = dyn_cast<LoadInst>(X);
+      std::optional<Source> S;
+      if (VOff != Off || !L || !L->getType()->isPointerTy() ||
+          !(S = slot(L->getPointerOperand(), 0)) || !S->G || !agree(Acc, *S))
+        return false;
+      continue;
+    }
+    if (const auto *II = dyn_cast<IntrinsicInst>(I)) {
+      if (II->isLifetimeStartOrEnd() || II->isDroppable() ||
+          isa<DbgInfoIntrinsic>(II))
+        continue;
+      if (const auto *MS = dyn_cast<MemSetInst>(II)) {
+        // Zeros: a null hook, as undefined to call as before.
+        if (const auto *C = dyn_cast<ConstantInt>(MS->getValue()))
+          if (C->isZero())
+            continue;
+        const auto *Len = dyn_cast<ConstantInt>(MS->getLength());
+        if (!Len || Overlaps(VOff, Len->getZExtValue()))
+          return false;
+        continue;
+      }
+      if (const auto *MT = dyn_cast<MemTransferInst>(II)) {
+        if (U.getOperandNo() != 0) // read from
+          continue;
+        const auto *Len = dyn_cast<ConstantInt>(MT->getLength());
+        if (!Len || MT->isVolatile())
+          return false;
+        uint64_t N = Len->getZExtValue();
+        if (!Overlaps(VOff, N))
+          continue;
+        std::optional<Source> S;
+        if (Off < VOff || Off + 8 > VOff + int64_t(N) ||
+            !(S = slot(MT->getSource(), Off - VOff)) || !S->G ||
+            !agree(Acc, *S))
+          return false;
+        continue;
+      }
+      return false;
+    }
+    if (const auto *CB = dyn_cast<CallBase>(I)) {
+      // Passed to a function defined here: its parameter's uses are ours.
+      const Function *F = CB->getCalledFunction();
+      if (CB->isCallee(&U) || !F || F->isDeclaration() ||
+          !F->hasLocalLinkage() || F->isVarArg() ||
+          F->getFunctionType() != CB->getFunctionType() ||
+          CB->isByValArgument(U.getOperandNo()) ||
+          !usesKeepSlot(F->getArg(U.getOperandNo()), VOff, Off, Acc, Seen))
+        return false;
+      continue;
+    }
+    if (isa<ReturnInst>(I)) {
+      // Returned (buffer_skip_whitespace's `return buffer`): each caller's
+      // result is ours too.
+      const Function &F = *I->getFunction();
+      if (!F.hasLocalLinkage())
+        return false;
+      for (const Use &FU : F.uses()) {
+        const auto *CB = dyn_cast<CallBase>(FU.getUser());
+        if (!CB || !CB->isCallee(&FU) ||
+            !usesKeepSlot(CB, VOff, Off, Acc, Seen))
+          return false;
+      }
+      continue;
+    }
+    return false; // a ptrtoint, a store of the pointer...: not followed
+  }
+  return true;
+}
+
+/// The hook \p CB calls through, and its default library function: the
+/// pointer is loaded from a global's slot, or from a slot that holds only a
+/// copy of one (AllocHooks.h).
 static std::optional<AllocHook> hookOf(const CallBase &CB,
                                        const TargetLibraryInfo &TLI) {
   if (!Hooks || !CB.isIndirectCall() || !isa<CallInst>(CB) ||
@@ -101,21 +328,26 @@ static std::optional<AllocHook> hookOf(const CallBase &CB,
   const auto *LI = dyn_cast<LoadInst>(CB.getCalledOperand());
   if (!LI || !LI->isSimple())
     return std::nullopt;
-  const DataLayout &DL = CB.getDataLayout();
-  APInt Off(DL.getIndexTypeSizeInBits(LI->getPointerOperandType()), 0);
-  const auto *G = dyn_cast<GlobalVariable>(
-      LI->getPointerOperand()->stripAndAccumulateConstantOffsets(
-          DL, Off, /*AllowNonInbounds=*/true));
-  if (!G || !G->hasInitializer() || Off.isNegative())
+  // Only malloc's and free's shapes are worth a proof.
+  FunctionType *FTy = CB.getFunctionType();
+  Type *Arg = FTy->getParamType(0);
+  if (FTy->getReturnType()->isPointerTy()
+          ? !Arg->isIntegerTy()
+          : !FTy->getReturnType()->isVoidTy() || !Arg->isPointerTy())
     return std::nullopt;
+  const DataLayout &DL = CB.getDataLayout();
+  std::optional<Source> S = SlotProof(DL).slot(LI->getPointerOperand(), 0);
+  if (!S || !S->G || !S->G->hasInitializer())
+    return std::nullopt;
+  APInt Off(DL.getIndexTypeSizeInBits(S->G->getType()), S->Off);
   auto *F = dyn_cast_or_null<Function>(ConstantFoldLoadFromConst(
-      const_cast<Constant *>(G->getInitializer()), LI->getType(), Off, DL));
+      const_cast<Constant *>(S->G->getInitializer()), LI->getType(), Off, DL));
   LibFunc LF;
   if (!F || !TLI.getLibFunc(*F, LF) || !TLI.has(LF))
     return std::nullopt;
   AllocHook H;
-  H.Global = G;
-  H.Offset = Off.getZExtValue();
+  H.Global = S->G;
+  H.Offset = S->Off;
   H.Default = F;
   H.Func = LF;
   return H;

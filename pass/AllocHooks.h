@@ -18,6 +18,30 @@
 // object, which the original program would have handed it (the hook may
 // have been replaced between the allocation and the free).
 //
+// Copies.  Without LTO, cJSON allocates through copies of its hooks:
+// `buffer.hooks = global_hooks` on the caller's stack, read through a
+// parameter in the recursive parse functions (`input_buffer->hooks
+// .allocate`), and `print(item, &global_hooks)`.  A slot is followed to the
+// global it copies when its content at that offset provably comes only from
+// the global's slot:
+// - the global itself (at a constant offset);
+// - a parameter of a function with local linkage called only directly,
+//   where the slot is such a copy at every call site (a recursive call
+//   passing the parameter on adds nothing of its own);
+// - a local (alloca) whose every use, followed through constant offsets,
+//   phis, selects, returns and the parameters of local functions it is
+//   passed to, reads, writes outside the slot, writes zeros (a null hook,
+//   as undefined to call as before), or writes the slot from such a slot
+//   (a memcpy covering it, a store of a load of it).  Any other use (its
+//   address stored, passed to an external function, a variable offset) is
+//   a no, and so is a proof over -escalloc-hook-copy-budget uses.
+// This keeps the deallocation side sound: a call is a deallocation hook
+// only where its pointer comes from a slot that defaults to free, so the
+// guard above (skip while it is free, a heap copy otherwise) hands a
+// replaced hook only what the user installed as a deallocator.  (Comparing
+// both pointers at the allocation instead would not be enough: the free
+// slot of a copy could be rewritten between the allocation and the free.)
+//
 // A hook whose target is known (a `static const` table, a global never
 // written in the (LTO) module) needs nothing here: LLVM folds the load and
 // the call is a direct call to malloc or free before escalloc runs.

@@ -310,6 +310,8 @@ private:
 
   bool isInert(const Instruction &I) const;
   static bool passesBits(const Instruction &I);
+  const Value *addressBase(const Value *V, unsigned Depth, PtsSet &Idx) const;
+  bool isPointerDifference(const Instruction &I, PtsSet &Idx) const;
   PtsSet reachableFrom(const PtsSet &S) const;
   void visitFormattedArg(CallBase &CB, unsigned I, bool Scan, unsigned FmtArg,
                          int Param, const PtsSet &S);

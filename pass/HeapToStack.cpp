@@ -267,6 +267,27 @@ static void copyConstantString(IRBuilder<> &B, const AllocSite &S, Value *Dst,
   B.CreateStore(B.getInt8(0), End);
 }
 
+/// The calls through a deallocation hook (or a wrapper's) that free a
+/// promoted object.  Found before any function is rewritten: a hook read
+/// through a copy is proven over the module's uses (AllocHooks.h), which
+/// the rewrite changes.
+using HookFreeSet = DenseSet<const CallBase *>;
+
+static HookFreeSet hookFrees(const EscapeInfo &Info,
+                             FunctionAnalysisManager &FAM) {
+  HookFreeSet Set;
+  for (const auto &[F, FI] : Info.Functions) {
+    auto &TLI =
+        FAM.getResult<TargetLibraryAnalysis>(*const_cast<Function *>(F));
+    for (const AllocSite &S : FI.Sites)
+      if (S.Promote)
+        for (CallBase *Free : S.Frees)
+          if (freeHook(*Free, TLI))
+            Set.insert(Free);
+  }
+  return Set;
+}
+
 /// The frees of one frame's promoted objects.  A free of one object only is
 /// rewritten with its site (removed, or `if (p != slot) free(p)` where the
 /// object may have taken the heap).  A free that may release several (a phi
@@ -284,7 +305,8 @@ struct FramePlan {
   DenseMap<const AllocSite *, Value *> Slots;
 
   FramePlan(const FunctionEscapeInfo &FI, const TargetLibraryInfo &TLI,
-            DestClones &Dest, ArrayRef<const AllocSite *> GuardedSites)
+            DestClones &Dest, ArrayRef<const AllocSite *> GuardedSites,
+            const HookFreeSet &HookCalls)
       : FI(FI), Dest(Dest), TLI(TLI),
         Guarded(GuardedSites.begin(), GuardedSites.end()) {
     for (const AllocSite &S : FI.Sites)
@@ -293,7 +315,7 @@ struct FramePlan {
           Owners[Free].push_back(&S);
     // Before any rewrite: a removed free is not read again.
     for (auto &[Free, Sites] : Owners)
-      if (freeHook(*Free, TLI))
+      if (HookCalls.contains(Free))
         HookFrees.insert(Free);
   }
   /// The original allocation may have run (a guarded or run-time-size
@@ -754,6 +776,7 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   }
   const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
   reportVanishedSites(M, FAM);
+  const HookFreeSet HookCalls = hookFrees(Info, FAM);
   DestClones Dest(M, Info);
 
   for (const auto &[CF, FI] : Info.Functions) {
@@ -773,7 +796,8 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
         Guarded.push_back(&S);
       Promoted |= S.Promote;
     }
-    FramePlan Plan(FI, FAM.getResult<TargetLibraryAnalysis>(F), Dest, Guarded);
+    FramePlan Plan(FI, FAM.getResult<TargetLibraryAnalysis>(F), Dest, Guarded,
+                   HookCalls);
     for (const AllocSite &S : FI.Sites)
       emitDecision(ORE, S, Plan.Guarded.contains(&S), Plan.keptOf(S));
     if (!Promoted)

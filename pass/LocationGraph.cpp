@@ -12,6 +12,7 @@
 #include "LibCalls.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/Analysis/CFG.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/InlineAsm.h"
@@ -722,7 +723,120 @@ bool FunctionAnalyzer::isInert(const Instruction &I) const {
   }
 }
 
+/// A pointer in a strto* function's endptr points into its first argument.
+static bool isEndPointerCall(const CallBase &CB, unsigned EndArg) {
+  std::optional<ModelCall> MC = ModelCall::get(CB);
+  if (!MC || MC->model().Flows.size() != 1)
+    return false;
+  const OutputModel::Flow &F = MC->model().Flows.front();
+  return F.From == 0 && F.FromDepth == 0 && F.Into == 1 && F.IntoDepth == 0 &&
+         !MC->model().Fresh && MC->argOf(1) == EndArg;
+}
+
+/// \p B executes at most once per call of its function.
+static bool outsideCycles(const Value *B) {
+  const auto *I = dyn_cast<Instruction>(B);
+  if (!I)
+    return isa<Argument>(B);
+  for (const BasicBlock *S : successors(I->getParent()))
+    if (isPotentiallyReachable(&S->front(), I))
+      return false;
+  return true;
+}
+
+/// The value \p V is an address inside of, the same run-time value on every
+/// path: \p V itself, a constant or data offset from it, or a load from a
+/// local slot whose every store holds such an address (strtod's endptr),
+/// where the base executes once.  Null where not known.
+const Value *FunctionAnalyzer::addressBase(const Value *V, unsigned Depth,
+                                           PtsSet &Idx) const {
+  if (Depth > 4)
+    return nullptr;
+  V = V->stripPointerCasts();
+  if (const auto *GEP = dyn_cast<GEPOperator>(V)) {
+    // The difference is the indices' sum: it carries their bits
+    // (`p + (0 - (intptr_t)p)`).
+    for (const Use &U : GEP->indices())
+      for (unsigned X : ptsOf(U.get()))
+        Idx.insert(X);
+    return addressBase(GEP->getPointerOperand(), Depth + 1, Idx);
+  }
+  const auto *L = dyn_cast<LoadInst>(V);
+  if (!L)
+    return V;
+  const auto *Slot = dyn_cast<AllocaInst>(L->getPointerOperand());
+  if (!L->isSimple() || !Slot)
+    return nullptr;
+  // Every write of the slot is a store to it or a strto* end pointer: it
+  // is written nowhere else.
+  const Value *Base = nullptr;
+  bool AllAgree = true;
+  auto Agree = [&](const Value *W) {
+    const Value *B = W ? addressBase(W, Depth + 1, Idx) : nullptr;
+    if (!B || (Base && B != Base))
+      return AllAgree = false;
+    Base = B;
+    return true;
+  };
+  for (const Use &U : Slot->uses()) {
+    const auto *I = cast<Instruction>(U.getUser());
+    if (isa<LoadInst>(I) || I->isLifetimeStartOrEnd() ||
+        isa<DbgInfoIntrinsic>(I))
+      continue;
+    if (const auto *SI = dyn_cast<StoreInst>(I)) {
+      if (U.getOperandNo() != SI->getPointerOperandIndex() || !SI->isSimple() ||
+          !SI->getValueOperand()->getType()->isPointerTy())
+        return nullptr;
+      Agree(SI->getValueOperand());
+      continue;
+    }
+    const auto *CB = dyn_cast<CallBase>(I);
+    if (!CB || !isEndPointerCall(*CB, U.getOperandNo()))
+      return nullptr;
+    Agree(CB->getArgOperand(0));
+  }
+  // The write just before the load in its block decides (`end = NULL;
+  // strtod(s, &end); end - s`).
+  for (const Instruction *I = L->getPrevNode(); I; I = I->getPrevNode()) {
+    if (!is_contained(I->operands(), Slot) || isa<LoadInst>(I) ||
+        isa<DbgInfoIntrinsic>(I))
+      continue;
+    const auto *CB = dyn_cast<CallBase>(I);
+    if (CB && CB->getArgOperand(1) == Slot && isEndPointerCall(*CB, 1) &&
+        CB->getArgOperand(0) != Slot) {
+      const Value *B = addressBase(CB->getArgOperand(0), Depth + 1, Idx);
+      return B && outsideCycles(B) ? B : nullptr;
+    }
+    if (const auto *SI = dyn_cast<StoreInst>(I)) {
+      const Value *B = addressBase(SI->getValueOperand(), Depth + 1, Idx);
+      return B && outsideCycles(B) ? B : nullptr;
+    }
+    break; // a lifetime marker: the slot holds nothing yet
+  }
+  return AllAgree && Base && outsideCycles(Base) ? Base : nullptr;
+}
+
+/// `(intptr_t)p - (intptr_t)q` of two addresses inside one object (the
+/// same base value, see addressBase) is the difference of their offsets: it
+/// carries the bits of their indices (\p Idx), none of the object's.
+bool FunctionAnalyzer::isPointerDifference(const Instruction &I,
+                                           PtsSet &Idx) const {
+  if (I.getOpcode() != Instruction::Sub)
+    return false;
+  const auto *A = dyn_cast<PtrToIntOperator>(I.getOperand(0));
+  const auto *B = dyn_cast<PtrToIntOperator>(I.getOperand(1));
+  if (!A || !B)
+    return false;
+  const Value *BA = addressBase(A->getPointerOperand(), 0, Idx);
+  return BA && BA == addressBase(B->getPointerOperand(), 0, Idx);
+}
+
 void FunctionAnalyzer::visit(Instruction &I) {
+  if (PtsSet Idx; isPointerDifference(I, Idx)) {
+    if (!Idx.empty())
+      addPts(&I, Idx);
+    return;
+  }
   if (passesBits(I)) {
     if (carriesBits(I.getType()))
       for (Value *Op : I.operands())
