@@ -3,7 +3,7 @@
 
 Builds alloc100.c (100 allocations, then exit) with `escc -O2` and with plain
 `clang-19 -O2` (glibc's malloc), then runs each variant --runs times (default
-1000), the variants interleaved in rounds of 50 so that load changes hit them
+1000), the variants interleaved one run at a time so that load changes hit them
 alike.  Prints per-process medians of wall time (fork+exec+exit, measured
 around posix_spawn/waitpid) and of CPU time (user+sys of the child, from
 wait4's rusage), and escc's difference to glibc's in microseconds.
@@ -85,16 +85,12 @@ def main():
         for name, prog, env in variants:  # warm the page cache
             for _ in range(20):
                 run_once(prog, env)
-        done = 0
-        while done < args.runs:
-            n = min(50, args.runs - done)
+        for _ in range(args.runs):  # one run of each variant after the other
             for name, prog, env in variants:
-                for _ in range(n):
-                    w, c, f = run_once(prog, env)
-                    wall[name].append(w)
-                    cpu[name].append(c)
-                    faults[name].append(f)
-            done += n
+                w, c, f = run_once(prog, env)
+                wall[name].append(w)
+                cpu[name].append(c)
+                faults[name].append(f)
         g_wall = statistics.median(wall["glibc"])
         g_cpu = statistics.median(cpu["glibc"])
         print("| variant | wall, median (us) | - glibc (us) | CPU, median (us) | - glibc (us) | page faults |")
@@ -103,7 +99,7 @@ def main():
             w, c = statistics.median(wall[name]), statistics.median(cpu[name])
             print("| %s | %.0f | %+.0f | %.0f | %+.0f | %.0f |" %
                   (name, w, w - g_wall, c, c - g_cpu, statistics.median(faults[name])))
-        print("\n%d runs of each, interleaved in rounds of 50; load average %s" %
+        print("\n%d runs of each, interleaved one by one; load average %s" %
               (args.runs, " ".join("%.2f" % x for x in os.getloadavg())))
 
 
