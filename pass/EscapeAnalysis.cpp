@@ -452,7 +452,8 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
                     FI,
                     CalleePath,
                     FAM,
-                    Lookup};
+                    Lookup,
+                    nullptr};
       for (unsigned Id : FA.SiteIds)
         D.decide(Id);
       keptFrees(FA, FI, FAM.getResult<TargetLibraryAnalysis>(F));
@@ -565,6 +566,11 @@ void EscapeInfo::print(raw_ostream &OS) const {
           OS << ", run-time fallback";
         if (!S.Reallocs.empty())
           OS << ", grows by " << S.Reallocs.size() << " realloc(s)";
+        if (S.MoveAtReturn) {
+          OS << ", moved to heap at return";
+          if (unsigned L = lineOf(S.MoveAtReturn))
+            OS << " line " << L;
+        }
         if (S.DestCallee)
           OS << ", built by a copy of @" << S.DestCallee->getName();
       } else if (S.InlineWrapper) {

@@ -49,6 +49,7 @@
 namespace llvm {
 class AllocaInst;
 class GlobalVariable;
+class ReturnInst;
 class TargetLibraryInfo;
 class raw_ostream;
 } // namespace llvm
@@ -122,6 +123,9 @@ struct AllocSite {
   llvm::Align Alignment = llvm::Align(16);
   bool Zeroed = false;              ///< calloc: zero at the site
   bool CopiesString = false;        ///< strdup/strndup: copy Size-1 bytes + NUL
+  /// The operands whose product is the size asked for (malloc: {0},
+  /// calloc: {0, 1}, aligned_alloc: {1}); none for a string copy (Size).
+  llvm::SmallVector<unsigned, 2> SizeArgs;
   /// Through an allocation hook (AllocHooks.h): the stack only when the
   /// call does what malloc does at run time (the hook's pointer equals
   /// malloc, or the wrapper's path to malloc is taken).
@@ -141,6 +145,10 @@ struct AllocSite {
   /// the new size fits and move it to the heap beyond (its frees are then
   /// guarded, not deleted).
   llvm::SmallVector<llvm::CallBase *, 2> Reallocs;
+  /// Go's move2heap: a growable buffer whose only escape is this return
+  /// (of its start, outside any loop) is built in its slot and copied to
+  /// a heap object of its live size there, if it is still in the slot.
+  llvm::ReturnInst *MoveAtReturn = nullptr;
   llvm::SmallVector<FlowStep, 4> Flow;
 };
 

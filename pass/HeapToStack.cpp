@@ -40,6 +40,16 @@
 // slot, NULL (the slot kept) when malloc fails, and for n == 0 what the
 // program's realloc makes of realloc(heap object, 0) (glibc: free, NULL).
 //
+// Go's move2heap (AllocSite::MoveAtReturn): a growable buffer whose only
+// escape is one return of it also keeps its live size (%len: the site's
+// request, then each realloc's n that stays in the slot), and that return
+// reads
+//   ret:     br (%v == %slot [&& %ok]), move, join
+//   move:    %m = @escalloc.move2heap(%slot, %len)   ; malloc + copy
+//   join:    ret phi [%v, ret], [%m, move]
+// escalloc.move2heap (one per module, internal) returns NULL when malloc
+// fails, as the allocation it stands for would have.
+//
 // Afterwards: `tail` is cleared on calls that may receive a pointer or its
 // bits (the marker promises the callee touches no caller alloca), and a
 // function that gained more than a page of stack gets inline stack probes.
@@ -83,6 +93,8 @@ STATISTIC(NumWrappersInlined, "Allocation wrappers inlined");
 STATISTIC(NumGuarded, "Allocations moved to the stack behind the stack guard");
 STATISTIC(NumGrowable, "Growable buffers started on the stack");
 STATISTIC(NumReallocsRewritten, "Reallocs of growable buffers rewritten");
+STATISTIC(NumMovedAtReturn,
+          "Growable buffers moved to the heap at their return (move2heap)");
 
 /// Stack a function may gain before it needs probes: one guard page.
 static constexpr uint64_t ProbeThreshold = 4096;
@@ -106,6 +118,29 @@ static void appendReason(DiagnosticInfoOptimizationBase &R, const Reason &W) {
     R << subjectNV(W.Subject);
   if (!W.Tail.empty())
     R << ore::NV("Detail", cText(W.Tail));
+}
+
+/// Where the user wrote the return of a move2heap buffer.  Clang gives a
+/// function one `ret` (at its closing brace) that every `return` statement
+/// branches to; where one edge alone brings a non-constant value and it is
+/// an unconditional branch, that branch carries the statement's line.
+static DebugLoc returnLoc(const ReturnInst &RI) {
+  auto *Phi = dyn_cast<PHINode>(RI.getReturnValue());
+  if (Phi && Phi->getParent() == RI.getParent()) {
+    BasicBlock *From = nullptr;
+    for (unsigned K = 0; K < Phi->getNumIncomingValues(); ++K) {
+      if (isa<Constant>(Phi->getIncomingValue(K)))
+        continue;
+      if (From && From != Phi->getIncomingBlock(K))
+        return userLoc(RI);
+      From = Phi->getIncomingBlock(K);
+    }
+    if (auto *Br = From ? dyn_cast<BranchInst>(From->getTerminator()) : nullptr)
+      if (const DebugLoc &DL = Br->getDebugLoc())
+        if (Br->isUnconditional() && DL.getLine())
+          return DL;
+  }
+  return userLoc(RI);
 }
 
 static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
@@ -134,11 +169,17 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
   if (S.Promote) {
     ORE.emit([&] {
       OptimizationRemark R(DEBUG_TYPE, "MovedToStack", S.Call);
-      R << ore::NV("Allocation", S.Label) << " moved to stack";
+      R << ore::NV("Allocation", S.Label)
+        << (S.MoveAtReturn ? " built on the stack" : " moved to stack");
       if (S.RuntimeFallback)
         R << " when its size fits " << ore::NV("Size", S.Size) << " bytes";
       if (Guarded)
         R << (S.RuntimeFallback ? " and" : " when") << " the stack has room";
+      if (S.MoveAtReturn) { // Go's move2heap
+        R << ", moved to heap at return";
+        if (DebugLoc DL = returnLoc(*S.MoveAtReturn))
+          R << " (line " << ore::NV("ReturnLine", DL.getLine()) << ")";
+      }
       bool Grows = !S.Reallocs.empty();
       if (Grows)
         R << "; grows on the stack up to " << ore::NV("SlotSize", S.Size)
@@ -429,7 +470,7 @@ static Function *growMoveFunction(Module &M, Type *SizeTy) {
 /// buffer stays in the slot while the new size fits, moves to the heap
 /// beyond, and a buffer already on the heap is reallocated as before.
 static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
-                       Value *Ok) {
+                       Value *Ok, AllocaInst *Len) {
   Function &F = *RA->getFunction();
   LLVMContext &Ctx = F.getContext();
   Value *P = RA->getArgOperand(0), *N = RA->getArgOperand(1);
@@ -454,7 +495,16 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
   Value *Fits = B.CreateICmpULT(B.CreateSub(N, ConstantInt::get(SizeTy, 1)),
                                 ConstantInt::get(SizeTy, SlotSize),
                                 "escalloc.fits");
-  B.CreateCondBr(Fits, Join, Move);
+  // A buffer moved to the heap at its return: n is its live size now.
+  BasicBlock *Fit = InSlot; // the phi's block for the slot
+  if (Len) {
+    Fit = BasicBlock::Create(Ctx, "escalloc.grow.fit", &F, Join);
+    IRBuilder<> FB(Fit);
+    FB.SetCurrentDebugLocation(DL);
+    FB.CreateStore(FB.CreateZExtOrTrunc(N, Len->getAllocatedType()), Len);
+    FB.CreateBr(Join);
+  }
+  B.CreateCondBr(Fits, Len ? Fit : Join, Move);
 
   B.SetInsertPoint(Move);
   CallInst *Moved =
@@ -470,10 +520,117 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
   Phi->insertBefore(Join->begin());
   Phi->setDebugLoc(DL);
   RA->replaceAllUsesWith(Phi);
-  Phi->addIncoming(Slot, InSlot);
+  Phi->addIncoming(Slot, Fit);
   Phi->addIncoming(Moved, Move);
   Phi->addIncoming(RA, Heap);
   ++NumReallocsRewritten;
+}
+
+/// The module's escalloc.move2heap(slot, n): a growable buffer still in
+/// its slot at the return that publishes it becomes a heap object of its n
+/// live bytes (NULL when malloc fails).  Its malloc is the program's, lowered
+/// like any other.
+static Function *moveToHeapFunction(Module &M, Type *SizeTy) {
+  std::string Name = "escalloc.move2heap";
+  if (!SizeTy->isIntegerTy(64))
+    Name += ".i" + std::to_string(SizeTy->getIntegerBitWidth());
+  if (Function *F = M.getFunction(Name))
+    return F;
+  LLVMContext &Ctx = M.getContext();
+  Type *PtrTy = PointerType::getUnqual(Ctx);
+  auto *F = Function::Create(FunctionType::get(PtrTy, {PtrTy, SizeTy}, false),
+                             GlobalValue::InternalLinkage, Name, M);
+  F->addFnAttr(Attribute::NoUnwind);
+  FunctionCallee Malloc =
+      M.getOrInsertFunction("malloc", FunctionType::get(PtrTy, {SizeTy}, false));
+  Value *Slot = F->getArg(0), *N = F->getArg(1);
+  Slot->setName("slot");
+  N->setName("n");
+  auto *Entry = BasicBlock::Create(Ctx, "entry", F);
+  auto *Copy = BasicBlock::Create(Ctx, "copy", F);
+  auto *Done = BasicBlock::Create(Ctx, "done", F);
+  IRBuilder<> B(Entry);
+  Value *H = B.CreateCall(Malloc, {N});
+  B.CreateCondBr(B.CreateIsNotNull(H), Copy, Done);
+  B.SetInsertPoint(Copy);
+  B.CreateMemCpy(H, MaybeAlign(), Slot, MaybeAlign(), N);
+  B.CreateBr(Done);
+  B.SetInsertPoint(Done);
+  B.CreateRet(H);
+  return F;
+}
+
+/// The bytes a promoted growable buffer holds at its site: the run-time
+/// size \p DynBytes, the product of the size operands, or a string copy's.
+static Value *requestedBytes(IRBuilder<> &B, const AllocSite &S, Type *SizeTy,
+                             Value *DynBytes) {
+  if (DynBytes)
+    return B.CreateZExtOrTrunc(DynBytes, SizeTy);
+  if (S.SizeArgs.empty())
+    return ConstantInt::get(SizeTy, S.Size);
+  Value *Bytes = nullptr;
+  for (unsigned I : S.SizeArgs) {
+    Value *Op = B.CreateZExtOrTrunc(S.Call->getArgOperand(I), SizeTy);
+    Bytes = Bytes ? B.CreateMul(Bytes, Op) : Op;
+  }
+  return Bytes;
+}
+
+/// For move2heap: the live size of \p S, an entry alloca set at the site
+/// (before \p At) and by every realloc that keeps the buffer in its slot;
+/// null for any other site.
+static AllocaInst *trackLiveSize(const AllocSite &S, Instruction *At,
+                                 Value *DynBytes) {
+  if (!S.MoveAtReturn)
+    return nullptr;
+  Function &F = *At->getFunction();
+  Type *SizeTy = S.Reallocs.front()->getArgOperand(1)->getType();
+  IRBuilder<> Entry(&F.getEntryBlock(), F.getEntryBlock().begin());
+  AllocaInst *Len = Entry.CreateAlloca(SizeTy, nullptr, "escalloc.len");
+  IRBuilder<> B(At);
+  B.SetCurrentDebugLocation(S.Call->getDebugLoc());
+  B.CreateStore(requestedBytes(B, S, SizeTy, DynBytes), Len);
+  return Len;
+}
+
+/// Go's move2heap at \p S's return: the returned buffer, if it is still in
+/// \p Slot (in a guarded frame, in use only when \p Ok), is copied to a
+/// heap object of its live size \p Len, which is returned instead.  Every
+/// earlier use saw the slot; nothing runs in the frame after the copy.
+static void moveToHeapAtReturn(const AllocSite &S, Value *Slot, Value *Ok,
+                               AllocaInst *Len) {
+  ReturnInst *RI = S.MoveAtReturn;
+  Function &F = *RI->getFunction();
+  LLVMContext &Ctx = F.getContext();
+  Value *V = RI->getReturnValue();
+  BasicBlock *Head = RI->getParent();
+  BasicBlock *Join = SplitBlock(Head, RI, (DominatorTree *)nullptr, nullptr,
+                                nullptr, "escalloc.ret");
+  auto *Move = BasicBlock::Create(Ctx, "escalloc.move2heap", &F, Join);
+  const DebugLoc &DL = RI->getDebugLoc();
+
+  IRBuilder<> B(Head->getTerminator());
+  B.SetCurrentDebugLocation(DL);
+  Value *InSlot = B.CreateICmpEQ(V, Slot, "escalloc.inslot");
+  if (Ok) // without room the slot is not the frame's
+    InSlot = B.CreateAnd(Ok, InSlot);
+  B.CreateCondBr(InSlot, Move, Join);
+  Head->getTerminator()->eraseFromParent();
+
+  B.SetInsertPoint(Move);
+  Value *N = B.CreateLoad(Len->getAllocatedType(), Len, "escalloc.live");
+  CallInst *Moved =
+      B.CreateCall(moveToHeapFunction(*F.getParent(), N->getType()),
+                   {Slot, N}, "escalloc.moved");
+  B.CreateBr(Join);
+
+  PHINode *Phi = PHINode::Create(V->getType(), 2, "escalloc.ret");
+  Phi->insertBefore(Join->begin());
+  Phi->setDebugLoc(DL);
+  Phi->addIncoming(V, Head);
+  Phi->addIncoming(Moved, Move);
+  RI->setOperand(0, Phi);
+  ++NumMovedAtReturn;
 }
 
 /// The allocation call \p CB becomes the heap path: it moves before \p HeapT,
@@ -517,9 +674,11 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
   if (S.RuntimeFallback || S.ThroughHook) {
     // if (n > N) p = malloc(n); else p = %obj
     Value *TooBig = nullptr;
+    AllocaInst *Len = nullptr;
     if (S.RuntimeFallback) {
       ++NumFallback;
       Value *N = runtimeSize(B, S);
+      Len = trackLiveSize(S, CB, N);
       TooBig = B.CreateICmpUGT(N, ConstantInt::get(N->getType(), S.Size),
                                "escalloc.big");
       // calloc: zero the n bytes of the stack buffer when it is used (the
@@ -542,10 +701,13 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     Plan.Slots[&S] = AI;
     guardFreesBySelect(S, AI, Plan);
     for (CallBase *RA : S.Reallocs)
-      growInSlot(RA, AI, S.Size, nullptr);
+      growInSlot(RA, AI, S.Size, nullptr, Len);
+    if (Len)
+      moveToHeapAtReturn(S, AI, nullptr, Len);
     return;
   }
 
+  AllocaInst *Len = trackLiveSize(S, CB, nullptr);
   foldNullChecks(*CB);
   CB->replaceAllUsesWith(AI);
   CB->eraseFromParent();
@@ -554,7 +716,9 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     // The buffer may have moved to the heap by the time it is freed.
     guardFreesBySelect(S, AI, Plan);
     for (CallBase *RA : S.Reallocs)
-      growInSlot(RA, AI, S.Size, nullptr);
+      growInSlot(RA, AI, S.Size, nullptr, Len);
+    if (Len)
+      moveToHeapAtReturn(S, AI, nullptr, Len);
     return;
   }
   for (CallBase *Free : S.Frees) {
@@ -596,6 +760,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
     OnStack = B.CreateAnd(
         OnStack, emitIsDefault(*CB, Plan.TLI, B, "escalloc.malloc"),
         "escalloc.spec");
+  AllocaInst *Len = trackLiveSize(S, CB, DynBytes);
   Instruction *StackT, *HeapT;
   SplitBlockAndInsertIfThenElse(OnStack, CB, &StackT, &HeapT);
   BasicBlock *Join = CB->getParent();
@@ -620,7 +785,9 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
     Free->moveBefore(T);
   }
   for (CallBase *RA : S.Reallocs)
-    growInSlot(RA, Slot, S.Size, Ok);
+    growInSlot(RA, Slot, S.Size, Ok, Len);
+  if (Len)
+    moveToHeapAtReturn(S, Slot, Ok, Len);
 }
 
 /// The guard of \p F's frame, and each guarded site rewritten into its

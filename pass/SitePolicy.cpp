@@ -14,6 +14,7 @@
 #include "StackGuard.h"
 
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/LazyValueInfo.h"
 #include "llvm/Analysis/LoopInfo.h"
 #include "llvm/Analysis/ValueTracking.h"
@@ -53,6 +54,12 @@ static cl::opt<uint64_t> GrowSlot(
              "frame): at least this many bytes, so that its first growths "
              "stay on the stack too; 0 gives it its first size only "
              "(default 0)"));
+static cl::opt<bool> MoveToHeap(
+    "escalloc-move2heap", cl::init(true),
+    cl::desc("Build a growable buffer whose only escape is being returned "
+             "(by one return, outside any loop) on the stack, and move it to "
+             "the heap at that return, as Go's move2heap does (default "
+             "true)"));
 static cl::opt<bool> Explain(
     "escalloc-explain", cl::init(false),
     cl::desc("Explain each escape step by step, from the allocation to "
@@ -80,6 +87,78 @@ void SiteDecider::explain(unsigned Id, AllocSite &S) {
       What += " escapes: " + O.Why.str();
     S.Flow.push_back({O.At ? O.At : S.Call, What});
   }
+}
+
+/// Whether \p V, returned, can point into object \p Id only at its start:
+/// through phis and selects, every value that may point to it is the site
+/// itself or one of its reallocs (whose result is the buffer's start).
+static bool returnsStart(const FunctionAnalyzer &W, unsigned Id, Value *V) {
+  const Obj &O = W.Objs[Id];
+  SmallPtrSet<const Value *, 8> Seen;
+  SmallVector<Value *, 8> Work{V};
+  while (!Work.empty()) {
+    Value *X = Work.pop_back_val();
+    if (!Seen.insert(X).second || !W.ptsOf(X).contains(Id))
+      continue;
+    if (X == O.Def || is_contained(O.Reallocs, X))
+      continue;
+    if (auto *Phi = dyn_cast<PHINode>(X))
+      append_range(Work, Phi->incoming_values());
+    else if (auto *Sel = dyn_cast<SelectInst>(X))
+      Work.append({Sel->getTrueValue(), Sel->getFalseValue()});
+    else
+      return false;
+  }
+  return true;
+}
+
+/// Go's move2heap (issue 12 §3): a growable buffer whose only escape is
+/// being returned, by one return and as its start, can be built in its slot
+/// and copied to the heap at that return.  The function is solved again
+/// with returns not counted as escapes (as for allocation wrappers): any
+/// other escape still shows there.  Sets S.MoveAtReturn; where a return of
+/// it is the obstacle, S.Why says which.
+bool SiteDecider::movesToHeapAtReturn(unsigned Id, AllocSite &S) {
+  const Obj &O = FA.Objs[Id];
+  if (!MoveToHeap || O.Reallocs.empty() || !O.Escaped || O.Pinned ||
+      O.IsHookCall || O.IsWrapperCall || !F.getReturnType()->isPointerTy())
+    return false;
+  if (!ReturnFree) {
+    ReturnFree = std::make_unique<FunctionAnalyzer>(F, TLI, Lookup);
+    ReturnFree->PreciseBits = FA.PreciseBits;
+    ReturnFree->ReturnIsEscape = false;
+    ReturnFree->solve();
+  }
+  const FunctionAnalyzer &W = *ReturnFree;
+  // The same walk makes the same objects, in the same order.
+  if (Id >= W.Objs.size() || W.Objs[Id].Def != O.Def)
+    return false;
+  const Obj &WO = W.Objs[Id];
+  if (WO.Escaped || WO.Pinned || !WO.Returned)
+    return false;
+  auto Blocked = [&](const std::string &Why) {
+    S.Why = Reason{"returned from @", &F,
+                   " (" + Why + ": not moved to the heap at the return)"};
+    return false;
+  };
+  // A pointer to it in memory (its own bytes included: self-referential)
+  // would point into the dead slot after the copy.
+  if (any_of(W.Objs, [&](const Obj &X) { return X.Contents.contains(Id); }))
+    return Blocked("a pointer to it is stored in memory");
+  SmallVector<ReturnInst *, 2> Rets;
+  for (BasicBlock &BB : F)
+    if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
+      if (RI->getReturnValue() && W.ptsOf(RI->getReturnValue()).contains(Id))
+        Rets.push_back(RI);
+  if (Rets.size() != 1)
+    return Blocked("by " + std::to_string(Rets.size()) + " returns");
+  Value *V = Rets[0]->getReturnValue();
+  if (!V->getType()->isPointerTy() || !returnsStart(W, Id, V))
+    return Blocked("a pointer into it, not its start");
+  LLVM_DEBUG(dbgs() << "escalloc: " << *O.Def << " moves to the heap at "
+                    << *Rets[0] << "\n");
+  S.MoveAtReturn = Rets[0];
+  return true;
 }
 
 bool SiteDecider::sizeAndAlign(AllocSite &S) {
@@ -124,6 +203,11 @@ bool SiteDecider::sizeAndAlign(AllocSite &S) {
   default:
     S.Why = Reason{"", Callee, " is not moved to the stack"};
     return false;
+  }
+  if (!S.CopiesString) {
+    if (CountArg >= 0)
+      S.SizeArgs.push_back(CountArg);
+    S.SizeArgs.push_back(SizeArg);
   }
   if (!isa<CallInst>(CB)) {
     S.Why = Reason{"allocated by an invoke"};
@@ -267,10 +351,12 @@ void SiteDecider::decide(unsigned Id) {
   auto Keep = [&](Reason R) {
     if (S.Why.empty())
       S.Why = std::move(R);
+    S.MoveAtReturn = nullptr;
     Out.Sites.push_back(std::move(S));
   };
-  if (O.Escaped || O.Pinned) {
-    S.Why = O.Why;
+  if ((O.Escaped || O.Pinned) && !movesToHeapAtReturn(Id, S)) {
+    if (S.Why.empty()) // else: the return that keeps it (move2heap)
+      S.Why = O.Why;
     if (Explain)
       explain(Id, S);
     return Keep(O.Why);
@@ -323,6 +409,12 @@ void SiteDecider::decide(unsigned Id) {
                        "call or a callback"});
   if (!loopSafe(Id, S))
     return Keep(S.Why);
+  // One buffer per call: a site in a loop would need a copy per iteration's
+  // buffer, which the return cannot tell apart.
+  if (S.MoveAtReturn && S.InLoop)
+    return Keep(Reason{"returned from @", &F,
+                       " (allocated in a loop: not moved to the heap at the "
+                       "return)"});
   if (S.Size > MaxStackSize)
     return Keep(Reason{"too large for stack (" + std::to_string(S.Size) +
                        " > " + std::to_string(MaxStackSize) + ")"});

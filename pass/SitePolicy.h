@@ -12,6 +12,7 @@
 #include "FunctionAnalyzer.h"
 
 #include "llvm/Analysis/CycleAnalysis.h"
+#include <memory>
 
 namespace llvm {
 class LazyValueInfo;
@@ -37,7 +38,12 @@ struct SiteDecider {
   FunctionAnalysisManager &FAM; // the callees' TTI, for wrapper calls
   SummaryLookup Lookup;         // the callees' summaries, for wrapper calls
 
+  /// The function solved again with returns not counted as escapes, for
+  /// movesToHeapAtReturn (made on first use).
+  std::unique_ptr<FunctionAnalyzer> ReturnFree;
+
   void decide(unsigned Id);
+  bool movesToHeapAtReturn(unsigned Id, AllocSite &S);
   bool sizeAndAlign(AllocSite &S);
   bool loopSafe(unsigned Id, AllocSite &S);
   void explain(unsigned Id, AllocSite &S);

@@ -30,9 +30,10 @@ Patterns (a template each; templates nest through `child`):
   grown by a callee, addressed inside), constructors whose result the caller
   frees (NULL or static results, chains, published or kept results), hook
   tables of allocation functions replaced before or between allocation and
-  free, frees of phis and selects of several allocations, and structs of
+  free, frees of phis and selects of several allocations, structs of
   pointers returned in registers, through sret, passed by value, one field
-  leaving the function.
+  leaving the function, and builders that return the buffer they grew
+  (move2heap).
 
 Usage: gen.py SEED OUTDIR
 """
@@ -801,6 +802,116 @@ static u64 %(f)s(u64 a) {
     return f
 
 
+M2HS = ["build", "text", "fallback", "cond", "twice", "interior", "self", "global", "inloop"]
+
+
+def t_move2heap(g, d):
+    """A builder returning the buffer it grew (Go's move2heap: built on the
+    stack, copied to the heap at the return): grown in a loop with an error
+    path that frees it, a text shrunk to fit, a run-time first size, the
+    buffer or another object (or NULL) merged at the return; and the shapes
+    that must stay on the heap: returned by two returns, an interior pointer
+    returned, a pointer into it stored in itself, also kept in a global, a
+    buffer allocated in a loop and returned from it.  The caller clobbers the
+    stack, reads, sometimes reallocs, then frees the result."""
+    f = g.name("m2h")
+    v = g.variant("move2heap", M2HS)
+    c0 = g.r.choice([1, 2, 4, 8, 16, 64])
+    n = g.count(0, 300)
+    fail = g.r.choice([0, 0, 7, 13])  # an error path on some arguments
+    ni = g.ni()
+    grow = ("    if (n == cap) { cap = cap * 2 + %d; u64 *q = realloc(p, (size_t)cap * sizeof *p);"
+            " if (!q) { free(p); return NULL; } p = q; }\n" % g.r.choice([0, 1, 3]))
+    err = ("    if (%d && (a + (u64)i) %% 97 == %d) { free(p); return NULL; }\n" % (fail, fail)) if fail else ""
+    first = "(size_t)cap * sizeof *p"
+    if v == "fallback":
+        first = "(size_t)(cap = 1 + (long)(a %% %d)) * sizeof *p" % g.r.choice([4, 16, 40])
+    if v == "text":
+        g.a.append("""static %(ni)su64 *%(f)s_build(u64 a, long *len) {
+  size_t cap = %(c0)d, l = 0;
+  char *t = malloc(cap);
+  if (!t) return NULL;
+  t[0] = 0;
+  for (long i = 0; i < %(n)s; i++) {
+    char w[32];
+    int k = snprintf(w, sizeof w, "%%lu;", (unsigned long)(a * 3 + (u64)i));
+    if (l + (size_t)k + 1 > cap) {
+      while (l + (size_t)k + 1 > cap) cap *= 2;
+      char *q = realloc(t, cap);
+      if (!q) { free(t); return NULL; }
+      t = q;
+    }
+    memcpy(t + l, w, (size_t)k + 1); l += (size_t)k;
+  }
+  char *fit = realloc(t, l + 1 + sizeof(u64));
+  if (!fit) { free(t); return NULL; }
+  *len = -(long)l;
+  return (u64 *)fit;
+}""" % dict(f=f, ni=ni, c0=max(c0, 2), n=n))
+    else:
+        body = ["static %su64 *%s_build(u64 a, long *len) {" % (ni, f),
+                "  long cap = %d, n = 0;" % c0]
+        if v == "inloop":
+            body += ["  for (long r = 0; r < 3; r++) {",
+                     "    u64 *p = malloc((size_t)cap * sizeof *p);",
+                     "    if (!p) return NULL;",
+                     "    n = 0;",
+                     "    for (long i = 0; i < %s + r; i++) {" % n,
+                     "  " + grow.replace("\n", "\n  ").rstrip(" "),
+                     "      p[n++] = a * 5 + (u64)i + (u64)r;",
+                     "    }",
+                     "    if ((a + (u64)r) % 3 == 0) { *len = n; return p; }",
+                     "    free(p);",
+                     "  }",
+                     "  *len = 0;",
+                     "  return NULL;",
+                     "}"]
+            g.a.append("\n".join(body))
+        else:
+            body += ["  u64 *p = malloc(%s);" % first,
+                     "  if (!p) return NULL;",
+                     "  for (long i = 0; i < %s; i++) {" % n,
+                     grow + err + "    p[n++] = a * 7 + (u64)i;",
+                     "  }"]
+            if v == "self":
+                body += ["  if (n == cap) { u64 *q = realloc(p, (size_t)(cap + 1) * sizeof *p); if (!q) { free(p); return NULL; } p = q; cap++; }",
+                         "  p[n] = n ? (u64)(p + n / 2) : 0; /* a pointer into itself, read back by the caller */"]
+            if v == "global":
+                gk = "g" + f
+                g.a.append("static u64 *%s;" % gk)
+                body.append("  if (a & 1) %s = p;" % gk)
+            body.append("  *len = n;")
+            if v == "twice":
+                body.append("  if (a & 2) { if (n) p[0] ^= 1; return p; }")
+            if v == "cond":
+                body += ["  if (a % 5 == 1) { free(p); *len = 0; return NULL; }",
+                         "  if (a % 5 == 2) { free(p); u64 *o = calloc(4, sizeof *o); *len = o ? 4 : 0; return o; }"]
+            body.append("  return n ? p + 1 : p;" if v == "interior" else "  return p;")
+            g.a.append("\n".join(body) + "\n}")
+    cc = g.child_call(d, "a")
+    tail = "  free(p);\n"
+    if g.r.random() < 0.3:
+        tail = ("  { u64 *q = realloc(p, 4096); if (!q) abort(); q[511] = s; s += q[511] >> 3; free(q); }\n")
+    use = "  for (long i = 0; i < len; i++) s = s * 131 + p[i];\n"
+    if v == "text":
+        use = "  s += hstr((const char *)p) + (u64)-len;\n"
+    if v == "self":
+        use = ("  for (long i = 0; i < len; i++) s = s * 131 + p[i];\n"
+               "  if (p[len]) s += *(u64 *)p[len] + (u64)((u64 *)p[len] - p);\n")
+    if v == "interior":  # the start is one element before what it returned
+        tail = tail.replace("(p,", "(base,").replace("free(p)", "free(base)")
+        use = "  u64 *base = len ? p - 1 : p;\n" + use.replace("p[i]", "base[i]")
+    g.a.append("""static u64 %(f)s(u64 a) {
+  long len = 0;
+  u64 *p = %(f)s_build(a, &len);
+  clobber();
+  if (!p) return 11 + a;
+  u64 s = %(cc)s;
+%(use)s%(tail)s  return s;
+}""" % dict(f=f, cc=cc, use=use, tail=tail))
+    return f
+
+
 CTORS = ["plain", "noinline", "null", "static", "chain", "published", "kept", "loop", "twice"]
 
 
@@ -1172,7 +1283,7 @@ static u64 %(f)s(u64 a) {
 
 NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
           t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap,
-          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr]
+          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr, t_move2heap]
 HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
 WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
 EXTS = ["keep", "out", "id", "free"]
@@ -1182,10 +1293,10 @@ KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_
         t_rec: "rec", t_fptr: "fptr", t_ext: "ext", t_qsort: "qsort", t_str: "str", t_wrap: "wrap",
         h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
         h_thread: "small-thread", t_growbuf: "growbuf", t_ctor: "ctor", t_hook: "hook",
-        t_phifree: "phifree", t_aggr: "aggr"}
+        t_phifree: "phifree", t_aggr: "aggr", t_move2heap: "move2heap"}
 VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"],
             "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES,
-            "aggr": AGGRS}
+            "aggr": AGGRS, "move2heap": M2HS}
 VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
 ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
                       [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])

@@ -2,9 +2,9 @@
 ; 2 * cap); ... free(buf)` starts in a stack slot of the initial size; each
 ; realloc of it keeps it there while the new size fits, moves it to the heap
 ; (escalloc.grow.move: malloc + copy) beyond, and reallocs a heap buffer as
-; before; its frees skip the slot.  Not when the buffer escapes, is returned,
-; is stored, is reallocated by a callee, or shares a realloc with another
-; buffer.
+; before; its frees skip the slot.  Not when the buffer escapes, is stored,
+; is reallocated by a callee, or shares a realloc with another buffer (a
+; returned one: escape-move2heap.ll).
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -S < %s | FileCheck %s
 ; RUN: %opt -escalloc-stack-guard=false -passes=escalloc -pass-remarks=escalloc -pass-remarks-missed=escalloc \
 ; RUN:   -disable-output %s 2>&1 | FileCheck %s --check-prefix=REMARK
@@ -140,9 +140,9 @@ define void @stored_global() {
   ret void
 }
 
-; Negative: the grown buffer is returned (from a loop: Go's move2heap would
-; not apply either).
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: returned from returned_in_loop
+; Grown in a loop, then returned: built on the stack and moved to the heap
+; at the return (Go's move2heap; escape-move2heap.ll has the rule's cases).
+; REMARK: remark: <unknown>:0:0: malloc(16) built on the stack, moved to heap at return; grows on the stack up to 16 bytes
 define ptr @returned_in_loop(i64 %n) {
 entry:
   %first = call ptr @malloc(i64 16)
