@@ -70,6 +70,7 @@
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/OptimizationRemarkEmitter.h"
+#include "llvm/IR/AttributeMask.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/IRBuilder.h"
@@ -630,6 +631,10 @@ static void moveToHeapAtReturn(const AllocSite &S, Value *Slot, Value *Ok,
   Phi->addIncoming(V, Head);
   Phi->addIncoming(Moved, Move);
   RI->setOperand(0, Phi);
+  // The copy's malloc may fail: no longer provably non-null.
+  F.removeRetAttrs(AttributeMask()
+                       .addAttribute(Attribute::NonNull)
+                       .addAttribute(Attribute::Dereferenceable));
   ++NumMovedAtReturn;
 }
 

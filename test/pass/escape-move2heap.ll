@@ -29,6 +29,8 @@ declare noalias ptr @realloc(ptr allocptr, i64) allocsize(1)
 declare void @free(ptr nocapture) allockind("free")
 declare void @reader(ptr nocapture readonly) nofree nocallback
 declare i1 @more() nofree nocallback
+declare void @keep(ptr)
+declare void @abort() noreturn
 
 ; The builder: grown by doubling in a loop, returned after it, freed on the
 ; error path (realloc failure).  The slot is the initial 16 bytes; the live
@@ -135,6 +137,23 @@ define ptr @calloc_grown(i64 %m) {
   ret ptr %q
 }
 
+; A function that returned a provably non-null pointer may now return the
+; NULL of the copy's failing malloc: its nonnull goes.
+; CHECK-LABEL: define noalias ptr @nonnull_result(
+; CHECK: call ptr @escalloc.move2heap(
+define noalias nonnull dereferenceable(16) ptr @nonnull_result(i64 %m) {
+entry:
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 %m)
+  %fail = icmp eq ptr %q, null
+  br i1 %fail, label %bad, label %ok
+bad:
+  call void @abort()
+  unreachable
+ok:
+  ret ptr %q
+}
+
 ; A plain malloc returned without growing is not a growable buffer: it is
 ; left to the allocation-wrapper and destination-passing rules.
 ; CHECK-LABEL: define ptr @plain(
@@ -172,6 +191,17 @@ define ptr @returned_and_global(i64 %m) {
   %p = call ptr @malloc(i64 16)
   %q = call ptr @realloc(ptr %p, i64 %m)
   store ptr %q, ptr @g
+  ret ptr %q
+}
+
+; Negative: returned and passed to a function that may keep it.
+; CHECK-LABEL: define ptr @returned_and_passed(
+; CHECK: call ptr @malloc(i64 16)
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: {{.*}}keep
+define ptr @returned_and_passed(i64 %m) {
+  %p = call ptr @malloc(i64 16)
+  %q = call ptr @realloc(ptr %p, i64 %m)
+  call void @keep(ptr %q)
   ret ptr %q
 }
 
