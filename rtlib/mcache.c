@@ -45,10 +45,10 @@ _Thread_local struct mcache *esc_tls_fast __attribute__((tls_model("initial-exec
 _Thread_local int esc_tls_exited __attribute__((tls_model("initial-exec")));
 struct esc_counters esc_exited_stats;
 
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mcache *registry;
-static pthread_key_t cache_key;
-static esc_once_t key_once; /* pthread_key_create takes no lock */
+static ESC_EARLY pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static ESC_EARLY struct mcache *registry;
+static ESC_EARLY pthread_key_t cache_key;
+static ESC_EARLY esc_once_t key_once; /* pthread_key_create takes no lock */
 struct esc_fixalloc mcache_records = {.size = sizeof(struct mcache)};
 
 static void mcache_release(struct mcache *c);
@@ -66,7 +66,7 @@ static void make_key(void) { pthread_key_create(&cache_key, thread_exit); }
 
 /* Whether a cache was made in this process: only the first gets a start-up
  * span. */
-static _Atomic int start_given;
+static ESC_EARLY _Atomic int start_given;
 
 struct mcache *mcache_create(int fast) {
   esc_once(&key_once, make_key);

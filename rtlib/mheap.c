@@ -92,12 +92,18 @@ static uintptr_t page_index(const struct esc_arena *ar, uintptr_t addr) {
 static void set_spans(struct mspan *s, int every_page) {
   struct esc_arena *ar = s->arena;
   uintptr_t first = page_index(ar, s->base), n = s->npages;
+  if (first + n == ar->npages)
+    ar->last_recorded |= every_page;
   if (every_page) {
     for (uintptr_t i = 0; i < n; i++)
       atomic_store_explicit(&ar->spans[first + i], s, memory_order_relaxed);
   } else {
     atomic_store_explicit(&ar->spans[first], s, memory_order_relaxed);
-    atomic_store_explicit(&ar->spans[first + n - 1], s, memory_order_relaxed);
+    /* A fresh arena's free remainder leaves the last page of spans[]
+     * untouched (mheap.h): nothing looks it up before a span in use ends
+     * there, and any entry written since must not go stale. */
+    if (first + n < ar->npages || ar->last_recorded)
+      atomic_store_explicit(&ar->spans[first + n - 1], s, memory_order_relaxed);
   }
 }
 

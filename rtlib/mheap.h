@@ -11,6 +11,12 @@
  *     page it covers, so any interior pointer finds it in O(1) without a lock.
  *   - A free span is recorded at its first and last page only, sits in exactly
  *     one free list, and never touches another free span (they coalesce).
+ *     The exception is a free span that ends at its arena's end while no
+ *     span in use ever covered the arena's last page (!last_recorded): that
+ *     page's entry stays NULL, so that a small heap never faults the last
+ *     page of spans[] in.  Only the merge of a freed span with the run
+ *     before it reads a free span's last entry, and no span starts past
+ *     the arena's end.
  *   - released[] has a bit per page returned to the OS (or never touched);
  *     such pages read as zero.  pages_released counts those bits in free spans.
  */
@@ -117,6 +123,7 @@ struct esc_arena {
   _Atomic(struct mspan *) *spans; /* per page */
   uint64_t *released;             /* per page bit */
   struct esc_arena *next;
+  int last_recorded; /* spans[npages - 1] was ever written (see above) */
 };
 
 /* A free list of fixed-size metadata records (Go's fixalloc), carved from

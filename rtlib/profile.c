@@ -46,7 +46,7 @@ static _Atomic int64_t prof_rate = ESC_PROF_DEFAULT_RATE;
 static __thread uint64_t prof_rand_state; /* xorshift64*; 0 = thread not yet seeded */
 static __thread int prof_busy;            /* this thread is inside the profiler */
 
-static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
+static ESC_EARLY pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* --- Bookkeeping memory ------------------------------------------------------ */
 
@@ -62,7 +62,7 @@ void esc_prof_sysfree(void *p, size_t size) {
 
 /* Buckets come from 64 KiB chunks that are never returned (as Go's
  * persistentalloc); guarded by prof_lock. */
-static char *chunk_next, *chunk_end;
+static ESC_EARLY char *chunk_next, *chunk_end;
 
 static void *persistent_alloc(size_t size) {
   size = (size + 15) & ~(size_t)15;
@@ -218,11 +218,11 @@ static int64_t next_sample_distance(int64_t rate) {
  * plain allocation, never sampled (the thread is marked busy); the thread that
  * opens libunwind (the main thread, from the constructor) makes it there. */
 enum unwinder { UNWIND_FP, UNWIND_LIBUNWIND, UNWIND_LIBGCC };
-static _Atomic int unwinder_kind = UNWIND_FP;
-static int (*_Atomic unw_backtrace_fn)(void **, int);
-static _Unwind_Reason_Code (*_Atomic gcc_backtrace_fn)(_Unwind_Trace_Fn, void *);
-static uintptr_t (*_Atomic gcc_getip_fn)(struct _Unwind_Context *);
-static pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
+static ESC_EARLY _Atomic int unwinder_kind = UNWIND_FP;
+static ESC_EARLY int (*_Atomic unw_backtrace_fn)(void **, int);
+static ESC_EARLY _Unwind_Reason_Code (*_Atomic gcc_backtrace_fn)(_Unwind_Trace_Fn, void *);
+static ESC_EARLY uintptr_t (*_Atomic gcc_getip_fn)(struct _Unwind_Context *);
+static ESC_EARLY pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 
 /* Weak: linked from libgcc_s or libgcc_eh only if the program links them for
  * another reason (C++, or -static's libgcc_eh). */
@@ -251,7 +251,7 @@ static void say(const char *a, const char *b, const char *c, const char *d);
  * And libgcc's unwinder aborts when called during libc's own start-up there,
  * before the constructors run (prof_constructed): samples on a stack that
  * frame pointers cannot walk then get no stack. */
-static int prof_constructed;
+static ESC_EARLY int prof_constructed;
 
 /* Whether the program has a dynamic loader (its headers have PT_INTERP). */
 static int has_loader(void) {
@@ -422,8 +422,8 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
 
 /* The bucket hash table: heads from sysalloc on first use. */
 #define BUCKET_HASH_SIZE (1u << 14)
-static struct esc_prof_bucket **bucket_heads;
-static struct esc_prof_bucket *bucket_all;
+static ESC_EARLY struct esc_prof_bucket **bucket_heads;
+static ESC_EARLY struct esc_prof_bucket *bucket_all;
 
 static uint64_t hash_stack(const uintptr_t *pcs, int n, uint64_t size) {
   uint64_t h = 0xcbf29ce484222325ull ^ size;
@@ -466,8 +466,8 @@ struct live_slot {
   uintptr_t addr; /* 0 = empty */
   struct esc_prof_bucket *b;
 };
-static struct live_slot *live;
-static size_t live_cap, live_count;
+static ESC_EARLY struct live_slot *live;
+static ESC_EARLY size_t live_cap, live_count;
 
 static size_t live_index(uintptr_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (live_cap - 1); }
 
@@ -632,8 +632,11 @@ long esc_prof_snapshot(struct esc_prof_record **out, size_t *bytes) {
 /* --- Settings, exit and fork ------------------------------------------------------ */
 
 static char exit_path[4096]; /* ESCALLOC_MEMPROFILE; "" = no profile at exit */
-static pid_t exit_pid;       /* the process that read it (see write_at_exit) */
-static _Atomic int prof_inited;
+/* The process that read it (see write_at_exit), 0 when none did: what every
+ * process tests, not exit_path[0], whose .bss page that read would fault in
+ * (base.h, ESC_EARLY). */
+static ESC_EARLY pid_t exit_pid;
+static ESC_EARLY _Atomic int prof_inited;
 
 /* Writes "escalloc: a b c d" and a newline to stderr without allocating. */
 static void say(const char *a, const char *b, const char *c, const char *d) {
@@ -660,7 +663,7 @@ static void write_at_exit(void) {
 }
 
 void esc_prof_write_on_fatal(void) {
-  if (exit_path[0])
+  if (exit_pid)
     write_at_exit();
 }
 
@@ -697,7 +700,7 @@ static void read_settings(void) {
   }
 }
 
-static esc_once_t prof_once; /* its init reads the environment only */
+static ESC_EARLY esc_once_t prof_once; /* its init reads the environment only */
 
 /* Reads the settings: from the first slow path of any thread or from the
  * constructor, whichever comes first.  Nothing here allocates or takes a
@@ -720,7 +723,7 @@ __attribute__((constructor)) static void prof_constructor(void) {
   prof_init();
   prof_busy++; /* atexit and pthread_atfork may allocate */
   pthread_atfork(prof_atfork_prepare, prof_atfork_parent, prof_atfork_child);
-  if (exit_path[0])
+  if (exit_pid)
     atexit(write_at_exit);
   prof_busy--;
 #ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */

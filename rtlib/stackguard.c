@@ -95,13 +95,13 @@ static uintptr_t env_number(const char *name, uintptr_t dflt, uintptr_t max,
 }
 
 static uintptr_t stack_reserve(void) {
-  static _Atomic uintptr_t cached;
+  static ESC_EARLY _Atomic uintptr_t cached;
   return env_number("ESCALLOC_STACK_RESERVE", ESC_STACK_RESERVE_DEFAULT,
                     UINTPTR_MAX - 1, &cached);
 }
 
 static uintptr_t stack_share(void) {
-  static _Atomic uintptr_t cached;
+  static ESC_EARLY _Atomic uintptr_t cached;
   return env_number("ESCALLOC_STACK_SHARE", ESC_STACK_SHARE_DEFAULT, 100,
                     &cached);
 }
