@@ -428,7 +428,8 @@ static std::optional<LibFunc> forwards(const CallBase &C, const Function &W,
   if (!F || !isa<CallInst>(C) || C.hasOperandBundles() ||
       cast<CallInst>(C).isMustTailCall() || !TLI.getLibFunc(*F, LF) ||
       !TLI.has(LF) ||
-      (LF != LibFunc_malloc && LF != LibFunc_calloc && LF != LibFunc_free) ||
+      (LF != LibFunc_malloc && LF != LibFunc_calloc && LF != LibFunc_free &&
+       LF != LibFunc_realloc) ||
       C.getFunctionType() != W.getFunctionType() ||
       F->getFunctionType() != W.getFunctionType())
     return std::nullopt;
@@ -612,6 +613,8 @@ static std::optional<AllocHook> anyHook(const CallBase &CB,
                                         const TargetLibraryInfo &TLI) {
   if (std::optional<AllocHook> H = allocHook(CB, TLI))
     return H;
+  if (std::optional<AllocHook> H = reallocHook(CB, TLI))
+    return H;
   return freeHook(CB, TLI);
 }
 
@@ -717,13 +720,21 @@ std::string hookSpeculation(const AllocHook &H) {
 std::optional<AllocHook> allocHook(const CallBase &CB,
                                    const TargetLibraryInfo &TLI) {
   if (std::optional<AllocHook> W = wrapperOf(CB, TLI))
-    return W->Func == LibFunc_free ? std::nullopt : W;
+    return W->Func == LibFunc_malloc || W->Func == LibFunc_calloc
+               ? W
+               : std::nullopt;
   std::optional<AllocHook> H = hookOf(CB, TLI);
   // The call passes what malloc takes and expects what it returns.
   if (!H || H->Func != LibFunc_malloc ||
       CB.getFunctionType() != H->Default->getFunctionType())
     return std::nullopt;
   return H;
+}
+
+std::optional<AllocHook> reallocHook(const CallBase &CB,
+                                     const TargetLibraryInfo &TLI) {
+  std::optional<AllocHook> W = wrapperOf(CB, TLI);
+  return W && W->Func == LibFunc_realloc ? W : std::nullopt;
 }
 
 std::optional<AllocHook> freeHook(const CallBase &CB,

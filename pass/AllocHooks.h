@@ -53,7 +53,8 @@
 //   return malloc(size);
 // A direct call of a function W whose body is visible (same translation
 // unit, or LTO) is a hook when a path from W's entry reaches `return
-// malloc(args)` (`calloc`; `free(arg); return` for a deallocation hook) with
+// malloc(args)` (`calloc`, `realloc`; `free(arg); return` for a deallocation
+// hook) with
 // W's own parameters, through instructions without side effects only, and
 // every branch on that path tests a function of constants and simple loads
 // of globals (no parameter).  That path's predicate is the hook's test: it
@@ -97,6 +98,11 @@ struct AllocHook {
 /// \p CB calls `void *hook(size_t)` loaded from a slot initialised to malloc.
 std::optional<AllocHook> allocHook(const llvm::CallBase &CB,
                                    const llvm::TargetLibraryInfo &TLI);
+
+/// \p CB calls a wrapper whose path ends in `return realloc(p, n)` (gawk's
+/// pma_realloc); no pointer hook is one.
+std::optional<AllocHook> reallocHook(const llvm::CallBase &CB,
+                                     const llvm::TargetLibraryInfo &TLI);
 
 /// \p CB calls `void hook(void *)` loaded from a slot initialised to free.
 std::optional<AllocHook> freeHook(const llvm::CallBase &CB,

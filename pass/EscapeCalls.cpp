@@ -78,6 +78,8 @@ Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
   auto LF = libFuncOf(CB, TLI);
   if ((LF == LibFunc_realloc || LF == LibFunc_reallocf) && CB.arg_size() == 2)
     return CB.getArgOperand(0);
+  if (reallocHook(CB, TLI))
+    return CB.getArgOperand(0);
   return nullptr;
 }
 
@@ -90,24 +92,39 @@ Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
 bool FunctionAnalyzer::visitRealloc(CallBase &CB, Value *Old,
                                     PtsSet &Result) {
   std::optional<LibFunc> LF = libFuncOf(CB, TLI);
-  if (!GrowOnStack || LF != LibFunc_realloc || !CB.getType()->isPointerTy())
+  bool Hook = LF != LibFunc_realloc && reallocHook(CB, TLI);
+  if (!GrowOnStack || (LF != LibFunc_realloc && !Hook) ||
+      !CB.getType()->isPointerTy())
     return false;
   PtsSet S = ptsOf(Old);
   if (S.empty() && !SettleReallocs && !isa<Constant>(Old)) {
     DeferredRealloc = true; // known later, or settled as a fresh object
     return true;
   }
+  // What a hook returned may also be its allocator's memory (External):
+  // the rewrite reallocates whatever is not the slot as before.
+  bool External = S.remove(0);
   if (S.empty() || any_of(S, [&](unsigned X) {
-        return Objs[X].Kind != ObjKind::Site || Objs[X].IsWrapperCall;
+        return Objs[X].Kind != ObjKind::Site || Objs[X].IsWrapperCall ||
+               (External && !Objs[X].IsHookCall);
       }))
     return false;
+  if (External)
+    Result.insert(0);
   auto It = ObjOf.find(&CB);
   if (It != ObjOf.end() && !Objs[It->second].GrowsSite) {
     Objs[It->second].GrowsSite = true;
     Changed = true;
   }
+  // A realloc wrapper off its path to realloc (gawk's pma_realloc with a
+  // heap file) reads the object and returns its allocator's memory, which
+  // that allocator may still reach.
+  if (Hook)
+    Result.insert(0);
   for (unsigned X : S) {
     Obj &O = Objs[X];
+    if (Hook)
+      escapeContents(X, Reason{"reallocated through a wrapper"}, &CB);
     Result.insert(X);
     if (S.size() > 1)
       pin(X, Reason{"reallocated by a realloc that may also reallocate "

@@ -33,6 +33,8 @@
 // above, its frees are guarded, and each realloc of it reads
 //   realloc: br (%p == %slot [&& %ok]), inslot, heap
 //   inslot:  br (%n - 1 <u SlotSize), join, move         ; 1 <= n <= slot
+//            (a realloc wrapper off its path to realloc, AllocHooks.h,
+//            is first handed a heap copy of the slot instead)
 //   move:    %m = @escalloc.grow.move(%slot, SlotSize, %n)  ; cold
 //   heap:    %h = the original realloc(%p, %n)
 //   join:    %r = phi [%slot, inslot], [%m, move], [%h, heap]
@@ -471,7 +473,8 @@ static Function *growMoveFunction(Module &M, Type *SizeTy) {
 /// buffer stays in the slot while the new size fits, moves to the heap
 /// beyond, and a buffer already on the heap is reallocated as before.
 static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
-                       Value *Ok, AllocaInst *Len) {
+                       Value *Ok, AllocaInst *Len,
+                       const TargetLibraryInfo &TLI) {
   Function &F = *RA->getFunction();
   LLVMContext &Ctx = F.getContext();
   Value *P = RA->getArgOperand(0), *N = RA->getArgOperand(1);
@@ -493,11 +496,32 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
   Head->getTerminator()->eraseFromParent();
 
   B.SetInsertPoint(InSlot);
+  // Through a realloc wrapper (AllocHooks.h) off its path to realloc: the
+  // wrapper gets what the program handed it, an object of malloc (a copy).
+  BasicBlock *Copied = nullptr;
+  CallBase *Handed = nullptr;
+  if (reallocHook(*RA, TLI)) {
+    auto *Fallback = BasicBlock::Create(Ctx, "escalloc.grow.default", &F, Move);
+    Copied = BasicBlock::Create(Ctx, "escalloc.grow.hooked", &F, Move);
+    B.CreateCondBr(emitReplaced(*RA, TLI, B, "escalloc.hooked"), Copied,
+                   Fallback);
+    B.SetInsertPoint(Copied);
+    FunctionCallee Malloc = F.getParent()->getOrInsertFunction(
+        "malloc", FunctionType::get(B.getPtrTy(), {SizeTy}, false));
+    Value *Bytes = ConstantInt::get(SizeTy, SlotSize);
+    CallInst *Copy = B.CreateCall(Malloc, {Bytes}, "escalloc.copy");
+    B.CreateMemCpy(Copy, MaybeAlign(1), Slot, MaybeAlign(1), Bytes);
+    Handed = cast<CallBase>(RA->clone());
+    Handed->setArgOperand(0, Copy);
+    B.Insert(Handed);
+    B.CreateBr(Join);
+    B.SetInsertPoint(Fallback);
+  }
   Value *Fits = B.CreateICmpULT(B.CreateSub(N, ConstantInt::get(SizeTy, 1)),
                                 ConstantInt::get(SizeTy, SlotSize),
                                 "escalloc.fits");
   // A buffer moved to the heap at its return: n is its live size now.
-  BasicBlock *Fit = InSlot; // the phi's block for the slot
+  BasicBlock *Fit = B.GetInsertBlock(); // the phi's block for the slot
   if (Len) {
     Fit = BasicBlock::Create(Ctx, "escalloc.grow.fit", &F, Join);
     IRBuilder<> FB(Fit);
@@ -524,6 +548,8 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
   Phi->addIncoming(Slot, Fit);
   Phi->addIncoming(Moved, Move);
   Phi->addIncoming(RA, Heap);
+  if (Copied)
+    Phi->addIncoming(Handed, Copied);
   ++NumReallocsRewritten;
 }
 
@@ -706,7 +732,7 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     Plan.Slots[&S] = AI;
     guardFreesBySelect(S, AI, Plan);
     for (CallBase *RA : S.Reallocs)
-      growInSlot(RA, AI, S.Size, nullptr, Len);
+      growInSlot(RA, AI, S.Size, nullptr, Len, Plan.TLI);
     if (Len)
       moveToHeapAtReturn(S, AI, nullptr, Len);
     return;
@@ -721,7 +747,7 @@ static void promote(const AllocSite &S, FramePlan &Plan) {
     // The buffer may have moved to the heap by the time it is freed.
     guardFreesBySelect(S, AI, Plan);
     for (CallBase *RA : S.Reallocs)
-      growInSlot(RA, AI, S.Size, nullptr, Len);
+      growInSlot(RA, AI, S.Size, nullptr, Len, Plan.TLI);
     if (Len)
       moveToHeapAtReturn(S, AI, nullptr, Len);
     return;
@@ -790,7 +816,7 @@ static void promoteGuarded(const AllocSite &S, Value *Slot, Value *Ok,
     Free->moveBefore(T);
   }
   for (CallBase *RA : S.Reallocs)
-    growInSlot(RA, Slot, S.Size, Ok, Len);
+    growInSlot(RA, Slot, S.Size, Ok, Len, Plan.TLI);
   if (Len)
     moveToHeapAtReturn(S, Slot, Ok, Len);
 }

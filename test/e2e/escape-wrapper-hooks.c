@@ -75,6 +75,28 @@ __attribute__((noinline)) void *pma_calloc(size_t n, size_t size) {
   return r;
 }
 
+static int foreign_object(void *p) {
+  return (char *)p < arena || (char *)p >= arena + sizeof arena;
+}
+
+// The buffers reallocated here hold strings: what to keep is strlen + 1.
+__attribute__((noinline)) void *pma_realloc(void *p, size_t n) {
+  FYI("realloc(%zu)\n", n);
+  ASI(NULL);
+  if (2 == state.init)
+    return realloc(p, n);
+  void *r = pma_malloc(n);
+  if (p) {
+    size_t old = strlen(p) + 1;
+    memcpy(r, p, old < n ? old : n);
+    if (foreign_object(p)) {
+      foreign += ((unsigned char *)p)[0];
+      free(p);
+    }
+  }
+  return r;
+}
+
 __attribute__((noinline)) void pma_free(void *p) {
   FYI("free\n");
   ASI();
@@ -84,7 +106,7 @@ __attribute__((noinline)) void pma_free(void *p) {
   }
   if (!p)
     return;
-  if ((char *)p < arena || (char *)p >= arena + sizeof arena) {
+  if (foreign_object(p)) {
     // What pma_free does with an object that is not its own (an object
     // malloc'ed before the persistent heap was switched on): it reports
     // it; gawk's asserts.  Read it as the wrapper would.
@@ -137,6 +159,40 @@ __attribute__((noinline)) static long between(int k) {
   return n;
 }
 
+// A growable buffer (gawk's erealloc): grown through pma_realloc, with
+// persistent mode switched on at round \p on (never when negative).
+__attribute__((noinline)) static long grow(int k, int on) {
+  size_t cap = 16, len = 0;
+  // CHECK-DAG: escape-wrapper-hooks.c:[[@LINE+1]]:{{[0-9]+}}: remark: pma_malloc(16) moved to stack when the stack has room; grows on the stack up to {{[0-9]+}} bytes, then moves to the heap; 1 realloc and 2 frees guarded; speculatively promoted: pma_malloc forwards to malloc when
+  char *buf = pma_malloc(cap);
+  if (!buf)
+    return -1;
+  buf[0] = 0;
+  for (int i = 0; i < k; i++) {
+    if (i == on)
+      state.init = 1;
+    char piece[16];
+    int m = snprintf(piece, sizeof piece, "%d,", i);
+    if (len + m + 1 > cap) {
+      cap *= 2;
+      char *nb = pma_realloc(buf, cap);
+      if (!nb) {
+        pma_free(buf);
+        return -1;
+      }
+      buf = nb;
+    }
+    memcpy(buf + len, piece, m + 1);
+    len += m;
+  }
+  long h = (long)len;
+  for (size_t i = 0; i < len; i++)
+    h = h * 31 + buf[i];
+  pma_free(buf);
+  state.init = 2;
+  return h;
+}
+
 // Negative: the object outlives the call.
 static char *kept;
 __attribute__((noinline)) static void keep(int k) {
@@ -164,6 +220,11 @@ int main(int argc, char **argv) {
          pfrees);
   state.init = 2;
   printf("between %ld foreign %ld\n", between(3), foreign);
+  long g = 0;
+  for (int k = 0; k < 40; k++)
+    g += grow(k, -1) + grow(k, k / 2) + grow(k, 3);
+  printf("grow %ld pallocs %ld pfrees %ld foreign %ld\n", g, pallocs, pfrees,
+         foreign);
   state.init = 1;
   keep(5);
   printf("%s pallocs %ld pfrees %ld\n", kept, pallocs, pfrees);

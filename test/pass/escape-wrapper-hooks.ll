@@ -19,6 +19,8 @@ target triple = "x86_64-unknown-linux-gnu"
 
 declare noalias ptr @malloc(i64) allocsize(0)
 declare noalias ptr @calloc(i64, i64) allocsize(0, 1)
+declare ptr @realloc(ptr, i64)
+declare ptr @pool_realloc(ptr, i64)
 declare void @free(ptr nocapture) allockind("free")
 declare i32 @fprintf(ptr, ptr, ...)
 declare void @reader(ptr nocapture readonly) nofree nocallback memory(argmem: read)
@@ -107,6 +109,19 @@ own:
   ret ptr %o
 }
 
+define dso_local ptr @pma_realloc(ptr %p, i64 %size) noinline {
+entry:
+  %init = load i32, ptr @state.init
+  %fallback = icmp eq i32 %init, 2
+  br i1 %fallback, label %lib, label %own
+lib:
+  %m = call ptr @realloc(ptr %p, i64 %size)
+  ret ptr %m
+own:
+  %o = call ptr @pool_realloc(ptr %p, i64 %size)
+  ret ptr %o
+}
+
 ; Positive: allocated and freed through the wrappers.
 ; CHECK-LABEL: define i8 @through_wrappers(
 ; CHECK: %escalloc.w.vrb = load i32, ptr @state.vrb
@@ -162,6 +177,35 @@ define void @through_calloc() {
   %p = call ptr @pma_calloc(i64 4, i64 8)
   call void @reader(ptr %p)
   call void @pma_free(ptr %p)
+  ret void
+}
+
+; Positive: a growable buffer through the wrappers.  In its slot, while
+; the realloc wrapper's path to realloc is taken, it grows in place or moves
+; to the heap; off that path the wrapper is handed a heap copy.
+; CHECK-LABEL: define void @grown_through_wrappers(
+; CHECK: %p = call ptr @pma_malloc(i64 16)
+; CHECK: %escalloc.inslot = icmp eq ptr %escalloc.ptr, %escalloc.base
+; CHECK: escalloc.grow.inslot:
+; CHECK: %escalloc.w.init{{[0-9]*}} = load i32, ptr @state.init
+; CHECK: %escalloc.hooked{{[0-9]*}} = xor i1
+; CHECK: br i1 %escalloc.hooked{{[0-9]*}}, label %escalloc.grow.hooked, label %escalloc.grow.default
+; CHECK: escalloc.grow.default:
+; CHECK: %escalloc.fits = icmp ult
+; CHECK: escalloc.grow.hooked:
+; CHECK-NEXT: %escalloc.copy{{[0-9]*}} = call ptr @malloc(i64 16)
+; CHECK-NEXT: call void @llvm.memcpy.p0.p0.i64(ptr align 1 %escalloc.copy{{[0-9]*}}, ptr align 1 %escalloc.base, i64 16, i1 false)
+; CHECK-NEXT: [[H:%.*]] = call ptr @pma_realloc(ptr %escalloc.copy{{[0-9]*}}, i64 %n)
+; CHECK: escalloc.grow.heap:
+; CHECK-NEXT: %q = call ptr @pma_realloc(ptr %escalloc.ptr, i64 %n)
+; CHECK: %escalloc.grown = phi ptr [ %escalloc.base, %escalloc.grow.default ], [ %escalloc.moved, %escalloc.grow.move ], [ %q, %escalloc.grow.heap ], [ [[H]], %escalloc.grow.hooked ]
+; REMARK-DAG: remark: <unknown>:0:0: pma_malloc(16) moved to stack when the stack has room; grows on the stack up to 16 bytes, then moves to the heap; 1 realloc and 1 free guarded; speculatively promoted: pma_malloc forwards to malloc when
+define void @grown_through_wrappers(i64 %n) {
+  %p = call ptr @pma_malloc(i64 16)
+  call void @reader(ptr %p)
+  %q = call ptr @pma_realloc(ptr %p, i64 %n)
+  call void @reader(ptr %q)
+  call void @pma_free(ptr %q)
   ret void
 }
 
