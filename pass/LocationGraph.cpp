@@ -12,7 +12,6 @@
 #include "LibCalls.h"
 
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/Analysis/CFG.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/InlineAsm.h"
@@ -733,14 +732,24 @@ static bool isEndPointerCall(const CallBase &CB, unsigned EndArg) {
          !MC->model().Fresh && MC->argOf(1) == EndArg;
 }
 
-/// \p B executes at most once per call of its function.
+/// \p B executes at most once per call of its function: no path leads from
+/// its block back to it (a walk of the function's blocks, linear; LLVM's
+/// isPotentiallyReachable gives up after 32 blocks, and cJSON's parse_value
+/// under LTO has hundreds).
 static bool outsideCycles(const Value *B) {
   const auto *I = dyn_cast<Instruction>(B);
   if (!I)
     return isa<Argument>(B);
-  for (const BasicBlock *S : successors(I->getParent()))
-    if (isPotentiallyReachable(&S->front(), I))
+  const BasicBlock *Home = I->getParent();
+  SmallVector<const BasicBlock *, 16> Work(succ_begin(Home), succ_end(Home));
+  SmallPtrSet<const BasicBlock *, 32> Seen;
+  while (!Work.empty()) {
+    const BasicBlock *BB = Work.pop_back_val();
+    if (BB == Home)
       return false;
+    if (Seen.insert(BB).second)
+      append_range(Work, successors(BB));
+  }
   return true;
 }
 

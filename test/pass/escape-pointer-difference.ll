@@ -128,3 +128,103 @@ loop:
 exit:
   ret void
 }
+
+; Positive: the base's function has more blocks after it than LLVM's
+; isPotentiallyReachable explores (32): no cycle is still no cycle.
+; CHECK-DAG: remark: <unknown>:0:0: malloc(64) moved to stack
+define double @long_function() {
+entry:
+  %end = alloca ptr
+  %p = call ptr @malloc(i64 64)
+  store i8 0, ptr %p
+  br label %b0
+b0:
+  br label %b1
+b1:
+  br label %b2
+b2:
+  br label %b3
+b3:
+  br label %b4
+b4:
+  br label %b5
+b5:
+  br label %b6
+b6:
+  br label %b7
+b7:
+  br label %b8
+b8:
+  br label %b9
+b9:
+  br label %b10
+b10:
+  br label %b11
+b11:
+  br label %b12
+b12:
+  br label %b13
+b13:
+  br label %b14
+b14:
+  br label %b15
+b15:
+  br label %b16
+b16:
+  br label %b17
+b17:
+  br label %b18
+b18:
+  br label %b19
+b19:
+  br label %b20
+b20:
+  br label %b21
+b21:
+  br label %b22
+b22:
+  br label %b23
+b23:
+  br label %b24
+b24:
+  br label %b25
+b25:
+  br label %b26
+b26:
+  br label %b27
+b27:
+  br label %b28
+b28:
+  br label %b29
+b29:
+  br label %b30
+b30:
+  br label %b31
+b31:
+  br label %b32
+b32:
+  br label %b33
+b33:
+  br label %b34
+b34:
+  br label %b35
+b35:
+  br label %b36
+b36:
+  br label %b37
+b37:
+  br label %b38
+b38:
+  br label %b39
+b39:
+  br label %b40
+b40:
+  %d = call double @strtod(ptr %p, ptr %end)
+  %e = load ptr, ptr %end
+  %ei = ptrtoint ptr %e to i64
+  %pi = ptrtoint ptr %p to i64
+  %diff = sub i64 %ei, %pi
+  store i64 %diff, ptr @off
+  call void @free(ptr %p)
+  ret double %d
+}
