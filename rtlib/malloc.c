@@ -136,7 +136,7 @@ static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, void *p, size
   _Atomic uint64_t *word = prof_bit_of(s, p, &bit);
   if (word) /* may be sampled: its free must tell the profiler */
     atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
-  int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->sample_on[which],
+  int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->cls[which].sample_on,
                                   &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
   mcache_arm_countdown(c, which, left);
   if (s->state == SPAN_SMALL)
@@ -195,7 +195,7 @@ static inline void prof_forget(struct mcache *c, struct mspan *s, void *p) {
 
 /* Frees slot idx of the small span s. */
 static inline void slot_free(struct mcache *c, struct mspan *s, void *p, uintptr_t idx) {
-  count_event(c, c ? &c->stats.nfree[s->spanclass] : NULL, &esc_exited_stats.nfree[s->spanclass], 1);
+  count_event(c, c ? &c->cls[s->spanclass].nfree : NULL, &esc_exited_stats.nfree[s->spanclass], 1);
   if (ESC_LIKELY(c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c)) {
     uint64_t *word = &s->alloc_bits[idx >> 6], bit = 1ull << (idx & 63);
     if (ESC_UNLIKELY(!(*word & bit)))
@@ -282,7 +282,7 @@ static ESC_NOINLINE void *tiny_alloc_new_block(struct mcache *c, uint32_t n, uin
     errno = ENOMEM;
     return NULL;
   }
-  esc_count(&c->stats.nmalloc[ESC_TINY_SPANCLASS], 1); /* blocks are not sampled, objects are */
+  esc_count(&c->cls[ESC_TINY_SPANCLASS].nmalloc, 1); /* blocks are not sampled, objects are */
   struct mspan *s = c->alloc[ESC_TINY_SPANCLASS];
   mcache_tiny_retire(c);
   c->tiny_word = &s->tiny[mspan_index(s, block)];
@@ -679,7 +679,7 @@ static void free_start(struct mcache *c, struct mspan *s, void *p) {
   if (ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_FREE_BYTE, escalloc_class_to_size[esc_spanclass_sizeclass(spc)]);
   spc = startspan_free(s, p); /* s may be gone after this */
-  count_event(c, c ? &c->stats.nfree[spc] : NULL, &esc_exited_stats.nfree[spc], 1);
+  count_event(c, c ? &c->cls[spc].nfree : NULL, &esc_exited_stats.nfree[spc], 1);
 }
 
 static ESC_NOINLINE void free_slow(void *p) {
@@ -747,7 +747,7 @@ static inline __attribute__((always_inline)) void free_body(void *p) {
           free_twice(p);
         ((esc_link *)p)->next = head;
         s->freelist = (esc_link *)p;
-        esc_count(&c->stats.nfree[s->spanclass], 1);
+        esc_count(&c->cls[s->spanclass].nfree, 1);
         return;
       } else if (s && s->state == SPAN_SMALL && span_contains(s, p) && c != ESC_NO_CACHE) {
         if (s->spanclass == ESC_TINY_SPANCLASS)
@@ -761,7 +761,7 @@ static inline __attribute__((always_inline)) void free_body(void *p) {
           struct mcache *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
           if (ESC_LIKELY(idx < s->nelems && idx * s->elemsize == a - s->base && owner != c &&
                          mspan_push_remote(s, p))) {
-            esc_count(&c->stats.nfree[s->spanclass], 1);
+            esc_count(&c->cls[s->spanclass].nfree, 1);
             return;
           }
         }

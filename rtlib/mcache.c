@@ -70,14 +70,22 @@ static ESC_EARLY _Atomic int start_given;
 
 struct mcache *mcache_create(int fast) {
   esc_once(&key_once, make_key);
-  struct mcache *c = mheap_alloc_meta(&mcache_records);
-  if (!c)
-    return NULL;
-  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
-    c->alloc[i] = &esc_empty_span;
+  /* The start-up span first: its records (table, arena, spans) come first
+   * in the fresh metadata chunk, and the cache's alloc[] and its low
+   * classes' cls[] share the page where they end (mcache.h). */
+  struct mspan *start = NULL;
   /* Not under memcheck, whose slots carry valgrind.c's gaps anyway. */
   if (!atomic_exchange_explicit(&start_given, 1, memory_order_relaxed) && !esc_vg_running())
-    c->start = startspan_new(); /* NULL (out of memory): the classes' own spans */
+    start = startspan_new(); /* NULL (out of memory): the classes' own spans */
+  struct mcache *c = mheap_alloc_meta(&mcache_records);
+  if (!c) {
+    if (start)
+      startspan_retire(start);
+    return NULL;
+  }
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++)
+    c->alloc[i] = &esc_empty_span;
+  c->start = start;
   pthread_mutex_lock(&registry_lock);
   c->next = registry;
   if (registry)
@@ -102,34 +110,43 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
   ADD(large_frees);
   ADD(large_alloc_bytes);
   ADD(large_free_bytes);
-#undef ADD
 }
 
 /* Adds c's counters into dst, slots handed out included (the sampling
  * countdowns count them, see mcache.h); registry_lock held. */
 static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
-  counters_add(dst, &c->stats);
-  for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++)
-    atomic_fetch_add_explicit(&dst->nmalloc[spc],
-                              (uint64_t)(c->sample_armed[spc] -
-                                         atomic_load_explicit(&c->sample_left[spc], memory_order_relaxed)),
+  struct esc_bulk_counters *src = &c->stats;
+  ADD(tiny_allocs);
+  ADD(tiny_frees);
+  ADD(large_allocs);
+  ADD(large_frees);
+  ADD(large_alloc_bytes);
+  ADD(large_free_bytes);
+#undef ADD
+  for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
+    struct mcache_class *k = &c->cls[spc];
+    uint64_t counted = (uint64_t)(k->sample_armed - atomic_load_explicit(&k->sample_left, memory_order_relaxed));
+    atomic_fetch_add_explicit(&dst->nmalloc[spc], atomic_load_explicit(&k->nmalloc, memory_order_relaxed) + counted,
                               memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nfree[spc], atomic_load_explicit(&k->nfree, memory_order_relaxed),
+                              memory_order_relaxed);
+  }
 }
 
 void mcache_arm_countdown(struct mcache *c, uint32_t which, int64_t left) {
+  struct mcache_class *k = &c->cls[which];
   if (which == ESC_SAMPLE_BYTES) { /* not part of any statistic */
-    atomic_store_explicit(&c->sample_left[which], left, memory_order_relaxed);
+    atomic_store_explicit(&k->sample_left, left, memory_order_relaxed);
     return;
   }
-  /* The slots counted since the last arming move into stats.nmalloc, under
-   * the lock the readers hold. */
+  /* The slots counted since the last arming move into nmalloc, under the
+   * lock the readers hold. */
   pthread_mutex_lock(&registry_lock);
-  int64_t used = c->sample_armed[which] - atomic_load_explicit(&c->sample_left[which], memory_order_relaxed);
-  atomic_store_explicit(&c->stats.nmalloc[which],
-                        atomic_load_explicit(&c->stats.nmalloc[which], memory_order_relaxed) + (uint64_t)used,
+  int64_t used = k->sample_armed - atomic_load_explicit(&k->sample_left, memory_order_relaxed);
+  atomic_store_explicit(&k->nmalloc, atomic_load_explicit(&k->nmalloc, memory_order_relaxed) + (uint64_t)used,
                         memory_order_relaxed);
-  c->sample_armed[which] = left;
-  atomic_store_explicit(&c->sample_left[which], left, memory_order_relaxed);
+  k->sample_armed = left;
+  atomic_store_explicit(&k->sample_left, left, memory_order_relaxed);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -138,7 +155,7 @@ void mcache_restart_sampling(void) {
   if (!c)
     return;
   for (uint32_t which = 0; which < ESC_SAMPLE_COUNTDOWNS; which++) {
-    c->sample_on[which] = 0; /* a fresh start: no sample owed */
+    c->cls[which].sample_on = 0; /* a fresh start: no sample owed */
     mcache_arm_countdown(c, which, 0);
   }
 }
@@ -153,7 +170,7 @@ void mcache_tiny_retire(struct mcache *c) {
   if (old & ESC_TINY_STARTS)
     return; /* the block's last free frees it */
   struct mspan *s = span_of(block);
-  esc_count(&c->stats.nfree[ESC_TINY_SPANCLASS], 1);
+  esc_count(&c->cls[ESC_TINY_SPANCLASS].nfree, 1);
   if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
     uintptr_t idx = mspan_index(s, block);
     uint64_t bit = 1ull << (idx & 63);
@@ -419,7 +436,7 @@ static void *start_alloc(struct mcache *c, uint32_t spc) {
   uint32_t budget = size * ESC_START_CLASS_OBJECTS;
   if (budget > ESC_START_CLASS_BYTES)
     budget = ESC_START_CLASS_BYTES;
-  if (spc == ESC_TINY_SPANCLASS || size > ESC_START_MAX_SIZE || c->start_used[spc] + size > budget)
+  if (spc == ESC_TINY_SPANCLASS || size > ESC_START_MAX_SIZE || c->cls[spc].start_used + size > budget)
     return NULL;
   void *p = startspan_alloc(c->start, spc, size);
   if (!p) {
@@ -427,7 +444,7 @@ static void *start_alloc(struct mcache *c, uint32_t spc) {
     c->start = NULL;
     return NULL;
   }
-  c->start_used[spc] = (uint16_t)(c->start_used[spc] + size);
+  c->cls[spc].start_used = (uint16_t)(c->cls[spc].start_used + size);
   return p;
 }
 

@@ -24,13 +24,13 @@
  *     (nqueued pages of spans so far); every ESC_QUEUED_DRAIN_PAGES, and at its
  *     exit, the thread collects those classes, so that spans freed empty go
  *     back to the heap even when nobody allocates in their class.
- *   - Counters are written by the owner only (relaxed stores) and read by
+ *   - Counters (cls[].nmalloc and .nfree, stats) are written by the owner only (relaxed stores) and read by
  *     escalloc_read_memstats under the registry lock; a thread that exits adds
  *     them to esc_exited_stats.
  *   - Slots handed out are counted by the heap profiler's sampling countdowns
- *     (profile.h): the fast path decrements sample_left[spc], which it would
+ *     (profile.h): the fast path decrements cls[spc].sample_left, which it would
  *     otherwise have to do besides incrementing nmalloc, and
- *         allocations of spc = stats.nmalloc[spc] + sample_armed[spc] - sample_left[spc]
+ *         allocations of spc = cls[spc].nmalloc + .sample_armed - .sample_left
  *     (mcache_nmalloc).  The owner re-arms a countdown under the registry
  *     lock, so a reader holding it sees a consistent triple.
  */
@@ -66,8 +66,8 @@
  * memory a refill touches ahead of the allocations. */
 #define ESC_REFILL_BYTES 8192
 
-/* Sampling countdowns per cache: one per span class, and one of bytes for
- * tiny and large objects. */
+/* Sampling countdowns per cache (cls[]): one per span class, and one of
+ * bytes for tiny and large objects. */
 #define ESC_SAMPLE_BYTES ESC_NUM_SPANCLASSES
 #define ESC_SAMPLE_COUNTDOWNS (ESC_NUM_SPANCLASSES + 1)
 
@@ -78,33 +78,55 @@ struct esc_counters {
   _Atomic uint64_t large_allocs, large_frees, large_alloc_bytes, large_free_bytes;
 };
 
+/* A cache's counters of tiny and large objects (esc_counters' last six). */
+struct esc_bulk_counters {
+  _Atomic uint64_t tiny_allocs, tiny_frees;
+  _Atomic uint64_t large_allocs, large_frees, large_alloc_bytes, large_free_bytes;
+};
+
+/* What a cache keeps per span class besides alloc[], in one record: a
+ * class's first allocation and free touch all of it (the countdown expires
+ * and is armed, the slot may come from the start-up span, the free counts),
+ * so a thread that uses a few small classes touches one page of its cache,
+ * not one page of each per-class array.  [ESC_SAMPLE_BYTES] is the
+ * countdown of bytes (only sample_left and sample_on). */
+struct mcache_class {
+  /* Sampling countdown (see the invariants above): slots (bytes for
+   * ESC_SAMPLE_BYTES) before the next sampling decision, what it was last
+   * armed with, and whether its expiry samples (profile.h's
+   * esc_prof_expired). */
+  _Atomic int64_t sample_left;
+  int64_t sample_armed;
+  _Atomic uint64_t nmalloc; /* stats: slots handed out, up to the last arming */
+  _Atomic uint64_t nfree;
+  uint16_t start_used; /* bytes taken from the start-up span */
+  uint8_t sample_on;
+};
+
 struct mcache {
   /* alloc[] and the tiny fields first: esc_no_cache has only these. */
   struct mspan *alloc[ESC_NUM_SPANCLASSES];
   uintptr_t tiny;            /* current tiny block, 0 if none */
   _Atomic uint32_t *tiny_word; /* its start/end/active word */
   uint32_t tiny_offset;
+  uint32_t nqueued; /* pages of the spans queued since the last collection */
+  /* The start-up span (startspan.h), NULL once retired or for every cache
+   * but the process's first: a class with no current span takes its
+   * objects there until it has taken its budget (cls[].start_used). */
+  struct mspan *start;
+  struct mcache *next, *prev; /* registry, under its lock */
+  struct esc_bulk_counters stats;
+  /* Then what the first allocations touch per class, low classes first:
+   * with the record placed after the start-up span's records (mcache.c),
+   * alloc[] and the classes up to about 90 share the second page of the
+   * metadata chunk. */
+  struct mcache_class cls[ESC_SAMPLE_COUNTDOWNS];
+  /* Colder: spans parked per class, and the span classes into whose
+   * mcentral this thread queued a span (a bit per span class), collected
+   * when it exits. */
   struct mspan *owned[ESC_NUM_SPANCLASSES];
   uint8_t nowned[ESC_NUM_SPANCLASSES];
-  /* The start-up span (startspan.h), NULL once retired or for every cache
-   * but the process's first, and the bytes each span class took from it:
-   * a class with no current span takes its objects there until it has
-   * taken its budget (startspan.h). */
-  struct mspan *start;
-  uint16_t start_used[ESC_NUM_SPANCLASSES];
-  struct esc_counters stats;
-  /* Sampling countdowns (see the invariants above): slots of each span class,
-   * and bytes of tiny and large objects ([ESC_SAMPLE_BYTES]), before the
-   * next sampling decision; what each was last armed with; and whether its
-   * expiry samples (profile.h's esc_prof_expired). */
-  _Atomic int64_t sample_left[ESC_SAMPLE_COUNTDOWNS];
-  int64_t sample_armed[ESC_NUM_SPANCLASSES];
-  uint8_t sample_on[ESC_SAMPLE_COUNTDOWNS];
-  /* Span classes into whose mcentral this thread queued a span (a bit per
-   * span class): collected when it exits. */
   uint64_t queued[(ESC_NUM_SPANCLASSES + 63) / 64];
-  uint32_t nqueued; /* pages of the spans queued since the last collection */
-  struct mcache *next, *prev; /* registry, under its lock */
 };
 
 ESC_HIDDEN extern struct mspan esc_empty_span;
@@ -236,9 +258,9 @@ expired:
  * runtime built without the profiler counts nmalloc directly. */
 static inline int mcache_count_alloc(struct mcache *c, uint32_t spc) {
 #ifndef ESCALLOC_NO_PROFILE
-  return esc_countdown(&c->sample_left[spc], 1);
+  return esc_countdown(&c->cls[spc].sample_left, 1);
 #else
-  esc_count(&c->stats.nmalloc[spc], 1);
+  esc_count(&c->cls[spc].nmalloc, 1);
   return 0;
 #endif
 }
@@ -246,7 +268,7 @@ static inline int mcache_count_alloc(struct mcache *c, uint32_t spc) {
 /* Counts n bytes of tiny or large objects; true when that countdown expired. */
 static inline int mcache_count_bytes(struct mcache *c, size_t n) {
 #ifndef ESCALLOC_NO_PROFILE
-  return esc_countdown(&c->sample_left[ESC_SAMPLE_BYTES], (int64_t)n);
+  return esc_countdown(&c->cls[ESC_SAMPLE_BYTES].sample_left, (int64_t)n);
 #else
   (void)c, (void)n;
   return 0;

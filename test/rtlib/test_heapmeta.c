@@ -1,10 +1,14 @@
 /*
- * test_heapmeta.c — the page heap's bookkeeping of an arena's last page
- * (rtlib/mheap.h): a fresh arena's free remainder leaves the last page of
- * spans[] untouched (not resident), and once a span in use has covered that
- * page, the free runs that end there are recorded at it again, never
- * leaving a stale record behind.  Linked with the static runtime; the
- * process has one arena (cmocka's few allocations stay in its first pages).
+ * test_heapmeta.c — the pages a process's first allocations touch in the
+ * runtime's metadata: the cache record's head holds what the first
+ * allocations of the small classes write, its parked spans come last
+ * (rtlib/mcache.h); a fresh arena's free remainder
+ * leaves the last page of spans[] untouched (rtlib/mheap.h), and once a
+ * span in use has covered that page, the free runs that end there are
+ * recorded at it again, never leaving a stale record behind.  "Untouched"
+ * is mincore's "not resident", checked before anything reads the page.
+ * Linked with the static runtime; the process has one arena and one cache
+ * (cmocka's few allocations stay in the start-up span).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +20,17 @@
 
 #include <cmocka.h>
 
+#include "escalloc/escalloc.h"
+#include "mcache.h"
 #include "mheap.h"
+
+static int resident(const void *p) {
+  long pagesz = sysconf(_SC_PAGESIZE);
+  uintptr_t page = (uintptr_t)p & ~(uintptr_t)(pagesz - 1);
+  unsigned char vec = 1;
+  assert_int_equal(mincore((void *)page, (size_t)pagesz, &vec), 0);
+  return vec & 1;
+}
 
 static struct esc_arena *first_arena(void) {
   struct esc_arena *ar = esc_heap.arenas;
@@ -44,6 +58,22 @@ static struct mspan *tail_run(struct esc_arena *ar) {
   return NULL;
 }
 
+/* What the first allocation and free of a span class write in the cache
+ * (alloc[], written whole when the cache is made, the scalars and the
+ * class's cls[] record) lies within one page's worth of bytes for the size
+ * classes up to 1 KiB slots (32), so that a process using a few
+ * small classes touches at most two pages of its cache (one when it is
+ * placed well, as the first cache is: mcache.c), and the parked spans
+ * (owned[], nowned[]) come after all of it. */
+static void cache_hot_head_fits_a_page(void **state) {
+  (void)state;
+  assert_int_equal(escalloc_class_to_size[32], 1024);
+  size_t end = offsetof(struct mcache, cls) + (2 * 32 + 2) * sizeof(struct mcache_class);
+  assert_true(end - offsetof(struct mcache, alloc) <= 4096);
+  assert_true(offsetof(struct mcache, owned) >= offsetof(struct mcache, cls) + sizeof(((struct mcache *)0)->cls));
+  assert_true(offsetof(struct mcache, nowned) > offsetof(struct mcache, owned));
+}
+
 static void fresh_arena_leaves_last_spans_page_untouched(void **state) {
   (void)state;
   void *volatile p = malloc(100);
@@ -51,11 +81,7 @@ static void fresh_arena_leaves_last_spans_page_untouched(void **state) {
   struct esc_arena *ar = first_arena();
   assert_int_equal(ar->last_recorded, 0);
   /* Before anything reads the entry (a read maps the zero page in). */
-  long pagesz = sysconf(_SC_PAGESIZE);
-  uintptr_t page = (uintptr_t)&ar->spans[ar->npages - 1] & ~(uintptr_t)(pagesz - 1);
-  unsigned char resident = 1;
-  assert_int_equal(mincore((void *)page, (size_t)pagesz, &resident), 0);
-  assert_int_equal(resident & 1, 0);
+  assert_false(resident(&ar->spans[ar->npages - 1]));
   assert_null(last_entry(ar));
   free(p);
 }
@@ -99,6 +125,7 @@ static void arena_end_is_recorded_once_used(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(cache_hot_head_fits_a_page),
       cmocka_unit_test(fresh_arena_leaves_last_spans_page_untouched),
       cmocka_unit_test(arena_end_is_recorded_once_used),
   };

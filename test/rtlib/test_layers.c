@@ -252,7 +252,7 @@ static void *consume(void *arg) {
   for (uint32_t i = 0; i < k->n; i++)
     free(k->objs[i]);
   k->cache = esc_tls_cache;
-  k->nfree = atomic_load(&k->cache->stats.nfree[esc_spanclass(escalloc_size_class(64, 0), 0)]);
+  k->nfree = atomic_load(&k->cache->cls[esc_spanclass(escalloc_size_class(64, 0), 0)].nfree);
   atomic_store(&k->done, 1); /* its exit takes the lock: after the test's unlock */
   return NULL;
 }
