@@ -508,6 +508,14 @@ def attributor_h2s_sites(prog, pristine, work, tc, jobs, with_h2s):
     return without - with_h2s["malloc_family"]
 
 
+def fresh(path):
+    """\p path, emptied: the processes append to it, and a --workdir reused
+    from an earlier run must not add that run's counts to this one's."""
+    if os.path.exists(path):
+        os.remove(path)
+    return path
+
+
 def test_one(prog, build, tree, tc, jobs, run, work):
     if build == "mimalloc":
         # Build 1's binaries with mimalloc in every process of the suite, as
@@ -516,7 +524,7 @@ def test_one(prog, build, tree, tc, jobs, run, work):
         env["LD_PRELOAD"] = MIMALLOC_SO
     else:
         env = tc.env(build, jobs)
-    stats_path = os.path.join(work, prog.name, "%s-stats-%d.txt" % (tag(build), run))
+    stats_path = fresh(os.path.join(work, prog.name, "%s-stats-%d.txt" % (tag(build), run)))
     env["ESCALLOC_RW_STATS"] = stats_path
     log = os.path.join(work, prog.name, "%s-test-%d.log" % (build, run))
     rc, wall, cpu, harness_rss, out = timed(prog.test, tree, env, log)
@@ -583,8 +591,8 @@ def run_oracle(prog, pristine, work, tc, jobs):
     if rc != 0:
         say("%s: the oracle's build FAILED" % prog.name)
         return None
-    stats_path = os.path.join(work, prog.name, "oracle-stats.txt")
-    out_path = os.path.join(work, prog.name, "oracle-out.txt")
+    stats_path = fresh(os.path.join(work, prog.name, "oracle-stats.txt"))
+    out_path = fresh(os.path.join(work, prog.name, "oracle-out.txt"))
     env["ESCALLOC_RW_STATS"] = stats_path
     env["ESCALLOC_ORACLE_OUT"] = out_path
     env["LD_PRELOAD"] = tc.oracle
