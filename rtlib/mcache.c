@@ -9,8 +9,9 @@
  * threads that did not survive are dropped from the registry (their spans
  * leak: see fork_child).
  *
- * registry_lock guards the registry list and esc_exited_stats (and the
- * sampling countdowns' re-arming, which MemStats reads under it).
+ * registry_lock guards the registry list and esc_exited_stats.  The
+ * sampling countdowns are re-armed without it, inside their sequence count
+ * (mcache.h), so a class's first allocation takes no lock.
  *
  * The process's first cache takes the first objects of each small class
  * from the start-up span (startspan.h): mcache_refill_alloc of a class with
@@ -26,6 +27,7 @@
 #include "mcache.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "escalloc/escalloc.h"
@@ -112,6 +114,24 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
   ADD(large_free_bytes);
 }
 
+/* Slots of k handed out: nmalloc + sample_armed - sample_left, read between
+ * two equal even arm_seq counts (mcache.h); any thread. */
+static uint64_t class_nmalloc(struct mcache_class *k) {
+  for (;;) {
+    uint32_t seq = atomic_load_explicit(&k->arm_seq, memory_order_acquire);
+    if (seq & 1) {
+      sched_yield(); /* the owner is re-arming */
+      continue;
+    }
+    uint64_t n = atomic_load_explicit(&k->nmalloc, memory_order_relaxed) +
+                 (uint64_t)(atomic_load_explicit(&k->sample_armed, memory_order_relaxed) -
+                            atomic_load_explicit(&k->sample_left, memory_order_relaxed));
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&k->arm_seq, memory_order_relaxed) == seq)
+      return n;
+  }
+}
+
 /* Adds c's counters into dst, slots handed out included (the sampling
  * countdowns count them, see mcache.h); registry_lock held. */
 static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
@@ -125,9 +145,7 @@ static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
 #undef ADD
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     struct mcache_class *k = &c->cls[spc];
-    uint64_t counted = (uint64_t)(k->sample_armed - atomic_load_explicit(&k->sample_left, memory_order_relaxed));
-    atomic_fetch_add_explicit(&dst->nmalloc[spc], atomic_load_explicit(&k->nmalloc, memory_order_relaxed) + counted,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k), memory_order_relaxed);
     atomic_fetch_add_explicit(&dst->nfree[spc], atomic_load_explicit(&k->nfree, memory_order_relaxed),
                               memory_order_relaxed);
   }
@@ -139,15 +157,19 @@ void mcache_arm_countdown(struct mcache *c, uint32_t which, int64_t left) {
     atomic_store_explicit(&k->sample_left, left, memory_order_relaxed);
     return;
   }
-  /* The slots counted since the last arming move into nmalloc, under the
-   * lock the readers hold. */
-  pthread_mutex_lock(&registry_lock);
-  int64_t used = k->sample_armed - atomic_load_explicit(&k->sample_left, memory_order_relaxed);
+  /* The slots counted since the last arming move into nmalloc; no lock
+   * (a class's first allocation arms its countdown): the sequence count
+   * tells a reader (class_nmalloc) to retry. */
+  uint32_t seq = atomic_load_explicit(&k->arm_seq, memory_order_relaxed);
+  atomic_store_explicit(&k->arm_seq, seq + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  int64_t used = atomic_load_explicit(&k->sample_armed, memory_order_relaxed) -
+                 atomic_load_explicit(&k->sample_left, memory_order_relaxed);
   atomic_store_explicit(&k->nmalloc, atomic_load_explicit(&k->nmalloc, memory_order_relaxed) + (uint64_t)used,
                         memory_order_relaxed);
-  k->sample_armed = left;
+  atomic_store_explicit(&k->sample_armed, left, memory_order_relaxed);
   atomic_store_explicit(&k->sample_left, left, memory_order_relaxed);
-  pthread_mutex_unlock(&registry_lock);
+  atomic_store_explicit(&k->arm_seq, seq + 2, memory_order_release);
 }
 
 void mcache_restart_sampling(void) {

@@ -31,8 +31,10 @@
  *     (profile.h): the fast path decrements cls[spc].sample_left, which it would
  *     otherwise have to do besides incrementing nmalloc, and
  *         allocations of spc = cls[spc].nmalloc + .sample_armed - .sample_left
- *     (mcache_nmalloc).  The owner re-arms a countdown under the registry
- *     lock, so a reader holding it sees a consistent triple.
+ *     (mcache_nmalloc).  The owner re-arms a countdown without a lock, inside
+ *     cls[spc].arm_seq (a sequence count, odd while it writes); a reader
+ *     (registry lock held) retries until it read the triple between two equal
+ *     even counts.
  */
 #ifndef ESCALLOC_MCACHE_H
 #define ESCALLOC_MCACHE_H
@@ -96,11 +98,12 @@ struct mcache_class {
    * armed with, and whether its expiry samples (profile.h's
    * esc_prof_expired). */
   _Atomic int64_t sample_left;
-  int64_t sample_armed;
+  _Atomic int64_t sample_armed;
   _Atomic uint64_t nmalloc; /* stats: slots handed out, up to the last arming */
   _Atomic uint64_t nfree;
   uint16_t start_used; /* bytes taken from the start-up span */
   uint8_t sample_on;
+  _Atomic uint32_t arm_seq; /* odd while the owner re-arms the countdown */
 };
 
 struct mcache {
