@@ -695,7 +695,7 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
                        : Reason{"passed in an aggregate to an indirect call"},
                 &CB, true);
   // An aggregate result the callee's summary describes field by field.
-  CallResult CR{Result};
+  CallResult CR(Result);
   bool AggResult = tracksCallResult(CB);
   if (AggResult) {
     CR.Callee = CalleeInfo;

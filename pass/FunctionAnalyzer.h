@@ -132,6 +132,7 @@ constexpr unsigned MaxAggLeaves = 64;
 /// result of a callee with a summary, one per leaf, routed by the callee's
 /// ResultLeaves.
 struct CallResult {
+  explicit CallResult(PtsSet &Set) : Set(Set) {}
   PtsSet &Set;
   SmallVector<PtsSet, 2> Leaves;
   const FunctionEscapeInfo *Callee = nullptr;
