@@ -229,6 +229,68 @@ static CallBase *returnedFreshSite(Function &F, const FunctionAnalyzer &Solved,
 
 unsigned wrapperSizeLimit() { return WrapperSize; }
 
+/// Whether \p V, a realloc's result in a realloc wrapper, reaches only
+/// returns (through phis and selects with null) and null tests.
+static bool onlyReturned(const Value *V, SmallPtrSetImpl<const Value *> &Seen) {
+  if (!Seen.insert(V).second)
+    return true;
+  for (const User *U : V->users()) {
+    if (isa<ReturnInst>(U))
+      continue;
+    if (auto *Cmp = dyn_cast<ICmpInst>(U)) {
+      if (Cmp->isEquality() && (isa<ConstantPointerNull>(Cmp->getOperand(0)) ||
+                                isa<ConstantPointerNull>(Cmp->getOperand(1))))
+        continue;
+      return false;
+    }
+    if (!isa<PHINode>(U) && !isa<SelectInst>(U))
+      return false;
+    if (auto *Sel = dyn_cast<SelectInst>(U))
+      if (Sel->getCondition() == V)
+        return false;
+    // Every other incoming value is null or a value already seen.
+    for (unsigned K = isa<SelectInst>(U) ? 1 : 0; K < U->getNumOperands();
+         ++K) {
+      const Value *In = U->getOperand(K);
+      if (In != V && !isa<ConstantPointerNull>(In) && !Seen.count(In))
+        return false;
+    }
+    if (!onlyReturned(U, Seen))
+      return false;
+  }
+  return true;
+}
+
+int reallocWrapperParam(const Function &F, const TargetLibraryInfo &TLI) {
+  if (F.isDeclaration() || F.isVarArg() || !F.getReturnType()->isPointerTy() ||
+      !WrapperSize || F.getInstructionCount() > WrapperSize)
+    return -1;
+  CallBase *Realloc = nullptr;
+  for (const Instruction &I : instructions(F))
+    if (auto *CB = dyn_cast<CallBase>(&I))
+      if (libFuncOf(*CB, TLI) == LibFunc_realloc && CB->arg_size() == 2 &&
+          isa<CallInst>(CB)) {
+        if (Realloc)
+          return -1; // two reallocs: not one realloc's meaning
+        Realloc = const_cast<CallBase *>(CB);
+      }
+  if (!Realloc)
+    return -1;
+  auto *P = dyn_cast<Argument>(Realloc->getArgOperand(0));
+  if (!P || !P->hasOneUse())
+    return -1;
+  SmallPtrSet<const Value *, 8> Seen;
+  if (!onlyReturned(Realloc, Seen))
+    return -1;
+  // Every return returns the realloc's result or null.
+  for (const BasicBlock &BB : F)
+    if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator()))
+      if (!Seen.count(RI->getReturnValue()) &&
+          !isa<ConstantPointerNull>(RI->getReturnValue()))
+        return -1;
+  return P->getArgNo();
+}
+
 std::string wrapperInlineBlocker(CallBase &CB, FunctionAnalysisManager &FAM) {
   Function *Callee = CB.getCalledFunction();
   if (!Callee || Callee->isDeclaration())
@@ -410,6 +472,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       bool Stored = false;
       SmallVector<CallBase *, 2> Frees;
       const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
+      FI.ReallocParam = Recursive ? -1 : reallocWrapperParam(F, TLI);
       if (CallBase *Site =
               Recursive || (F.getInstructionCount() > WrapperSize &&
                             !destPassingDepth())

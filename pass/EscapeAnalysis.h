@@ -137,6 +137,10 @@ struct AllocSite {
   /// A call to an allocation wrapper whose result does not escape here: the
   /// transform inlines it and decides on the allocation inside.
   bool InlineWrapper = false;
+  /// A growable buffer grown by calls of realloc wrappers (ReallocParam),
+  /// which would otherwise be promoted: the transform inlines these calls
+  /// and decides on the buffer again, with the reallocs now its own.
+  llvm::SmallVector<llvm::CallBase *, 1> InlineReallocWrappers;
   /// Destination passing (DestPassing.h): a call of this function, whose
   /// fresh result is built in the caller's slot by a clone of it.
   const llvm::Function *DestCallee = nullptr;
@@ -173,6 +177,11 @@ struct FunctionEscapeInfo {
   /// Returns a fresh allocation that escapes only by being returned (an
   /// xmalloc): callers that keep the result local get it inlined.
   bool IsAllocWrapper = false;
+  /// A realloc wrapper (an xrealloc, jq's jv_mem_realloc): the parameter
+  /// whose pointer the body passes to its one realloc, and nowhere else,
+  /// and whose result it only returns (or null); else -1.  A caller reads
+  /// a call of it as that realloc (reallocWrapperParam).
+  int ReallocParam = -1;
   /// Destination passing (DestPassing.h): the returned fresh object's site
   /// (malloc, calloc, or a call of a function with a destination), when a
   /// clone can build it in a caller's slot; else null, and DestWhy says why.
@@ -271,6 +280,14 @@ std::string wrapperInlineBlocker(llvm::CallBase &CB,
 
 /// The -escalloc-wrapper-size knob.
 unsigned wrapperSizeLimit();
+
+/// FunctionEscapeInfo::ReallocParam of \p F: the parameter it reallocates
+/// when it is a realloc wrapper (at most -escalloc-wrapper-size
+/// instructions, one realloc of that parameter, which is used nowhere
+/// else, and whose result is only tested against null and returned, as
+/// are only it and null); else -1.
+int reallocWrapperParam(const llvm::Function &F,
+                        const llvm::TargetLibraryInfo &TLI);
 
 /// The -escalloc-explain knob.
 bool explainEnabled();

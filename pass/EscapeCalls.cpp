@@ -89,11 +89,15 @@ Value *reallocatedOperand(CallBase &CB, const TargetLibraryInfo &TLI) {
 /// and changes nothing, for any other realloc (reallocf, a parameter's
 /// memory, a null or unknown pointer): the caller's generic rule applies.
 /// A realloc that may grow one of two sites, or an invoke, pins them.
+/// A call of a realloc wrapper (ReallocParam) is read the same way: the
+/// site policy inlines it where the buffer would be promoted.
 bool FunctionAnalyzer::visitRealloc(CallBase &CB, Value *Old,
                                     PtsSet &Result) {
   std::optional<LibFunc> LF = libFuncOf(CB, TLI);
   bool Hook = LF != LibFunc_realloc && reallocHook(CB, TLI);
-  if (!GrowOnStack || (LF != LibFunc_realloc && !Hook) ||
+  const FunctionEscapeInfo *CI = calleeInfo(CB);
+  bool Wrapper = !LF && !Hook && CI && CI->ReallocParam >= 0;
+  if (!GrowOnStack || (LF != LibFunc_realloc && !Hook && !Wrapper) ||
       !CB.getType()->isPointerTy())
     return false;
   PtsSet S = ptsOf(Old);
@@ -669,6 +673,19 @@ void FunctionAnalyzer::visitCall(CallBase &CB) {
   // one object: the rewrite keeps it in its stack slot while it fits).
   PtsSet Grown;
   if (Old && visitRealloc(CB, Old, Grown)) {
+    addPts(&CB, Grown);
+    return;
+  }
+  // A realloc wrapper's call, likewise; its other arguments escape.
+  if (const FunctionEscapeInfo *CI = calleeInfo(CB);
+      !Old && CI && CI->ReallocParam >= 0 &&
+      unsigned(CI->ReallocParam) < CB.arg_size() &&
+      visitRealloc(CB, CB.getArgOperand(CI->ReallocParam), Grown)) {
+    for (unsigned I = 0, E = CB.arg_size(); I != E; ++I)
+      if (int(I) != CI->ReallocParam)
+        escapeAll(ptsOf(CB.getArgOperand(I)),
+                  Reason{"passed to realloc wrapper @", CB.getCalledFunction()},
+                  &CB, true);
     addPts(&CB, Grown);
     return;
   }

@@ -925,15 +925,18 @@ static void clearTailMarkers(Function &F) {
 }
 
 /// Inlines the wrapper calls whose result stays local, so that the
-/// allocation inside becomes a site of the caller.  Adds the callers that
+/// allocation inside becomes a site of the caller, and the realloc wrapper
+/// calls that grow a buffer otherwise promoted.  Adds the callers that
 /// changed to \p Changed.
 static void inlineWrappers(const EscapeInfo &Info,
                            SmallSetVector<Function *, 8> &Changed) {
   SmallVector<CallBase *, 4> Calls;
   for (const auto &[F, FI] : Info.Functions)
-    for (const AllocSite &S : FI.Sites)
+    for (const AllocSite &S : FI.Sites) {
       if (S.InlineWrapper)
         Calls.push_back(S.Call);
+      append_range(Calls, S.InlineReallocWrappers);
+    }
   for (CallBase *CB : Calls) {
     InlineFunctionInfo IFI;
     Function *Caller = CB->getFunction();

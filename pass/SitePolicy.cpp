@@ -428,6 +428,25 @@ void SiteDecider::decide(unsigned Id) {
                        std::to_string(CalleePath + Out.PromotedBytes) +
                        " + " + std::to_string(S.Size) + " > " +
                        std::to_string(MaxPath) + ")"});
+  // Grown by a realloc wrapper: the wrapper is inlined (its other effects,
+  // a die() on failure, stay) and the buffer decided again with the
+  // realloc inside; a wrapper the user keeps out of line keeps it.
+  for (CallBase *RA : O.Reallocs) {
+    if (reallocatedOperand(*RA, TLI)) // realloc, or a hook (AllocHooks.h)
+      continue;
+    const Function *W = RA->getCalledFunction();
+    std::string Blocker = wrapperInlineBlocker(*RA, FAM);
+    if (!Blocker.empty()) {
+      S.InlineReallocWrappers.clear();
+      return Keep(Reason{"grown by realloc wrapper @", W,
+                         ", which is not inlined: " + Blocker});
+    }
+    S.InlineReallocWrappers.push_back(RA);
+  }
+  if (!S.InlineReallocWrappers.empty())
+    return Keep(Reason{"grown by realloc wrapper @",
+                       S.InlineReallocWrappers.front()->getCalledFunction(),
+                       " (inlined: decided again)"});
   S.Promote = true;
   S.Frees = O.Frees;
   S.Reallocs = O.Reallocs;

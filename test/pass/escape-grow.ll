@@ -170,7 +170,7 @@ define void @grow_at(ptr %pp, i64 %n) noinline {
   store ptr %q, ptr %pp
   ret void
 }
-; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: freed by grow argument 1
+; REMARK: remark: <unknown>:0:0: malloc(16) escapes to heap: grown by realloc wrapper grow, which is not inlined: it is marked noinline
 define void @callee_grows(i64 %n) {
   %p = call ptr @malloc(i64 16)
   %q = call ptr @grow(ptr %p, i64 %n)
