@@ -261,8 +261,14 @@ static bool onlyReturned(const Value *V, SmallPtrSetImpl<const Value *> &Seen) {
   return true;
 }
 
+static cl::opt<bool> ReallocWrappers(
+    "escalloc-realloc-wrappers", cl::init(true),
+    cl::desc("Read calls of realloc wrappers (an xrealloc) as realloc for "
+             "growable buffers, inlining them where the buffer would be "
+             "promoted (default true)"));
+
 int reallocWrapperParam(const Function &F, const TargetLibraryInfo &TLI) {
-  if (F.isDeclaration() || F.isVarArg() || !F.getReturnType()->isPointerTy() ||
+  if (!ReallocWrappers || F.isDeclaration() || F.isVarArg() || !F.getReturnType()->isPointerTy() ||
       !WrapperSize || F.getInstructionCount() > WrapperSize)
     return -1;
   CallBase *Realloc = nullptr;
