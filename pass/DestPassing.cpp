@@ -290,8 +290,12 @@ Value *DestClones::promote(const AllocSite &S, Value *Slot, Value *Ok,
     Dst = B.CreateSelect(Ok, Slot, ConstantPointerNull::get(B.getPtrTy()),
                          "escalloc.dst");
   callClone(Call, *cloneOf(*S.DestCallee), Dst, B.getInt64(S.Size));
-  guardFrees(Frees, Dst);
-  return Dst;
+  // The frees compare with the slot, not with Dst: a free need not be
+  // dominated by the call (`if (c) p = make(); ... if (c) free(p)`), while
+  // the slot is defined in the entry block.  Without room the clone got
+  // null and returned a heap object (or null), never the slot's address.
+  guardFrees(Frees, Slot);
+  return Slot;
 }
 
 void DestClones::fillClone(const Function &F, Function &C) {

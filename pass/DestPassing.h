@@ -73,8 +73,9 @@ public:
 
   /// Rewrites the caller's site \p S: the call passes \p Slot (or null when
   /// \p Ok, the stack guard's answer, is false) to the callee's clone, and
-  /// \p Frees (its frees that free it alone) are guarded.  Returns what the
-  /// call passes, which a free compares with.
+  /// \p Frees (its frees that free it alone) are guarded.  Returns the
+  /// value a free compares with: \p Slot, which dominates every free (the
+  /// call need not).
   llvm::Value *promote(const AllocSite &S, llvm::Value *Slot, llvm::Value *Ok,
                        llvm::ArrayRef<llvm::CallBase *> Frees);
 

@@ -73,7 +73,7 @@ ok:
 ; GUARD-LABEL: define i32 @use_mk(
 ; GUARD: %escalloc.dst = select i1 %escalloc.ok, ptr %escalloc.base, ptr null
 ; GUARD: %t = call ptr @mk.escalloc.into(ptr %escalloc.dst, i64 16, i32 %v)
-; GUARD: icmp ne ptr %t, %escalloc.dst
+; GUARD: icmp ne ptr %t, %escalloc.base
 ; OFF-LABEL: define i32 @use_mk(
 ; OFF: call ptr @mk(i32 %v)
 ; OFF-NOT: escalloc.into
@@ -349,3 +349,35 @@ define void @grow_callee(i64 %n) {
 }
 
 ; CLONE: attributes #[[NOINL]] = { noinline }
+
+; The call and its free in blocks that do not dominate one another (jq's
+; jv_load_file under LTO: `if (!raw) parser = jv_parser_new(0); ... if (!raw)
+; jv_parser_free(parser)`): the free compares with the slot, which the entry
+; block defines, never with a value made at the call (which broke the
+; module: "Instruction does not dominate all uses").
+; PRINT-LABEL: escalloc: function @use_mk_later
+; PRINT: site mk(v): stack 16 bytes align 16, 1 free(s), built by a copy of @mk
+; GUARD-LABEL: define void @use_mk_later(
+; GUARD: %escalloc.base = phi ptr
+; GUARD: %escalloc.dst = select i1 %escalloc.ok, ptr %escalloc.base, ptr null
+; GUARD: %t = call ptr @mk.escalloc.into(ptr %escalloc.dst, i64 16, i32 %v)
+; GUARD: del:
+; GUARD-NEXT: %escalloc.onheap{{.*}} = icmp ne ptr %p, %escalloc.base
+; REMARK: remark: <unknown>:0:0: mk(v) moved to stack in the frame of use_mk_later: mk builds it there (destination passing); 1 free guarded
+define void @use_mk_later(i32 %v, i1 %c) {
+entry:
+  br i1 %c, label %make, label %join
+make:
+  %t = call ptr @mk(i32 %v)
+  call void @reader(ptr %t)
+  br label %join
+join:
+  %p = phi ptr [ %t, %make ], [ null, %entry ]
+  call void @reader(ptr %p)
+  br i1 %c, label %del, label %done
+del:
+  call void @free(ptr %p)
+  br label %done
+done:
+  ret void
+}
