@@ -415,21 +415,34 @@ static void guardFreesBySelect(const AllocSite &S, Value *Slot,
   }
 }
 
+/// The module's internal helper \p Base returning a pointer and taking
+/// \p Params, one per size type (`.i32` appended for a 32-bit size), and
+/// whether it existed already (then its body is there).
+static std::pair<Function *, bool> sizedHelper(Module &M, StringRef Base,
+                                               Type *SizeTy,
+                                               ArrayRef<Type *> Params) {
+  std::string Name = Base.str();
+  if (!SizeTy->isIntegerTy(64))
+    Name += ".i" + std::to_string(SizeTy->getIntegerBitWidth());
+  if (Function *F = M.getFunction(Name))
+    return {F, true};
+  Type *PtrTy = PointerType::getUnqual(M.getContext());
+  return {Function::Create(FunctionType::get(PtrTy, Params, false),
+                           GlobalValue::InternalLinkage, Name, M),
+          false};
+}
+
 /// The module's escalloc.grow.move(slot, slotsize, n): a growable buffer
 /// leaves its slot of slotsize bytes for n bytes of heap (n > slotsize or
 /// n == 0).  Its calls are plain malloc/realloc (the lowering that follows
 /// treats them as the program's own).
 static Function *growMoveFunction(Module &M, Type *SizeTy) {
-  std::string Name = "escalloc.grow.move";
-  if (!SizeTy->isIntegerTy(64))
-    Name += ".i" + std::to_string(SizeTy->getIntegerBitWidth());
-  if (Function *F = M.getFunction(Name))
-    return F;
   LLVMContext &Ctx = M.getContext();
   Type *PtrTy = PointerType::getUnqual(Ctx);
-  auto *F = Function::Create(
-      FunctionType::get(PtrTy, {PtrTy, SizeTy, SizeTy}, false),
-      GlobalValue::InternalLinkage, Name, M);
+  auto [F, Exists] = sizedHelper(M, "escalloc.grow.move", SizeTy,
+                                 {PtrTy, SizeTy, SizeTy});
+  if (Exists)
+    return F;
   F->addFnAttr(Attribute::Cold);
   F->addFnAttr(Attribute::NoInline);
   F->addFnAttr(Attribute::NoUnwind);
@@ -558,15 +571,12 @@ static void growInSlot(CallBase *RA, Value *Slot, uint64_t SlotSize,
 /// live bytes (NULL when malloc fails).  Its malloc is the program's, lowered
 /// like any other.
 static Function *moveToHeapFunction(Module &M, Type *SizeTy) {
-  std::string Name = "escalloc.move2heap";
-  if (!SizeTy->isIntegerTy(64))
-    Name += ".i" + std::to_string(SizeTy->getIntegerBitWidth());
-  if (Function *F = M.getFunction(Name))
-    return F;
   LLVMContext &Ctx = M.getContext();
   Type *PtrTy = PointerType::getUnqual(Ctx);
-  auto *F = Function::Create(FunctionType::get(PtrTy, {PtrTy, SizeTy}, false),
-                             GlobalValue::InternalLinkage, Name, M);
+  auto [F, Exists] =
+      sizedHelper(M, "escalloc.move2heap", SizeTy, {PtrTy, SizeTy});
+  if (Exists)
+    return F;
   F->addFnAttr(Attribute::NoUnwind);
   FunctionCallee Malloc =
       M.getOrInsertFunction("malloc", FunctionType::get(PtrTy, {SizeTy}, false));

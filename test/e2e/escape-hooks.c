@@ -32,29 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  void *(*allocate)(size_t);
-  void (*deallocate)(void *);
-} hooks_t;
-
-static hooks_t global_hooks = {malloc, free};
-
-__attribute__((noinline)) void init_hooks(void *(*a)(size_t),
-                                          void (*d)(void *)) {
-  global_hooks.allocate = a ? a : malloc;
-  global_hooks.deallocate = d ? d : free;
-}
-
-static long allocs, frees;
-static void *count_malloc(size_t n) {
-  allocs++;
-  return malloc(n);
-}
-static void count_free(void *p) {
-  if (p)
-    frees++;
-  free(p);
-}
+#include "Inputs/hooks.h"
 
 // A run-time size: on the stack when it fits.
 __attribute__((noinline)) static long parse_number(const char *s) {
