@@ -32,8 +32,9 @@ Patterns (a template each; templates nest through `child`):
   tables of allocation functions replaced before or between allocation and
   free, frees of phis and selects of several allocations, structs of
   pointers returned in registers, through sret, passed by value, one field
-  leaving the function, and builders that return the buffer they grew
-  (move2heap).
+  leaving the function, builders that return the buffer they grew
+  (move2heap), and objects made under a condition and freed under a second
+  test of it, via a phi with NULL or in a destroy function (condfree).
 
 Usage: gen.py SEED OUTDIR
 """
@@ -1281,9 +1282,118 @@ static u64 %(f)s(u64 a) {
     return f
 
 
+# -- a conditional allocation freed under a second test (jq's jv_load_file) --
+
+CONDFREE_ALLOCS = ["malloc", "ctor", "wrap", "hook", "grow"]
+CONDFREE_FREES = ["retest", "phi", "destroy"]
+CONDFREES = [a + "-" + fr for a in CONDFREE_ALLOCS for fr in CONDFREE_FREES]
+
+
+def t_condfree(g, d):
+    """An allocation made under a condition, used in between (a loop, calls)
+    and freed under a second test of the same condition (`retest`), by a free
+    of the phi with NULL (`phi`), or in a static destroy function, noinline or
+    not, called under the second test or on the phi (`destroy`): jq's
+    jv_load_file, `if (!raw) parser = jv_parser_new(0); ... if (!raw)
+    jv_parser_free(parser);`, which broke destination passing under -flto.
+    The object comes from malloc directly, a noinline constructor returning a
+    fresh object, a noinline malloc wrapper, a hook table, or is a buffer
+    grown by realloc."""
+    f = g.name("cf")
+    v = g.variant("condfree", CONDFREES)
+    al, fr = v.split("-")
+    s = "C" + f
+    n = g.r.randint(1, 60)
+    m = g.count(1, 200)
+    cond = g.r.choice(["(va %% %d) != 0" % g.r.choice([2, 3, 5]), "(va & %d) == 0" % g.r.choice([1, 2, 4]),
+                       "va % 7 < 5"])
+    ni = "__attribute__((noinline)) " if g.r.random() < 0.8 else ""
+    D = dict(f=f, s=s, n=n, m=m, cond=cond, ni=ni, cc=g.child_call(d, "a"))
+    g.a.append("struct %(s)s { long n, cap; u64 *v; u64 w[%(n)d]; };" % D)
+    if al == "hook":
+        g.a.append("static struct { void *(*alloc)(size_t); void (*dealloc)(void *); void *(*grow)(void *, size_t); }"
+                   " %(f)s_h = { malloc, free, realloc };" % D)
+        A, F = "%s_h.alloc" % f, "%s_h.dealloc" % f
+    else:
+        A, F = "malloc", "free"
+    if al == "wrap":
+        g.a.append("""static %(ni)svoid *%(f)s_xmalloc(size_t n) {
+  void *p = malloc(n);
+  if (!p) abort();
+  return p;
+}""" % D)
+        A = "%s_xmalloc" % f
+    init = ("  o->n = %(n)d; o->cap = 0; o->v = NULL;\n"
+            "  for (int i = 0; i < %(n)d; i++) o->w[i] = a + (u64)i * 9;\n") % D
+    if al == "ctor":
+        g.a.append("""static %(ni)sstruct %(s)s *%(f)s_new(u64 a) {
+  struct %(s)s *o = malloc(sizeof *o);
+  if (!o) abort();
+%(init)s  return o;
+}""" % dict(D, init=init))
+        make = "    o = %s_new(a);\n" % f
+    elif al == "grow":
+        # The object is the buffer o->v grown by realloc; o itself stays in this frame.
+        make = ("    o = &%(f)s_box; o->n = 0; o->cap = %(c0)d; o->v = malloc((size_t)o->cap * sizeof *o->v);\n"
+                "    if (!o->v) abort();\n"
+                "    for (long i = 0; i < %(m)s; i++) {\n"
+                "      if (o->n == o->cap) { o->cap = o->cap * 2 + 1; u64 *q = realloc(o->v, (size_t)o->cap * sizeof *q);"
+                " if (!q) abort(); o->v = q; }\n"
+                "      o->v[o->n++] = a * 3 + (u64)i;\n"
+                "    }\n") % dict(D, c0=g.r.choice([1, 2, 8, 16]))
+    else:
+        make = ("    o = %s(sizeof *o);\n    if (!o) abort();\n" % A) + init.replace("  ", "    ", 1).replace(
+            "\n  for", "\n    for")
+    read = "o->v[i %% o->n]" if al == "grow" else "o->w[i %% o->n]"
+    g.a.append("static %(ni)su64 %(f)s_rd(const struct %(s)s *o, long i) { return %(read)s; }"
+               % dict(D, read=read % ()))
+    # What is freed: the object, or for `grow` its buffer.
+    obj = "o->v" if al == "grow" else "o"
+    if al == "grow":
+        g.a.append("static struct %s %s_box;" % (s, f))
+    if fr == "destroy":
+        dni = "__attribute__((noinline)) " if g.r.random() < 0.6 else ""
+        g.a.append("""static %(dni)svoid %(f)s_free(struct %(s)s *o) {
+  if (!o) return;
+  %(F)s(%(obj)s);
+}""" % dict(D, dni=dni, F=F, obj=obj))
+        kill = g.r.choice(["  if (c) %s_free(o);\n", "  %s_free(o);\n"]) % f
+    elif fr == "phi":
+        kill = ("  if (o) %s(o->v);\n" % F) if al == "grow" else "  %s(o);\n" % F
+    else:
+        kill = "  if (c) %s(%s);\n" % (F, obj)
+    swap = ""
+    if al == "hook" and g.r.random() < 0.3:
+        swap = "  if (a & 8) { %s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free; }\n" % (f, f)
+        if "hook_counts" not in g.once_text:
+            g.once_text.add("hook_counts")
+            g.a.insert(0, """static u64 hook_nalloc, hook_nfree;
+static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
+static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+    g.a.append("""static u64 %(f)s(u64 a) {
+  volatile u64 va = a; /* a run-time condition, also when a is a constant */
+  int c = %(cond)s;
+  struct %(s)s *o = NULL;
+  u64 s = a;
+%(swap)s  if (c) {
+%(make)s  }
+  s += %(cc)s;
+  for (long i = 0; i < %(m)s; i++) {
+    if (c) s = s * 131 + %(f)s_rd(o, i);
+    else s = s * 31 + (u64)i;
+    if (i %% 16 == 0) clobber();
+  }
+  u64 t = 0;
+  ext_fill(&t, 1, s);
+  s += ext_sum(&t, 1);
+%(kill)s  return s;
+}""" % dict(D, swap=swap, make=make, kill=kill))
+    return f
+
+
 NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
           t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap,
-          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr, t_move2heap]
+          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr, t_move2heap, t_condfree]
 HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
 WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
 EXTS = ["keep", "out", "id", "free"]
@@ -1293,10 +1403,11 @@ KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_
         t_rec: "rec", t_fptr: "fptr", t_ext: "ext", t_qsort: "qsort", t_str: "str", t_wrap: "wrap",
         h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
         h_thread: "small-thread", t_growbuf: "growbuf", t_ctor: "ctor", t_hook: "hook",
-        t_phifree: "phifree", t_aggr: "aggr", t_move2heap: "move2heap"}
+        t_phifree: "phifree", t_aggr: "aggr", t_move2heap: "move2heap",
+        t_condfree: "condfree"}
 VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"],
             "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES,
-            "aggr": AGGRS, "move2heap": M2HS}
+            "aggr": AGGRS, "move2heap": M2HS, "condfree": CONDFREES}
 VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
 ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
                       [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])
