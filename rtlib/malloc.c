@@ -326,7 +326,7 @@ static void tiny_free(struct mcache *c, struct mspan *s, void *p) {
   uint32_t old = atomic_fetch_and_explicit(w, ~mask, memory_order_acq_rel);
   if (ESC_UNLIKELY(!(old & tiny_start_bit(off))))
     esc_fatal("double free", p);
-  count_event(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.tiny_frees, 1);
+  count_event(c, c ? &c->stats.tiny_frees : NULL, &esc_exited_stats.bulk.tiny_frees, 1);
   if (!((old & ~mask) & (ESC_TINY_STARTS | ESC_TINY_ACTIVE))) {
     void *block = (void *)((uintptr_t)p & ~(uintptr_t)15);
     slot_free(c, s, block, mspan_index(s, block));
@@ -352,8 +352,8 @@ static void *large_alloc(size_t size, uint32_t flags, uintptr_t align_pages) {
     memset(p, 0, size);
   else if (!(flags & ESCALLOC_NEEDZERO) && ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_ALLOC_BYTE, size);
-  count_event(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.large_allocs, 1);
-  count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.large_alloc_bytes,
+  count_event(c, c ? &c->stats.large_allocs : NULL, &esc_exited_stats.bulk.large_allocs, 1);
+  count_event(c, c ? &c->stats.large_alloc_bytes : NULL, &esc_exited_stats.bulk.large_alloc_bytes,
              npages << ESC_PAGE_SHIFT);
   if (c && ESC_UNLIKELY(mcache_count_bytes(c, npages << ESC_PAGE_SHIFT)))
     PROF_CALL(p, c, p, npages << ESC_PAGE_SHIFT, ESC_SAMPLE_BYTES);
@@ -705,8 +705,8 @@ static ESC_NOINLINE void free_slow(void *p) {
   uint64_t bytes = s->npages << ESC_PAGE_SHIFT;
   if (ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_FREE_BYTE, bytes);
-  count_event(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.large_frees, 1);
-  count_event(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.large_free_bytes, bytes);
+  count_event(c, c ? &c->stats.large_frees : NULL, &esc_exited_stats.bulk.large_frees, 1);
+  count_event(c, c ? &c->stats.large_free_bytes : NULL, &esc_exited_stats.bulk.large_free_bytes, bytes);
   mheap_free_large(s, p);
 }
 

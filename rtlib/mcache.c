@@ -100,11 +100,7 @@ struct mcache *mcache_create(int fast) {
   return c;
 }
 
-static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
-  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++) {
-    atomic_fetch_add_explicit(&dst->nmalloc[i], atomic_load_explicit(&src->nmalloc[i], memory_order_relaxed), memory_order_relaxed);
-    atomic_fetch_add_explicit(&dst->nfree[i], atomic_load_explicit(&src->nfree[i], memory_order_relaxed), memory_order_relaxed);
-  }
+static void bulk_add(struct esc_bulk_counters *dst, struct esc_bulk_counters *src) {
 #define ADD(f) atomic_fetch_add_explicit(&dst->f, atomic_load_explicit(&src->f, memory_order_relaxed), memory_order_relaxed)
   ADD(tiny_allocs);
   ADD(tiny_frees);
@@ -112,6 +108,15 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
   ADD(large_frees);
   ADD(large_alloc_bytes);
   ADD(large_free_bytes);
+#undef ADD
+}
+
+static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
+  for (unsigned i = 0; i < ESC_NUM_SPANCLASSES; i++) {
+    atomic_fetch_add_explicit(&dst->nmalloc[i], atomic_load_explicit(&src->nmalloc[i], memory_order_relaxed), memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nfree[i], atomic_load_explicit(&src->nfree[i], memory_order_relaxed), memory_order_relaxed);
+  }
+  bulk_add(&dst->bulk, &src->bulk);
 }
 
 /* Slots of k handed out: nmalloc + sample_armed - sample_left, read between
@@ -135,14 +140,7 @@ static uint64_t class_nmalloc(struct mcache_class *k) {
 /* Adds c's counters into dst, slots handed out included (the sampling
  * countdowns count them, see mcache.h); registry_lock held. */
 static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
-  struct esc_bulk_counters *src = &c->stats;
-  ADD(tiny_allocs);
-  ADD(tiny_frees);
-  ADD(large_allocs);
-  ADD(large_frees);
-  ADD(large_alloc_bytes);
-  ADD(large_free_bytes);
-#undef ADD
+  bulk_add(&dst->bulk, &c->stats);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     struct mcache_class *k = &c->cls[spc];
     atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k), memory_order_relaxed);

@@ -73,17 +73,16 @@
 #define ESC_SAMPLE_BYTES ESC_NUM_SPANCLASSES
 #define ESC_SAMPLE_COUNTDOWNS (ESC_NUM_SPANCLASSES + 1)
 
-struct esc_counters {
-  _Atomic uint64_t nmalloc[ESC_NUM_SPANCLASSES]; /* slots handed out per span class */
-  _Atomic uint64_t nfree[ESC_NUM_SPANCLASSES];
+/* Counters of tiny and large objects: a cache's, and the sums' last part. */
+struct esc_bulk_counters {
   _Atomic uint64_t tiny_allocs, tiny_frees;
   _Atomic uint64_t large_allocs, large_frees, large_alloc_bytes, large_free_bytes;
 };
 
-/* A cache's counters of tiny and large objects (esc_counters' last six). */
-struct esc_bulk_counters {
-  _Atomic uint64_t tiny_allocs, tiny_frees;
-  _Atomic uint64_t large_allocs, large_frees, large_alloc_bytes, large_free_bytes;
+struct esc_counters {
+  _Atomic uint64_t nmalloc[ESC_NUM_SPANCLASSES]; /* slots handed out per span class */
+  _Atomic uint64_t nfree[ESC_NUM_SPANCLASSES];
+  struct esc_bulk_counters bulk;
 };
 
 /* What a cache keeps per span class besides alloc[], in one record: a

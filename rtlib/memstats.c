@@ -60,12 +60,12 @@ static void read_memstats(struct escalloc_memstats *st, int fatal) {
     st->TotalAlloc += st->BySize[cls].mallocs * size;
     st->HeapAlloc += (st->BySize[cls].mallocs - st->BySize[cls].frees) * size;
   }
-  st->TinyAllocs = LOAD(sum.tiny_allocs);
-  st->LargeAllocs = LOAD(sum.large_allocs);
+  st->TinyAllocs = LOAD(sum.bulk.tiny_allocs);
+  st->LargeAllocs = LOAD(sum.bulk.large_allocs);
   st->Mallocs += st->TinyAllocs + st->LargeAllocs;
-  st->Frees += LOAD(sum.tiny_frees) + LOAD(sum.large_frees);
-  st->TotalAlloc += LOAD(sum.large_alloc_bytes);
-  st->HeapAlloc += LOAD(sum.large_alloc_bytes) - LOAD(sum.large_free_bytes);
+  st->Frees += LOAD(sum.bulk.tiny_frees) + LOAD(sum.bulk.large_frees);
+  st->TotalAlloc += LOAD(sum.bulk.large_alloc_bytes);
+  st->HeapAlloc += LOAD(sum.bulk.large_alloc_bytes) - LOAD(sum.bulk.large_free_bytes);
   st->Alloc = st->HeapAlloc;
   st->HeapObjects = st->Mallocs - st->Frees;
 
