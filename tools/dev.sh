@@ -5,7 +5,8 @@
 #   tools/dev.sh demo       build, then compile examples/points.c with `escc -O2 -m` and run it
 #   tools/dev.sh check      build, then run the check tier (runtime unit tests, lit, end-to-end, one real program)
 #   tools/dev.sh build      configure and build only (build/)
-#   tools/dev.sh realworld  the fuzzers' long ranges, then the real-programs comparison (slow; writes docs/realworld.md)
+#   tools/dev.sh realworld  the fuzzers' long ranges, then the real-programs comparison (slow; the report
+#                           goes to the work directory; --update-docs rewrites docs/realworld.md instead)
 #   tools/dev.sh fuzz       the fuzzers' long ranges only (gen.py 0-999, csmith 0-499; test/fuzz/README.md)
 #   tools/dev.sh bench      the runtime and lowering benchmarks (slow; prints ratios)
 #   tools/dev.sh deps       install the Debian packages the project needs
@@ -77,7 +78,12 @@ case $cmd in
     do_build
     fuzz_status=0
     ninja -C "$build" fuzz || fuzz_status=$?
-    "$root/test/realworld/run.sh" --build-dir "$build" "${@:2}"
+    # The repository's docs/ only when asked: run.sh's report defaults to its work directory.
+    args=()
+    for a in "${@:2}"; do
+      if [[ $a == --update-docs ]]; then args+=(--docs "$root/docs"); else args+=("$a"); fi
+    done
+    "$root/test/realworld/run.sh" --build-dir "$build" "${args[@]}"
     exit "$fuzz_status"
     ;;
   bench)
@@ -86,7 +92,7 @@ case $cmd in
     ninja -C "$build" bench
     ;;
   -h | --help | help | "")
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     [[ -n $cmd ]] || exit 2
     ;;
   *)

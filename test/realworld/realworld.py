@@ -778,7 +778,7 @@ def parse_args(argv):
         prog="run.sh",
         description="Build real C programs from Debian sources four ways (glibc, escalloc "
                     "runtime drop-in, escc, LLVM Attributor) and run build 1 with mimalloc preloaded, run their own test suites, and "
-                    "write docs/realworld.md with plots.",
+                    "write a report (realworld.md, .json and plots; into docs/ only with --docs docs).",
         epilog="Programs: %s.  Builds: 1 glibc (clang-19 -O2), 2 rt (+ escalloc runtime as "
                "malloc), 3 escc (escc -O2), 4 attributor (clang-19 -O2 -mllvm "
                "-attributor-enable=module), 5 mimalloc (build 1's binaries with mimalloc preloaded).  Installs missing Debian packages and adds a "
@@ -798,8 +798,11 @@ def parse_args(argv):
                                       "temporary directory, removed at the end)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--jobs", type=int, default=2, help="make -j for the builds (default: 2)")
-    ap.add_argument("--docs", default=os.path.join(ROOT, "docs"),
-                    help="where the report goes (default: docs/)")
+    ap.add_argument("--docs", metavar="DIR",
+                    help="where the report goes (default: report/ in the work directory, "
+                         "kept when the rest of it is removed; with --from-results, report/ "
+                         "beside the first results file); `--docs docs` rewrites the "
+                         "repository's docs/realworld.md, .json and plots")
     ap.add_argument("--no-report", action="store_true",
                     help="do not write the report (results JSON only, in the work directory)")
     ap.add_argument("--ci", action="store_true",
@@ -841,6 +844,34 @@ def parse_args(argv):
     return a
 
 
+def report_dir(a, work=None):
+    """Where the report goes: --docs when given (the repository's docs/ only
+    then), else report/ in the work directory, or with --from-results beside
+    the first results file, so that a run never rewrites docs/ unasked."""
+    if a.docs:
+        return os.path.abspath(a.docs)
+    if a.from_results:
+        first = a.from_results.split(",")[0]
+        return os.path.join(os.path.dirname(os.path.abspath(first)), "report")
+    return os.path.join(work, "report")
+
+
+def remove_work(work, keep):
+    """Removes the work directory, or, when the report is in it, everything
+    in it but the report."""
+    if os.path.dirname(keep) != work or not os.path.isdir(keep):
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    for name in os.listdir(work):
+        path = os.path.join(work, name)
+        if path == keep:
+            continue
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.remove(path)
+
+
 def main(argv):
     a = parse_args(argv)
     if a.from_results:
@@ -857,8 +888,9 @@ def main(argv):
                 results["programs"] += part["programs"]
         add_failure_details(results)
         print(report.summary_text(results))
-        report.write(results, a.docs)
-        say("report: %s" % os.path.join(a.docs, report.base_name(results) + ".md"))
+        docs = report_dir(a)
+        report.write(results, docs)
+        say("report: %s" % os.path.join(docs, report.base_name(results) + ".md"))
         return 0
     if not a.no_install:
         ensure_environment(a.program_list, a.time_report_runs > 0, not a.no_report,
@@ -867,6 +899,7 @@ def main(argv):
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
     say("work directory: %s" % work)
+    docs = report_dir(a, work)
     tc = Toolchain(a.build_dir, work, a.flags)
     results = {"machine": machine(), "commit": git_head(), "runs": a.runs, "flavor": a.flags,
                "builds": a.build_list, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -889,13 +922,13 @@ def main(argv):
             json.dump(results, f, indent=1)
         print(report.summary_text(results))
         if not a.no_report:
-            report.write(results, a.docs)
-            say("report: %s" % os.path.join(a.docs, report.base_name(results) + ".md"))
+            report.write(results, docs)
+            say("report: %s" % os.path.join(docs, report.base_name(results) + ".md"))
     finally:
         if a.keep or failed:
             say("kept the work directory (logs, trees): %s" % work)
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_work(work, docs)
     if failed:
         say("FAILED: a build or a test suite failed (see above)")
         return 1

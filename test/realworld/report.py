@@ -531,7 +531,7 @@ the two are compared.  The difference is the calls its heap-to-stack removed.
 
 %(about)s
 
-Reproduce: `tools/dev.sh realworld` (or `test/realworld/run.sh --build-dir build`); `--help` lists
+Reproduce: `tools/dev.sh realworld --update-docs` (or `test/realworld/run.sh --build-dir build --docs docs`); `--help` lists
 the options (`--programs`, `--runs`, `--builds`, `--keep`).
 """ % {
         "date": results["date"], "commit": results["commit"], "machine": machine_lines(results),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/realworld/run.sh — real C programs from Debian sources, built four ways
 # (glibc, escalloc runtime drop-in, escc, LLVM Attributor), tested with their own
-# test suites; writes docs/realworld.md and its plots.  `run.sh --help` for options.
+# test suites; writes a report (realworld.md, .json, plots) into report/ of the work
+# directory, or into docs/ with `--docs docs`.  `run.sh --help` for options.
 #
 # The work happens in realworld.py (orchestration), programs.py (the recipes) and
 # report.py (markdown and gnuplot).  This wrapper picks the system's Python, the
