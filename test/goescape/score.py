@@ -73,6 +73,16 @@ def ours(kinds):
     return None
 
 
+HEADERS = ("Go stack: agree", "Go heap: agree", "exceptions")
+
+
+def row(name, width, stack, heap, nexc):
+    """One table line: the name padded to the longest file name, each count
+    pair right-aligned under its header with the slashes in one column."""
+    cells = ["%4d / %-4d" % tuple(stack), "%4d / %-4d" % tuple(heap), "%d" % nexc]
+    return " ".join([name.ljust(width)] + [c.rjust(len(h)) for c, h in zip(cells, HEADERS)])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="*", help="translations (default: all of test/goescape/*.c)")
@@ -87,8 +97,10 @@ def main():
     files = a.files or sorted(glob.glob(os.path.join(HERE, "*.c")))
     tot = {"stack": [0, 0], "heap": [0, 0]}
     exceptions, misses, unsound, undecided = [], [], [], []
-    print("%-10s %14s %14s %10s" % ("file", "Go stack: agree", "Go heap: agree", "exceptions"))
-    for path in files:
+    names = [os.path.basename(path)[:-2] for path in files]
+    width = max([len("file"), len("total")] + [len(n) for n in names])
+    print(" ".join(["file".ljust(width)] + list(HEADERS)))
+    for path, name in zip(files, names):
         want = decisions(path)
         got = escalloc_kinds(a.escc, path, a.cflags.split())
         per = {"stack": [0, 0], "heap": [0, 0]}
@@ -111,10 +123,8 @@ def main():
         for k in per:
             tot[k][0] += per[k][0]
             tot[k][1] += per[k][1]
-        print("%-10s %9d / %-4d %9d / %-4d %10d" % (os.path.basename(path)[:-2], per["stack"][0],
-                                                    per["stack"][1], per["heap"][0], per["heap"][1], nexc))
-    print("%-10s %9d / %-4d %9d / %-4d %10d" % ("total", tot["stack"][0], tot["stack"][1],
-                                                tot["heap"][0], tot["heap"][1], len(exceptions)))
+        print(row(name, width, per["stack"], per["heap"], nexc))
+    print(row("total", width, tot["stack"], tot["heap"], len(exceptions)))
     print("decisions scored: %d; C-specific exceptions: %d" % (tot["stack"][1] + tot["heap"][1],
                                                                len(exceptions)))
     if exceptions:
