@@ -32,19 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "Inputs/checksum.h"
+
 #if !defined(NO_COUNTS) && __has_include(<escalloc/escalloc.h>)
 #include <escalloc/escalloc.h>
 #define COUNTS 1
 #endif
 
 static long sum;
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s += p[i];
-  return s;
-}
 
 // A 4000-byte buffer handed to a function: guarded.  With k == 0 nothing is
 // allocated (the path a handler takes), but the guard checks at entry.

@@ -29,12 +29,7 @@
 
 #include <escalloc/escalloc.h>
 
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s += p[i];
-  return s;
-}
+#include "Inputs/checksum.h"
 
 // A 4000-byte buffer handed to a function: guarded (it takes stack).
 static __attribute__((noinline)) long work(int k) {
