@@ -90,4 +90,19 @@ ESC_HIDDEN void *esc_os_reserve_at(void *hint, size_t bytes);
 ESC_HIDDEN void esc_os_release(void *p, size_t bytes);
 ESC_HIDDEN void esc_os_decommit(void *p, size_t bytes);
 
+/* Fast-changing clock bits for seeds and address hints (no secret: never
+ * AT_RANDOM, whose bytes are glibc's stack canary).  The time-stamp counter
+ * on x86-64: clock_gettime reads the vDSO's data page, one more page fault
+ * in a process that reads no clock otherwise. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline uint64_t esc_clock_bits(void) { return __builtin_ia32_rdtsc(); }
+#else
+#include <time.h>
+static inline uint64_t esc_clock_bits(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
+}
+#endif
+
 #endif /* ESCALLOC_BASE_H */

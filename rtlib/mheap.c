@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 struct mheap esc_heap = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -276,9 +275,7 @@ static uintptr_t reserve_aligned(uintptr_t bytes) {
   if (!esc_heap.arena_hint) {
     /* Not AT_RANDOM: glibc's stack canary and pointer guard are made of its
      * bytes, which heap addresses must not reveal.  The clock is no secret. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uintptr_t slot = ((uintptr_t)ts.tv_nsec >> 4) & 0x7fff; /* 32 Ki arenas: 2 TiB */
+    uintptr_t slot = (uintptr_t)(esc_clock_bits() >> 4) & 0x7fff; /* 32 Ki arenas: 2 TiB */
     esc_heap.arena_hint = ((uintptr_t)1 << 42) + (slot << ESC_ARENA_SHIFT);
   }
   uintptr_t hint = esc_heap.arena_hint;

@@ -61,11 +61,21 @@ void esc_prof_sysfree(void *p, size_t size) {
 }
 
 /* Buckets come from 64 KiB chunks that are never returned (as Go's
- * persistentalloc); guarded by prof_lock. */
+ * persistentalloc); guarded by prof_lock.  The first chunk is in .bss and
+ * holds the first (small) bucket hash table and live table too, so that a
+ * process's first sample makes no system call and writes one or two pages
+ * (three mmaps and about five page faults before, 40 us per sampled process
+ * of bench/startup's alloc100, sampled once in seven runs at the default
+ * rate). */
 static ESC_EARLY char *chunk_next, *chunk_end;
+static _Alignas(64) char first_chunk[16 << 10];
 
 static void *persistent_alloc(size_t size) {
   size = (size + 15) & ~(size_t)15;
+  if (!chunk_end) {
+    chunk_next = first_chunk;
+    chunk_end = first_chunk + sizeof first_chunk;
+  }
   if ((size_t)(chunk_end - chunk_next) < size) {
     size_t chunk = size > (64 << 10) ? size : (64 << 10);
     char *c = esc_prof_sysalloc(chunk);
@@ -155,11 +165,10 @@ static uint64_t prof_rand(void) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* From the clock and the thread's TLS address: no system call (a forked
+ * child reseeds at a later clock). */
 static void prof_seed_thread(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uintptr_t)&prof_rand_state ^
-               ((uint64_t)getpid() << 40);
+  uint64_t s = esc_clock_bits() ^ ((uint64_t)(uintptr_t)&prof_rand_state * 0x9E3779B97F4A7C15ull);
   prof_rand_state = s ? s : 0x9E3779B97F4A7C15ull;
   prof_rand();
 }
@@ -420,10 +429,24 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
   return k;
 }
 
-/* The bucket hash table: heads from sysalloc on first use. */
-#define BUCKET_HASH_SIZE (1u << 14)
+/* The bucket hash table: BUCKET_HEADS_FIRST heads from the first chunk on
+ * first use, grown to BUCKET_HEADS_MAX (from sysalloc) once there are more
+ * buckets than heads. */
+#define BUCKET_HEADS_FIRST 128u
+#define BUCKET_HEADS_MAX (1u << 14)
 static ESC_EARLY struct esc_prof_bucket **bucket_heads;
+static ESC_EARLY uint32_t bucket_nheads, bucket_count;
 static ESC_EARLY struct esc_prof_bucket *bucket_all;
+
+/* Zeroed memory for a small table from the first chunk: written now, so
+ * that its page faults once (a fresh page read first maps the zero page,
+ * then faults again at the first write). */
+static void *persistent_zalloc(size_t size) {
+  void *p = persistent_alloc(size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
 
 static uint64_t hash_stack(const uintptr_t *pcs, int n, uint64_t size) {
   uint64_t h = 0xcbf29ce484222325ull ^ size;
@@ -435,12 +458,30 @@ static uint64_t hash_stack(const uintptr_t *pcs, int n, uint64_t size) {
   return h;
 }
 
+/* Rehashes every bucket into BUCKET_HEADS_MAX heads; prof_lock held.  On
+ * failure the small table stays. */
+static void bucket_grow(void) {
+  struct esc_prof_bucket **n = esc_prof_sysalloc(BUCKET_HEADS_MAX * sizeof *n);
+  if (!n)
+    return;
+  for (struct esc_prof_bucket *b = bucket_all; b; b = b->all_next) {
+    struct esc_prof_bucket **head = &n[b->hash & (BUCKET_HEADS_MAX - 1)];
+    b->hash_next = *head;
+    *head = b;
+  }
+  bucket_heads = n; /* the first table stays in the first chunk */
+  bucket_nheads = BUCKET_HEADS_MAX;
+}
+
 /* Finds or makes the bucket for (stack, size); prof_lock held. */
 static struct esc_prof_bucket *bucket_for(const uintptr_t *pcs, int n, uint64_t size) {
-  if (!bucket_heads && !(bucket_heads = esc_prof_sysalloc(BUCKET_HASH_SIZE * sizeof *bucket_heads)))
-    return NULL;
+  if (!bucket_heads) {
+    if (!(bucket_heads = persistent_zalloc(BUCKET_HEADS_FIRST * sizeof *bucket_heads)))
+      return NULL;
+    bucket_nheads = BUCKET_HEADS_FIRST;
+  }
   uint64_t h = hash_stack(pcs, n, size);
-  struct esc_prof_bucket **head = &bucket_heads[h & (BUCKET_HASH_SIZE - 1)];
+  struct esc_prof_bucket **head = &bucket_heads[h & (bucket_nheads - 1)];
   for (struct esc_prof_bucket *b = *head; b; b = b->hash_next)
     if (b->hash == h && b->size == size && b->nstk == (uint32_t)n &&
         memcmp(b->stk, pcs, n * sizeof *pcs) == 0)
@@ -456,6 +497,8 @@ static struct esc_prof_bucket *bucket_for(const uintptr_t *pcs, int n, uint64_t 
   *head = b;
   b->all_next = bucket_all;
   bucket_all = b;
+  if (++bucket_count > bucket_nheads && bucket_nheads < BUCKET_HEADS_MAX)
+    bucket_grow();
   return b;
 }
 
@@ -471,9 +514,15 @@ static ESC_EARLY size_t live_cap, live_count;
 
 static size_t live_index(uintptr_t a) { return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (live_cap - 1); }
 
+/* The first table (LIVE_FIRST_CAP slots) comes from the first chunk, the
+ * next ones (LIVE_SYS_CAP slots and more) from sysalloc. */
+#define LIVE_FIRST_CAP 128u
+#define LIVE_SYS_CAP 4096u
+
 static int live_grow(void) {
-  size_t ncap = live_cap ? live_cap * 2 : 4096;
-  struct live_slot *n = esc_prof_sysalloc(ncap * sizeof *n), *old = live;
+  size_t ncap = !live_cap ? LIVE_FIRST_CAP : live_cap < LIVE_SYS_CAP ? LIVE_SYS_CAP : live_cap * 2;
+  struct live_slot *n = live_cap ? esc_prof_sysalloc(ncap * sizeof *n) : persistent_zalloc(ncap * sizeof *n);
+  struct live_slot *old = live;
   size_t ocap = live_cap;
   if (!n)
     return -1;
@@ -486,7 +535,8 @@ static int live_grow(void) {
         j = (j + 1) & (live_cap - 1);
       live[j] = old[i];
     }
-  esc_prof_sysfree(old, ocap * sizeof *old);
+  if (ocap > LIVE_FIRST_CAP)
+    esc_prof_sysfree(old, ocap * sizeof *old);
   return 0;
 }
 
@@ -727,8 +777,11 @@ __attribute__((constructor)) static void prof_constructor(void) {
     atexit(write_at_exit);
   prof_busy--;
 #ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */
-  if (prof_rate > 0)
-    open_unwinder(); /* opens nothing unless ESCALLOC_MEMPROFILE_UNWIND names a library */
+  /* Opens nothing unless ESCALLOC_MEMPROFILE_UNWIND names a library; not
+   * called at all without it (pthread_once's futex wake is a system call). */
+  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
+  if (prof_rate > 0 && want && *want)
+    open_unwinder();
 #endif
   prof_constructed = 1;
 }

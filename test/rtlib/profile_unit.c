@@ -248,6 +248,33 @@ static void test_fresh_countdown_probability(void **state) {
   assert_sampled_fraction("fresh countdowns", sampled_of(size), n, size, rate);
 }
 
+/* More sites than the first bucket table has heads: it grows (a rehash of
+ * every bucket) past the first chunk, and every bucket is still found, so a
+ * second sample of each site adds to its bucket instead of making another. */
+static void test_many_buckets(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1);
+  enum { SITES = 1000, BASE_SIZE = 200000 };
+  for (int round = 0; round < 2; round++)
+    for (uintptr_t i = 0; i < SITES; i++)
+      prof_malloc(fake(40000 + round * SITES + i), BASE_SIZE + i);
+  struct esc_prof_record *r;
+  size_t bytes;
+  long n = esc_prof_snapshot(&r, &bytes);
+  assert_true(n >= 0);
+  long buckets = 0;
+  for (long i = 0; i < n; i++)
+    if (r[i].b->size >= BASE_SIZE && r[i].b->size < BASE_SIZE + SITES) {
+      buckets++;
+      assert_int_equal(r[i].allocs, 2);
+    }
+  esc_prof_sysfree(r, bytes);
+  assert_int_equal(buckets, SITES);
+  for (uintptr_t i = 0; i < 2 * SITES; i++)
+    prof_free(fake(40000 + i));
+  assert_int_equal(span_sampled, 0);
+}
+
 static void test_set_rate(void **state) {
   (void)state;
   escalloc_set_memprofile_rate(1000);
@@ -324,6 +351,7 @@ int main(void) {
       cmocka_unit_test(test_rate_zero_samples_nothing),
       cmocka_unit_test(test_sampling_probability),
       cmocka_unit_test(test_fresh_countdown_probability),
+      cmocka_unit_test(test_many_buckets),
       cmocka_unit_test(test_set_rate),
       cmocka_unit_test(test_write_errors),
       cmocka_unit_test(test_write_gzip),
