@@ -19,19 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "Inputs/checksum-mix.h"
+
 long rec(int n);
 
 static long (*hidden_rec(void))(int) {
   long (*fp)(int);
   __asm__("leaq rec(%%rip), %0" : "=r"(fp));
   return fp;
-}
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
 }
 
 __attribute__((noinline)) long rec(int n) {

@@ -19,18 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "Inputs/checksum-mix.h"
+
 struct entry {
   const char *name;
   long (*fn)(int);
 };
 long dispatch(const char *name, int n);
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 static long visit(int n) {
   if (n == 0)

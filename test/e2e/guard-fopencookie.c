@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define LEVELS 1000
 
 struct sink {
@@ -26,13 +28,6 @@ struct sink {
   int depth;
   long sum;
 };
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 static ssize_t on_write(void *cookie, const char *data, size_t n) {
   struct sink *s = cookie;

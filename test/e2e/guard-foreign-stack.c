@@ -39,6 +39,8 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define LEVELS 6
 #define SMALL (32 << 10)
 #define CANARY (64 << 10)
@@ -47,13 +49,6 @@ struct small_stack {
   char below[CANARY]; // lower addresses: where an overflow of stack lands
   char stack[SMALL];
 };
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 // Three 4000-byte buffers a level: 72 KiB over six levels if promoted,
 // about 1 KiB a level on the heap.

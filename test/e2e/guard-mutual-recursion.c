@@ -28,14 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-long step(int n, long acc);
+#include "Inputs/checksum-mix.h"
 
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
+long step(int n, long acc);
 
 long walk(int n, long acc) {
   if (n == 0)

@@ -23,19 +23,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define LEVELS 4
 #define ALT_SIZE (32 << 10)
 #define PAGE 4096
 
 static volatile sig_atomic_t depth;
 static long total;
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 static void on_signal(int sig) {
   int level = depth;

@@ -31,18 +31,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define PERCENT 80
 
 static volatile sig_atomic_t depth, levels;
 static uintptr_t pilot_at[3];
 static long total;
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 static void pilot(int sig) {
   volatile char here = 0;

@@ -21,17 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define LEVELS 700
 
 static volatile sig_atomic_t depth;
 static long total;
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 static void on_signal(int sig) {
   int level = depth;

@@ -20,14 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEPTH 34
+#include "Inputs/checksum-mix.h"
 
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
+#define DEPTH 34
 
 // About 1 KiB of stack per level, at every optimisation level.
 static __attribute__((noinline)) long deep(int n) {

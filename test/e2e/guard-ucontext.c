@@ -24,19 +24,14 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include "Inputs/checksum-mix.h"
+
 #define LEVELS 6
 #define CO_SIZE (32 << 10)
 #define PAGE 4096
 
 static ucontext_t main_ctx, co_ctx;
 static long result;
-
-static __attribute__((noinline)) long checksum(const unsigned char *p, int n) {
-  long s = 0;
-  for (int i = 0; i < n; i++)
-    s = s * 31 + p[i];
-  return s;
-}
 
 // About 1 KiB of its own frame per level, at every optimisation level.
 static __attribute__((noinline)) long walk(int level) {
