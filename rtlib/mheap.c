@@ -236,7 +236,7 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
       return NULL;
     }
     l->needzero = needzero;
-    l->free_epoch = f->free_epoch;
+    l->free_time = f->free_time;
     free_insert(l);
   }
   if (rest) {
@@ -253,7 +253,7 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
       return NULL;
     }
     r->needzero = needzero;
-    r->free_epoch = f->free_epoch;
+    r->free_time = f->free_time;
     free_insert(r);
   }
   f->base += lead << ESC_PAGE_SHIFT;
@@ -344,6 +344,7 @@ static int grow(uintptr_t npages) {
   struct mspan *s = new_span_locked(ar, base, pages, pages); /* all released, as set above */
   if (!s)
     return 0; /* the arena stays reserved and unused; harmless */
+  s->free_time = 0;
   for (uintptr_t c = 0; c < bytes >> ESC_ARENA_SHIFT; c++)
     atomic_store_explicit(&esc_page_map[(base >> ESC_ARENA_SHIFT) + c], ar->spans + c * ESC_CHUNK_PAGES,
                           memory_order_release);
@@ -353,7 +354,6 @@ static int grow(uintptr_t npages) {
 
 struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state) {
   pthread_mutex_lock(&esc_heap.lock);
-  esc_heap.epoch++;
   struct mspan *f = find_free(npages, align_pages);
   if (!f && grow(npages + (align_pages > 1 ? align_pages : 0)))
     f = find_free(npages, align_pages);
@@ -380,10 +380,12 @@ struct mspan *mheap_alloc(uintptr_t npages, uintptr_t align_pages, uint8_t state
 /* Merges the free span t into s (its neighbour) and recycles t's record. */
 static void absorb(struct mspan *s, struct mspan *t) {
   free_remove(t);
-  /* The merged run is as old as its larger part: a small block freed next
-   * to a long idle run does not keep the run from being released. */
-  if (t->npages > s->npages)
-    s->free_epoch = t->free_epoch;
+  /* The merged run is as old as the part with more unreleased pages: a
+   * small block freed next to a long idle run does not keep the run from
+   * being released, and a span freed next to released pages (an arena's
+   * untouched remainder) is as young as itself. */
+  if (t->npages - t->released_pages > s->npages - s->released_pages)
+    s->free_time = t->free_time;
   if (t->base < s->base)
     s->base = t->base;
   s->npages += t->npages;
@@ -410,9 +412,14 @@ void mheap_free_large(struct mspan *s, void *p) {
   pthread_mutex_unlock(&esc_heap.lock);
 }
 
+uint64_t mheap_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void free_locked(struct mspan *s) {
-  esc_heap.epoch++;
-  s->free_epoch = esc_heap.epoch;
+  s->free_time = mheap_now();
   struct esc_arena *ar = s->arena;
   esc_heap.pages_inuse -= s->npages;
   s->state = SPAN_FREE;

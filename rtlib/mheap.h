@@ -102,7 +102,7 @@ struct mspan {
   uint64_t alloc_bits[ESC_SPAN_WORDS];
   struct esc_arena *arena;
   uintptr_t released_pages; /* free spans: pages with their released bit set */
-  uint64_t free_epoch;      /* free spans: esc_heap.epoch when last freed */
+  uint64_t free_time;       /* free spans: mheap_now() when last freed */
   union {
     /* Tiny spans: one word per 16-byte block (see malloc.c). */
     _Atomic uint32_t *tiny;
@@ -149,7 +149,7 @@ struct mheap {
   uintptr_t pages_released; /* free pages returned to the OS */
   uint64_t bytes_meta;      /* metadata mapped from the OS */
   uint64_t scavenge_ops;    /* madvise calls, for the summary */
-  uint64_t epoch;           /* page-heap operations so far (the scavenger's clock) */
+  uint64_t scavenge_after;  /* mheap_now() before which paced scavenging finds only young runs */
   char *meta_chunk;         /* the fixallocs' bump region: fresh, zeroed memory */
   size_t meta_left;
   uintptr_t arena_hint;     /* where the next arena is asked for (grow) */
@@ -169,9 +169,13 @@ ESC_HIDDEN void mheap_free_large(struct mspan *s, void *p);
 ESC_HIDDEN void *mheap_alloc_meta(struct esc_fixalloc *f);       /* locks */
 ESC_HIDDEN void mheap_free_meta(struct esc_fixalloc *f, void *p); /* locks */
 
-/* Scavenging (scavenge.c), mheap.lock held. */
+/* The scavenger's clock: CLOCK_MONOTONIC_COARSE in nanoseconds (a vDSO
+ * read, a few milliseconds' resolution). */
+ESC_HIDDEN uint64_t mheap_now(void);
+/* Scavenging (scavenge.c), mheap.lock held: paced after each page-heap
+ * operation, or every free run (escalloc_free_os_memory), up to max_pages. */
 ESC_HIDDEN void mheap_scavenge_paced_locked(void);
-ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages, uint64_t min_age);
+ESC_HIDDEN uintptr_t mheap_scavenge_locked(uintptr_t max_pages);
 ESC_HIDDEN void mheap_mark_released_locked(struct mspan *s);
 /* Releases every free page now (takes mheap.lock). */
 ESC_HIDDEN void mheap_scavenge_all(void);

@@ -166,6 +166,7 @@ def main():
             cases.append((t if t in SINGLE else "%s T=%d" % (t, n), t, n))
     res = {c[0]: {n: [] for n in names} for c in cases}
     rss = {c[0]: {n: [] for n in names} for c in cases}
+    loads = []
     for r in range(a.runs):
         for label, t, n in cases:
             argv = [x.replace("{T}", str(n)).replace("{BIN}", a.bin) for x in TESTS[t][0]]
@@ -173,9 +174,11 @@ def main():
                 s, m = run_one(a.bin, argv, so, TESTS[t][1])
                 res[label][name].append(s)
                 rss[label][name].append(m)
-        print("round %d done" % (r + 1), file=sys.stderr)
-    print("Load average at the end: %s; %d rounds, allocators interleaved in each.\n"
-          % (open("/proc/loadavg").read().split()[:3], a.runs))
+        loads.append(open("/proc/loadavg").read().split()[0])
+        print("round %d done, load %s" % (r + 1, loads[-1]), file=sys.stderr)
+    print("Load average at the end: %s; %d rounds, allocators interleaved in each;\n"
+          "1-minute load after each round: %s.\n"
+          % (open("/proc/loadavg").read().split()[:3], a.runs, " ".join(loads)))
     print("#### Score (median; seconds, or seconds per million operations for larson and\n"
           "#### xmalloc-test, microseconds per iteration for glibc-thread: lower is better)\n")
     print("| test | " + " | ".join(names) + " | escalloc/mimalloc (median of per-round ratios) |")
@@ -184,6 +187,12 @@ def main():
         ratios = [e / m for e, m in zip(res[label]["escalloc"], res[label]["mimalloc"])]
         print("| %s | %s | %.2f |" % (label, " | ".join("%.3f" % statistics.median(res[label][n])
                                                        for n in names), statistics.median(ratios)))
+    print("\n#### escalloc/mimalloc in each round\n")
+    print("| test | " + " | ".join("round %d" % (r + 1) for r in range(a.runs)) + " |")
+    print("|---|" + "---:|" * a.runs)
+    for label, _, _ in cases:
+        print("| %s | %s |" % (label, " | ".join(
+            "%.2f" % (e / m) for e, m in zip(res[label]["escalloc"], res[label]["mimalloc"]))))
     print("\n#### Peak RSS (median, MiB)\n")
     print("| test | " + " | ".join(names) + " | escalloc/mimalloc |")
     print("|---|" + "---:|" * (len(names) + 1))
