@@ -101,7 +101,7 @@ static esc_once_t settings_once;
 
 /* 0 or 1 (unset or empty: 0); anything else is reported and taken as 0. */
 static int env_flag(const char *name) {
-  const char *v = getenv(name);
+  const char *v = esc_getenv(name);
   if (!v || !v[0] || strcmp(v, "0") == 0)
     return 0;
   if (strcmp(v, "1") == 0)

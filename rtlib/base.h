@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define ESC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ESC_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -89,6 +90,23 @@ ESC_HIDDEN void *esc_os_reserve(size_t bytes);
 ESC_HIDDEN void *esc_os_reserve_at(void *hint, size_t bytes);
 ESC_HIDDEN void esc_os_release(void *p, size_t bytes);
 ESC_HIDDEN void esc_os_decommit(void *p, size_t bytes);
+
+/* getenv for the runtime's settings (every name starts with ESCALLOC_):
+ * NULL without calling libc's getenv when no variable of the environment
+ * starts with ESCALLOC_.  The test compares characters with immediates, so
+ * a process that sets none reads neither getenv's code nor the names in
+ * .rodata (two page faults at start-up; six getenv calls).  Not cached: the
+ * program may setenv a variable before the runtime reads it. */
+extern char **environ;
+static inline const char *esc_getenv(const char *name) {
+  for (char **e = environ; e && *e; e++) {
+    const char *v = *e;
+    if (v[0] == 'E' && v[1] == 'S' && v[2] == 'C' && v[3] == 'A' && v[4] == 'L' && v[5] == 'L' &&
+        v[6] == 'O' && v[7] == 'C' && v[8] == '_')
+      return getenv(name);
+  }
+  return NULL;
+}
 
 /* Fast-changing clock bits for seeds and address hints (no secret: never
  * AT_RANDOM, whose bytes are glibc's stack canary).  The time-stamp counter

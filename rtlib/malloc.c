@@ -674,11 +674,12 @@ static ESC_NOINLINE void free_tiny_object(struct mcache *c, struct mspan *s, voi
 /* Frees p, an object of the start-up span s (startspan.h): checked (a
  * second free aborts), counted in its class; its room is not reused. */
 static void free_start(struct mcache *c, struct mspan *s, void *p) {
-  uint32_t spc = startspan_spc_of(s, p); /* aborts before the profiler hears of a bad p */
+  uint32_t spc;
+  _Atomic uint32_t *e = startspan_find(s, p, &spc); /* aborts before the profiler hears of a bad p */
   prof_forget(c, s, p);
   if (ESC_UNLIKELY(esc_settings.debug))
     memset(p, DEBUG_FREE_BYTE, escalloc_class_to_size[esc_spanclass_sizeclass(spc)]);
-  spc = startspan_free(s, p); /* s may be gone after this */
+  spc = startspan_free_at(s, p, e); /* s may be gone after this */
   count_event(c, c ? &c->cls[spc].nfree : NULL, &esc_exited_stats.nfree[spc], 1);
 }
 

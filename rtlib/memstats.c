@@ -145,7 +145,7 @@ static void line_count(struct out *o, const char *label, uint64_t v) {
 /* Writes the summary to ESCALLOC_STATS_FILE if set, else to stderr. */
 static void emit(const struct out *o) {
   int fd = 2;
-  const char *file = getenv("ESCALLOC_STATS_FILE");
+  const char *file = esc_getenv("ESCALLOC_STATS_FILE");
   char path[4096];
   if (file && *file) {
     if (esc_expand_pid(file, path, sizeof path) != 0 ||

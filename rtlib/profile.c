@@ -311,7 +311,7 @@ static int open_libgcc(void) {
 
 /* Reads ESCALLOC_MEMPROFILE_UNWIND and opens what it names, once. */
 static void open_unwinder_once(void) {
-  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
+  const char *want = esc_getenv("ESCALLOC_MEMPROFILE_UNWIND");
   if (!want || !*want || strcmp(want, "fp") == 0)
     return;
   int kind = strcmp(want, "libunwind") == 0 ? UNWIND_LIBUNWIND
@@ -728,7 +728,7 @@ static void prof_atfork_child(void) {
 /* Reads ESCALLOC_MEMPROFILE_RATE (a byte count; 0 = off) and
  * ESCALLOC_MEMPROFILE (a path, %p = pid). */
 static void read_settings(void) {
-  const char *r = getenv("ESCALLOC_MEMPROFILE_RATE");
+  const char *r = esc_getenv("ESCALLOC_MEMPROFILE_RATE");
   if (r && *r) {
     char *end;
     errno = 0;
@@ -739,7 +739,7 @@ static void read_settings(void) {
     else
       prof_rate = v;
   }
-  const char *path = getenv("ESCALLOC_MEMPROFILE");
+  const char *path = esc_getenv("ESCALLOC_MEMPROFILE");
   if (path && *path) {
     if (strlen(path) >= sizeof exit_path) {
       say("ESCALLOC_MEMPROFILE path too long: ", path, NULL, NULL);
@@ -779,7 +779,7 @@ __attribute__((constructor)) static void prof_constructor(void) {
 #ifndef ESCALLOC_NO_PROFILE /* without the hooks nothing is ever sampled */
   /* Opens nothing unless ESCALLOC_MEMPROFILE_UNWIND names a library; not
    * called at all without it (pthread_once's futex wake is a system call). */
-  const char *want = getenv("ESCALLOC_MEMPROFILE_UNWIND");
+  const char *want = esc_getenv("ESCALLOC_MEMPROFILE_UNWIND");
   if (prof_rate > 0 && want && *want)
     open_unwinder();
 #endif

@@ -45,6 +45,7 @@
  * pthread_getattr_np at its first guarded heap allocation (two small
  * allocations and a free).
  */
+#include "base.h"
 #include "runtime.h"
 #include "stackguard.h"
 
@@ -83,7 +84,7 @@ static uintptr_t env_number(const char *name, uintptr_t dflt, uintptr_t max,
   if (r)
     return r - 1;
   r = dflt;
-  const char *s = getenv(name);
+  const char *s = esc_getenv(name);
   if (s && *s) {
     char *end;
     unsigned long long v = strtoull(s, &end, 0);

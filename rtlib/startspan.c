@@ -90,21 +90,32 @@ static _Atomic uint32_t *entry_of(const struct mspan *s, const void *p) {
   return NULL;
 }
 
-uint32_t startspan_spc_of(const struct mspan *s, const void *p) {
+_Atomic uint32_t *startspan_find(const struct mspan *s, const void *p, uint32_t *spc) {
   _Atomic uint32_t *e = entry_of(s, p);
   uint32_t v = e ? atomic_load_explicit(e, memory_order_relaxed) : 0;
   if (ESC_UNLIKELY(!(v & ENT_LIVE)))
     esc_fatal(e ? "double free or use of a freed object" : "pointer into the middle of an object, not its start", p);
-  return (v >> ENT_SPC_SHIFT) & 0xffu;
+  *spc = (v >> ENT_SPC_SHIFT) & 0xffu;
+  return e;
+}
+
+uint32_t startspan_spc_of(const struct mspan *s, const void *p) {
+  uint32_t spc;
+  startspan_find(s, p, &spc);
+  return spc;
+}
+
+uint32_t startspan_free_at(struct mspan *s, void *p, _Atomic uint32_t *e) {
+  uint32_t old = atomic_fetch_and_explicit(e, ~ENT_LIVE, memory_order_relaxed);
+  if (ESC_UNLIKELY(!(old & ENT_LIVE)))
+    esc_fatal("double free", p);
+  unref(s);
+  return (old >> ENT_SPC_SHIFT) & 0xffu;
 }
 
 uint32_t startspan_free(struct mspan *s, void *p) {
   _Atomic uint32_t *e = entry_of(s, p);
   if (ESC_UNLIKELY(!e))
     esc_fatal("pointer into the middle of an object, not its start", p);
-  uint32_t old = atomic_fetch_and_explicit(e, ~ENT_LIVE, memory_order_relaxed);
-  if (ESC_UNLIKELY(!(old & ENT_LIVE)))
-    esc_fatal("double free", p);
-  unref(s);
-  return (old >> ENT_SPC_SHIFT) & 0xffu;
+  return startspan_free_at(s, p, e);
 }

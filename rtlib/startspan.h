@@ -71,5 +71,10 @@ ESC_HIDDEN void startspan_retire(struct mspan *s);
 ESC_HIDDEN uint32_t startspan_free(struct mspan *s, void *p);
 /* The span class of the live object p of s; aborts if p starts none. */
 ESC_HIDDEN uint32_t startspan_spc_of(const struct mspan *s, const void *p);
+/* The same, *spc, and the entry of p, for startspan_free_at: a free that
+ * checks p before it frees it searches the table once. */
+ESC_HIDDEN _Atomic uint32_t *startspan_find(const struct mspan *s, const void *p, uint32_t *spc);
+/* startspan_free of p, whose entry e startspan_find returned. */
+ESC_HIDDEN uint32_t startspan_free_at(struct mspan *s, void *p, _Atomic uint32_t *e);
 
 #endif /* ESCALLOC_STARTSPAN_H */
