@@ -19,6 +19,10 @@
 //                                                 guard found no room)
 //   free(%q)  ->  if (%q != %slot) free(%q)
 //
+// Through a hook, %fits also requires the hook's test (emitIsDefault):
+// `%fp == @malloc`, or the wrapper's path predicate, evaluated just before
+// the call as the call itself would.
+//
 // Invariants: the site runs at most once per call of F (it is in no cycle of
 // F), and no pointer to its object is stored anywhere in F, so the one slot
 // is the object of this call only; the caller's analysis decided its object
@@ -27,6 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DestPassing.h"
+#include "AllocHooks.h"
 #include "EscapeAnalysis.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
@@ -101,6 +106,8 @@ void describeDestination(Function &F, CallBase &Site,
   FI.DestConstSize = 0;
   FI.DestSizeArg = -1;
   FI.DestSizeScale = 1;
+  FI.DestThroughHook = false;
+  FI.DestSpeculation.clear();
   auto No = [&](std::string Why) { FI.DestWhy = std::move(Why); };
   if (!DestDepth)
     return No("destination passing is off (-escalloc-dest-depth=0)");
@@ -115,10 +122,27 @@ void describeDestination(Function &F, CallBase &Site,
     else if (auto *A = dyn_cast<Argument>(V))
       FI.DestSizeArg = A->getArgNo();
   };
-  LibFunc LF;
+  // A hook's call frees through a hook in F: the user's deallocator, when
+  // replaced, would get what the original program gave it, never the slot.
+  for (CallBase *Free : Frees)
+    if (freeHook(*Free, TLI))
+      return No("it is freed in @" + F.getName().str() + " through " +
+                hookName(*freeHook(*Free, TLI)));
+  LibFunc LF = NotLibFunc;
   const Function *Callee = Site.getCalledFunction();
-  if (Callee && TLI.getLibFunc(*Callee, LF) &&
-      (LF == LibFunc_malloc || LF == LibFunc_calloc)) {
+  bool IsLib = Callee && TLI.getLibFunc(*Callee, LF) &&
+               (LF == LibFunc_malloc || LF == LibFunc_calloc);
+  // Through a hook (AllocHooks.h): the same sizes as the call's malloc or
+  // calloc; the clone tests the hook where it calls it.
+  std::optional<AllocHook> Hook =
+      IsLib || isAllocationCall(Site, TLI) ? std::nullopt
+                                             : allocHook(Site, TLI);
+  if (Hook) {
+    LF = Hook->Func;
+    FI.DestThroughHook = true;
+    FI.DestSpeculation = hookSpeculation(*Hook);
+  }
+  if (IsLib || Hook) {
     if (LF == LibFunc_malloc) {
       SizeOf(Site.getArgOperand(0));
     } else {
@@ -144,6 +168,8 @@ void describeDestination(Function &F, CallBase &Site,
                 "-escalloc-dest-depth=" +
                 std::to_string(DestDepth));
     FI.DestDepth = SiteCallee->DestDepth + 1;
+    FI.DestThroughHook = SiteCallee->DestThroughHook;
+    FI.DestSpeculation = SiteCallee->DestSpeculation;
     if (SiteCallee->DestConstSize)
       FI.DestConstSize = SiteCallee->DestConstSize;
     else if (SiteCallee->DestSizeArg >= 0) {
@@ -349,6 +375,14 @@ void DestClones::fillClone(const Function &F, Function &C) {
     Bytes = B.CreateZExtOrTrunc(Bytes, B.getInt64Ty());
     Value *Fits = B.CreateAnd(B.CreateIsNotNull(Dst),
                               B.CreateICmpULE(Bytes, Cap), "escalloc.fits");
+    if (FI.DestThroughHook) // speculative: the hook is malloc at run time
+      Fits = B.CreateAnd(
+          Fits,
+          emitIsDefault(Site,
+                        FAM.getResult<TargetLibraryAnalysis>(
+                            const_cast<Function &>(F)),
+                        B, "escalloc.malloc"),
+          "escalloc.spec");
     Instruction *StackT, *HeapT;
     SplitBlockAndInsertIfThenElse(Fits, &Site, &StackT, &HeapT);
     if (Zeroed) {

@@ -12,6 +12,16 @@
 // caller's becomes `if (p != dst) free(p)`.  Chains (`a` returns what `b`
 // allocated) pass the destination down: `a`'s clone calls `b`'s.
 //
+// Through a hook (AllocHooks.h: cJSON's global_hooks.allocate, gawk's
+// pma_malloc): the clone uses dst only when, in addition, the hook does
+// what malloc does at the call (the pointer equals malloc, the wrapper's
+// path to malloc is taken: the test the in-frame promotion uses), and
+// calls the hook otherwise.  A caller reads the result as the hook's, which
+// may be the user's allocator's memory; its frees through a deallocation
+// hook are guarded as in-frame ones (skipped for the slot while the hook is
+// free, else handed a heap copy).  A callee that frees the object through
+// a deallocation hook itself keeps it on the heap.
+//
 // The analysis (EscapeAnalysis.cpp) finds the returned site and decides the
 // caller's object by the caller's frame, path, loop and recursion rules; this
 // file checks what the callee's side must satisfy, sizes the caller's slot,
@@ -25,6 +35,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/IR/CycleInfo.h"
+#include "llvm/IR/PassManager.h"
 #include <cstdint>
 
 namespace llvm {
@@ -69,7 +80,9 @@ bool destSlotSize(AllocSite &S, const FunctionEscapeInfo &Callee,
 /// The clones made for one run of the rewrite.
 class DestClones {
 public:
-  DestClones(llvm::Module &M, const EscapeInfo &Info) : M(M), Info(Info) {}
+  DestClones(llvm::Module &M, const EscapeInfo &Info,
+             llvm::FunctionAnalysisManager &FAM)
+      : M(M), Info(Info), FAM(FAM) {}
 
   /// Rewrites the caller's site \p S: the call passes \p Slot (or null when
   /// \p Ok, the stack guard's answer, is false) to the callee's clone, and
@@ -86,6 +99,7 @@ public:
 private:
   llvm::Module &M;
   const EscapeInfo &Info;
+  llvm::FunctionAnalysisManager &FAM;
   llvm::DenseMap<const llvm::Function *, llvm::Function *> Clones;
   llvm::SmallVector<const llvm::Function *, 4> Pending;
 

@@ -183,10 +183,16 @@ static DenseSet<const Function *> hiddenCycles(Module &M) {
 /// other way.  Checked by solving again with returns not counted as escapes.
 /// Returns that site, or null; \p Stored tells whether a pointer to it is
 /// stored in some object (itself included), \p Frees its frees in \p F.
+/// A site through an allocation hook (or a function whose destination goes
+/// to one) also returns the user's allocator's memory, external: accepted
+/// with \p ThroughHook set, and then external memory may be returned on any
+/// path (a caller reads the result as it reads the hook's).
 static CallBase *returnedFreshSite(Function &F, const FunctionAnalyzer &Solved,
                                    const TargetLibraryInfo &TLI,
                                    SummaryLookup Lookup, bool &Stored,
-                                   SmallVectorImpl<CallBase *> &Frees) {
+                                   SmallVectorImpl<CallBase *> &Frees,
+                                   bool &ThroughHook) {
+  ThroughHook = false;
   if (!F.getReturnType()->isPointerTy() || F.isVarArg() ||
       !F.hasExactDefinition() || Solved.CallsSetjmp || Solved.HasMustTail ||
       Solved.SiteIds.empty())
@@ -206,6 +212,13 @@ static CallBase *returnedFreshSite(Function &F, const FunctionAnalyzer &Solved,
   for (BasicBlock &BB : F)
     if (auto *RI = dyn_cast<ReturnInst>(BB.getTerminator())) {
       PtsSet S = W.ptsOf(RI->getReturnValue());
+      // External memory beside a hook's site: what the hook may return.
+      if (S.size() == 2 && S.contains(0)) {
+        S.remove(0);
+        if (!W.Objs[S[0]].IsHookCall)
+          return nullptr;
+        ThroughHook = true;
+      }
       if (S.empty())
         continue; // returns null
       if (S.size() != 1 || (Site >= 0 && (int)S[0] != Site))
@@ -215,6 +228,7 @@ static CallBase *returnedFreshSite(Function &F, const FunctionAnalyzer &Solved,
   if (Site < 0)
     return nullptr;
   const Obj &O = W.Objs[Site];
+  ThroughHook |= O.IsHookCall;
   // A buffer that grows by realloc (a growable site) is not one object in
   // one place: neither inlined for it nor built in a caller's slot.
   if (O.Kind != ObjKind::Site || !O.Returned || O.Escaped || O.Pinned ||
@@ -475,7 +489,7 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
       FI.IsAllocWrapper = false;
       FI.DestSite = nullptr;
       FI.DestFrees.clear();
-      bool Stored = false;
+      bool Stored = false, ThroughHook = false;
       SmallVector<CallBase *, 2> Frees;
       const TargetLibraryInfo &TLI = FAM.getResult<TargetLibraryAnalysis>(F);
       FI.ReallocParam = Recursive ? -1 : reallocWrapperParam(F, TLI);
@@ -483,9 +497,12 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
               Recursive || (F.getInstructionCount() > WrapperSize &&
                             !destPassingDepth())
                   ? nullptr
-                  : returnedFreshSite(F, FA, TLI, Lookup, Stored, Frees)) {
-        FI.IsAllocWrapper =
-            WrapperSize && F.getInstructionCount() <= WrapperSize;
+                  : returnedFreshSite(F, FA, TLI, Lookup, Stored, Frees,
+                                      ThroughHook)) {
+        // Through a hook: not inlined as a wrapper (a caller would read its
+        // call as a plain fresh object), only built in a caller's slot.
+        FI.IsAllocWrapper = !ThroughHook && WrapperSize &&
+                            F.getInstructionCount() <= WrapperSize;
         const Function *G = Site->getCalledFunction();
         if (Stored)
           FI.DestWhy = "a pointer to it is stored in memory";

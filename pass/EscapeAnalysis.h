@@ -193,6 +193,12 @@ struct FunctionEscapeInfo {
   uint64_t DestSizeScale = 1;  ///< times this (calloc(n, 8))
   uint64_t DestAlign = 16;     ///< what its code assumes (an aligned vector)
   llvm::SmallVector<llvm::CallBase *, 2> DestFrees; ///< its frees in here
+  /// The site calls through an allocation hook (AllocHooks.h), directly or
+  /// down the chain: the clone builds the object in the slot only when the
+  /// hook is malloc at the call, and a caller's result may also be the
+  /// user's allocator's memory (external).  DestSpeculation says which test.
+  bool DestThroughHook = false;
+  std::string DestSpeculation;
   uint64_t PromotedBytes = 0;   ///< stack this function gains
   uint64_t PathBytes = 0;       ///< promoted bytes along its deepest call path
   uint64_t FrameBudget = 0;     ///< the per-frame budget that applied

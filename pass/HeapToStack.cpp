@@ -164,6 +164,9 @@ static void emitDecision(OptimizationRemarkEmitter &ORE, const AllocSite &S,
       if (!S.Frees.empty())
         R << "; " << ore::NV("FreesGuarded", (unsigned)S.Frees.size())
           << (S.Frees.size() == 1 ? " free" : " frees") << " guarded";
+      if (!S.HookSpeculation.empty()) // through a hook: its test in the clone
+        R << "; speculatively promoted: "
+          << ore::NV("Speculation", S.HookSpeculation);
       appendInlined(R, *S.Call);
       return R;
     });
@@ -988,7 +991,7 @@ PreservedAnalyses HeapToStackPass::run(Module &M, ModuleAnalysisManager &AM) {
   const EscapeInfo &Info = AM.getResult<EscapeAnalysis>(M);
   reportVanishedSites(M, FAM);
   const HookFreeSet HookCalls = hookFrees(Info, FAM);
-  DestClones Dest(M, Info);
+  DestClones Dest(M, Info, FAM);
 
   for (const auto &[CF, FI] : Info.Functions) {
     Function &F = *const_cast<Function *>(CF);

@@ -556,7 +556,11 @@ void FunctionAnalyzer::solve() {
             (CI && (CI->IsAllocWrapper || CI->DestSite))) {
           ObjOf[&I] = newObj(ObjKind::Site, &I);
           Objs.back().IsWrapperCall = !isAllocationCall(*CB, TLI) && !Hook;
-          Objs.back().IsHookCall = Hook;
+          // A function that returns what a hook allocated (DestPassing.h)
+          // returns what the hook does: maybe the user's allocator's memory.
+          Objs.back().IsHookCall =
+              Hook || (Objs.back().IsWrapperCall && CI->DestSite &&
+                       CI->DestThroughHook);
           // A wrapper's object holds what the wrapper stored into it:
           // pointers this function cannot see (a load from it may reach
           // anything), at any offset.

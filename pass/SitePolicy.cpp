@@ -365,8 +365,9 @@ void SiteDecider::decide(unsigned Id) {
     const Function *Callee = S.Call->getCalledFunction();
     const FunctionEscapeInfo &CI = *Lookup(*Callee);
     std::string Blocker =
-        CI.IsAllocWrapper
-            ? wrapperInlineBlocker(*S.Call, FAM)
+        CI.IsAllocWrapper ? wrapperInlineBlocker(*S.Call, FAM)
+        : CI.DestThroughHook
+            ? "it allocates through a hook"
             : "it has more than " + std::to_string(wrapperSizeLimit()) +
                   " instructions (-escalloc-wrapper-size)";
     if (Blocker.empty()) {
@@ -385,6 +386,7 @@ void SiteDecider::decide(unsigned Id) {
     if (!destSlotSize(S, CI, LVI, MaxStackSize, FallbackSize))
       return Keep(S.Why);
     S.DestCallee = Callee;
+    S.HookSpeculation = CI.DestSpeculation; // "" unless through a hook
   } else if (!sizeAndAlign(S)) {
     return Keep(S.Why);
   }
