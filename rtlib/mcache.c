@@ -120,11 +120,17 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
 }
 
 /* Slots of k handed out: nmalloc + sample_armed - sample_left, read between
- * two equal even arm_seq counts (mcache.h); any thread. */
-static uint64_t class_nmalloc(struct mcache_class *k) {
+ * two equal even arm_seq counts (mcache.h); any thread.  own: k is the
+ * calling thread's, so an odd count means a signal handler interrupted that
+ * thread's own re-arming, which cannot finish while the handler waits: then
+ * nmalloc alone, the count up to the last arming (a lag of at most the
+ * countdown's slots, as a running thread's counters may lag anyway). */
+static uint64_t class_nmalloc(struct mcache_class *k, int own) {
   for (;;) {
     uint32_t seq = atomic_load_explicit(&k->arm_seq, memory_order_acquire);
     if (seq & 1) {
+      if (own)
+        return atomic_load_explicit(&k->nmalloc, memory_order_relaxed);
       sched_yield(); /* the owner is re-arming */
       continue;
     }
@@ -140,10 +146,11 @@ static uint64_t class_nmalloc(struct mcache_class *k) {
 /* Adds c's counters into dst, slots handed out included (the sampling
  * countdowns count them, see mcache.h); registry_lock held. */
 static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
+  int own = c == esc_tls_cache;
   bulk_add(&dst->bulk, &c->stats);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     struct mcache_class *k = &c->cls[spc];
-    atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k), memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k, own), memory_order_relaxed);
     atomic_fetch_add_explicit(&dst->nfree[spc], atomic_load_explicit(&k->nfree, memory_order_relaxed),
                               memory_order_relaxed);
   }

@@ -62,7 +62,11 @@ struct escalloc_memstats {
 
 /* Fills *stats.  Counters of threads that are still running may lag by the
  * allocations they have not yet flushed; once all other threads are joined the
- * figures are exact. */
+ * figures are exact.  Not async-signal-safe: it takes the runtime's locks, so
+ * a signal handler that calls it while its thread is inside malloc or free
+ * may deadlock.  (A handler that interrupts only the re-arming of a heap
+ * profiler countdown does not wait for it: that size class's count then lags
+ * by up to the countdown's allocations.) */
 ESCALLOC_LEAF void escalloc_read_memstats(struct escalloc_memstats *stats);
 
 /* Returns every free page to the OS now (madvise), as Go's debug.FreeOSMemory. */

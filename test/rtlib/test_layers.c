@@ -458,6 +458,38 @@ static void memstats_exact_while_sampling(void **state) {
   escalloc_set_memprofile_rate(old_rate);
 }
 
+/* A signal handler that reads MemStats while its own thread is in the
+ * middle of re-arming a sampling countdown (arm_seq odd: the thread cannot
+ * finish while the handler runs) returns, with that class's count up to its
+ * last arming, instead of waiting forever.  Simulated on this thread (the
+ * reader cannot tell); alarm() kills a reader that hangs. */
+static void memstats_inside_own_rearm(void **state) {
+  (void)state;
+  uint32_t cls = escalloc_size_class(96, 0);
+  struct mcache_class *k = &esc_tls_cache->cls[esc_spanclass(cls, 0)];
+  /* Allocates until the class's countdown counts a slot since its arming. */
+  void *objs[1000];
+  unsigned n = 0;
+  do
+    objs[n++] = malloc(96);
+  while (n < 1000 && atomic_load(&k->sample_armed) == atomic_load(&k->sample_left));
+  struct escalloc_memstats a, b;
+  escalloc_read_memstats(&a);
+  atomic_fetch_add(&k->arm_seq, 1); /* "interrupted" inside mcache_arm_countdown */
+  alarm(10);
+  escalloc_read_memstats(&b);
+  alarm(0);
+  atomic_fetch_add(&k->arm_seq, 1);
+  /* The slots counted by the countdown since its last arming are missing. */
+  uint64_t since_armed = (uint64_t)(atomic_load(&k->sample_armed) - atomic_load(&k->sample_left));
+  assert_true(since_armed > 0);
+  assert_int_equal(b.BySize[cls].mallocs, a.BySize[cls].mallocs - since_armed);
+  escalloc_read_memstats(&b); /* consistent again */
+  assert_int_equal(b.BySize[cls].mallocs, a.BySize[cls].mallocs);
+  while (n)
+    free(objs[--n]);
+}
+
 int main(void) {
   free(malloc(1)); /* the main thread's cache exists from here on */
   const struct CMUnitTest tests[] = {
@@ -474,6 +506,7 @@ int main(void) {
       cmocka_unit_test(sampled_span_has_no_fast_owner),
       cmocka_unit_test(sampled_object_freed_by_another_thread),
       cmocka_unit_test(memstats_exact_while_sampling),
+      cmocka_unit_test(memstats_inside_own_rearm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
