@@ -13,12 +13,15 @@
 //  - at link time: remarks printed as clang prints them at a compile
 //    (CompileStyleRemarks), parameter names from the pre-link compile's
 //    metadata (recordParamNames);
+//  - with the decision: the frame-pointer marker the runtime's profiler reads
+//    (FrameMarker.h);
 //  - for opt: -passes=escalloc, escalloc-inventory, escalloc-lower,
 //    escalloc-fallbacks and print<escalloc>.
 // Functions marked optnone (-O0) are left alone.
 //
 //===----------------------------------------------------------------------===//
 #include "EscapeAnalysis.h"
+#include "FrameMarker.h"
 #include "HeapToStack.h"
 #include "Inventory.h"
 #include "Lowering.h"
@@ -162,6 +165,9 @@ public:
       recordParamNames(M);
       return PreservedAnalyses::all();
     }
+    // Before the pass adds functions of its own.  An unreferenced constant:
+    // no analysis changes.
+    markFramePointers(M);
     // The linker's remarks read as a compile's; installed first, so that
     // the sorted -m output below is printed through it.
     std::optional<CompileStyleRemarksScope> Remarks;

@@ -126,6 +126,17 @@ static inline _Atomic uint64_t *prof_bit_of(struct mspan *s, const void *p, uint
   return &s->prof_bits[idx >> 6];
 }
 
+/* While the profiler opens libgcc_s from inside malloc (profile.h,
+ * "allocations aside"), the thread's fast cache is ESC_NO_CACHE, so that
+ * its allocations reach the slow paths, which serve them aside. */
+static __thread struct mcache *aside_saved_fast;
+static void aside_enter(void) {
+  aside_saved_fast = esc_tls_fast;
+  esc_tls_fast = ESC_NO_CACHE;
+}
+static void aside_leave(void) { esc_tls_fast = aside_saved_fast; }
+static _Atomic int aside_hooks_set;
+
 /* `which` comes last: the fast paths hold the span class in the fourth
  * argument's register already. */
 static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, void *p, size_t size, uintptr_t which) {
@@ -136,6 +147,10 @@ static ESC_NOINLINE void *prof_countdown_expired(struct mcache *c, void *p, size
   _Atomic uint64_t *word = prof_bit_of(s, p, &bit);
   if (word) /* may be sampled: its free must tell the profiler */
     atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
+  if (ESC_UNLIKELY(!atomic_load_explicit(&aside_hooks_set, memory_order_relaxed))) {
+    esc_prof_set_aside_hooks(aside_enter, aside_leave); /* the same from every thread */
+    atomic_store_explicit(&aside_hooks_set, 1, memory_order_relaxed);
+  }
   int64_t left = esc_prof_expired(p, size, which == ESC_SAMPLE_BYTES ? 1 : size, &c->cls[which].sample_on,
                                   &s->prof_sampled, (uintptr_t)__builtin_return_address(0));
   mcache_arm_countdown(c, which, left);
@@ -391,6 +406,8 @@ static void *small_or_tiny_slow(size_t size, uint32_t sizeclass, uint32_t flags)
 /* Everything but the common case: large, tiny, flags, no cache yet, an
  * exhausted span, debugging. */
 static ESC_NOINLINE void *mallocgc_slow(size_t size, uint32_t flags) {
+  if (ESC_UNLIKELY(esc_prof_aside))
+    return esc_prof_aside_alloc(size, 16); /* fresh mmap'ed memory: zeroed */
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_alloc(size, flags);
   if (ESC_LIKELY(size <= ESCALLOC_MAX_SMALL_SIZE))
@@ -598,6 +615,8 @@ void *esc_aligned_alloc(size_t alignment, size_t size, uint32_t flags) {
     errno = EINVAL;
     return NULL;
   }
+  if (ESC_UNLIKELY(esc_prof_aside))
+    return esc_prof_aside_alloc(size, alignment);
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_aligned_alloc(alignment, size);
   if (size <= ESCALLOC_MAX_SMALL_SIZE && alignment <= ESC_PAGE_SIZE) {
@@ -619,11 +638,11 @@ void *esc_aligned_alloc(size_t alignment, size_t size, uint32_t flags) {
   return large_alloc(size, flags, alignment > ESC_PAGE_SIZE ? alignment >> ESC_PAGE_SHIFT : 1);
 }
 
-/* The span of a live object p, checked; aborts on anything else. */
-static struct mspan *checked_span(const void *p, const char *op) {
+/* The span of a live object p, or NULL. */
+static struct mspan *live_span(const void *p) {
   struct mspan *s = span_of(p);
   if (ESC_UNLIKELY(!s || !span_contains(s, p) || s->state == SPAN_FREE))
-    esc_fatal(op, p);
+    return NULL;
   return s;
 }
 
@@ -686,7 +705,12 @@ static void free_start(struct mcache *c, struct mspan *s, void *p) {
 static ESC_NOINLINE void free_slow(void *p) {
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_free(p);
-  struct mspan *s = checked_span(p, "free of a pointer escalloc did not allocate (or a double free)");
+  struct mspan *s = live_span(p);
+  if (ESC_UNLIKELY(!s)) {
+    if (esc_prof_aside_owns(p))
+      return; /* the loader's, allocated aside (profile.h): kept */
+    esc_fatal("free of a pointer escalloc did not allocate (or a double free)", p);
+  }
   struct mcache *c = mcache_for_free();
   if (ESC_UNLIKELY(s->state == SPAN_START))
     return free_start(c, s, p);
@@ -796,7 +820,12 @@ size_t esc_usable_size(const void *p) {
     return 0;
   if (ESC_UNLIKELY(esc_forwarding()))
     return esc_fwd_usable_size(p);
-  struct mspan *s = checked_span(p, "usable size of a pointer escalloc did not allocate");
+  struct mspan *s = live_span(p);
+  if (ESC_UNLIKELY(!s)) {
+    if (esc_prof_aside_owns(p))
+      return esc_prof_aside_size(p);
+    esc_fatal("usable size of a pointer escalloc did not allocate", p);
+  }
   if (s->state == SPAN_LARGE) {
     if ((uintptr_t)p != s->base)
       esc_fatal("pointer into the middle of an object, not its start", p);
@@ -824,7 +853,9 @@ void *esc_realloc(void *p, size_t size) {
   }
   size_t have = esc_usable_size(p);
   struct mspan *s = span_of(p);
-  if (s->state == SPAN_LARGE) {
+  if (ESC_UNLIKELY(esc_prof_aside_owns(p))) {
+    /* The loader's, allocated aside (profile.h): moved, never in place. */
+  } else if (s->state == SPAN_LARGE) {
     if (size > ESCALLOC_MAX_SMALL_SIZE && size <= have && size >= have / 2)
       return p;
   } else if (s->state == SPAN_SMALL && s->spanclass == ESC_TINY_SPANCLASS) {

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -87,6 +88,55 @@ static void *persistent_alloc(size_t size) {
   void *p = chunk_next;
   chunk_next += size;
   return p;
+}
+
+/* --- Allocations aside (profile.h) ------------------------------------------------
+ * A bump region from mmap, reserved at the first opening and touched as used;
+ * only the opening thread allocates (one at a time: lazy_state), any thread
+ * may test ownership.  Frees are no-ops: the loader keeps almost all of what
+ * it allocates for libgcc_s (about 3 KiB, in a few objects). */
+#define ASIDE_BYTES ((size_t)256 << 10)
+__thread int esc_prof_aside;
+static ESC_EARLY char *_Atomic aside_base;
+static ESC_EARLY size_t aside_used;
+static ESC_EARLY void (*_Atomic aside_enter)(void), (*_Atomic aside_leave)(void);
+
+void esc_prof_set_aside_hooks(void (*enter)(void), void (*leave)(void)) {
+  atomic_store_explicit(&aside_enter, enter, memory_order_relaxed);
+  atomic_store_explicit(&aside_leave, leave, memory_order_relaxed);
+}
+
+void *esc_prof_aside_alloc(size_t size, size_t align) {
+  char *base = aside_base;
+  if (!base) {
+    base = esc_prof_sysalloc(ASIDE_BYTES);
+    if (!base) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    aside_base = base;
+  }
+  if (align < 16)
+    align = 16;
+  size_t off = (aside_used + sizeof(size_t) + align - 1) & ~(align - 1); /* the size just below */
+  if (off > ASIDE_BYTES || size > ASIDE_BYTES - off) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  memcpy(base + off - sizeof(size_t), &size, sizeof size);
+  aside_used = off + size;
+  return base + off;
+}
+
+int esc_prof_aside_owns(const void *p) {
+  const char *base = aside_base;
+  return base && (const char *)p >= base && (const char *)p < base + ASIDE_BYTES;
+}
+
+size_t esc_prof_aside_size(const void *p) {
+  size_t size;
+  memcpy(&size, (const char *)p - sizeof size, sizeof size);
+  return size;
 }
 
 /* --- Math without libm --------------------------------------------------------- */
@@ -185,31 +235,48 @@ static int64_t next_sample_distance(int64_t rate) {
   return d > cap ? (int64_t)cap : (int64_t)d;
 }
 
-/* Unwinding.  Three unwinders, chosen by ESCALLOC_MEMPROFILE_UNWIND:
+/* Unwinding.  ESCALLOC_MEMPROFILE_UNWIND chooses:
  *
- *   fp (the default)  walks the frame-pointer chain: escc compiles programs
- *                     with -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer
- *                     and the runtime keeps its frames too, so the chain from
- *                     the allocator to main is complete, for about 1 ns a
- *                     frame and no library.  Frames of code built without
- *                     frame pointers are skipped or end the walk early.
+ *   auto (the default) frame pointers where the program says it has them
+ *                     (below), else libgcc's unwinder, opened at the
+ *                     process's first sample.
+ *   fp                walks the frame-pointer chain: about 1 ns a frame and
+ *                     no library.  Frames of code built without frame
+ *                     pointers are skipped, end the walk early or come out
+ *                     wrong.
  *   libunwind         unw_backtrace from libunwind.so.8, opened with dlopen
  *                     (programs need no -lunwind): DWARF CFI, cached per
  *                     return address, about 100 ns for ten frames.
  *   libgcc            _Unwind_Backtrace: DWARF CFI interpreted on every call,
- *                     several microseconds a stack.
+ *                     a few microseconds a stack; right in any code that has
+ *                     unwind tables (C and C++ on x86-64 and AArch64 by
+ *                     default).
  *
- * A process that never samples pays nothing for any of them: nothing is
- * opened at start-up unless libunwind or libgcc was asked for, and the
- * runtime's references to libgcc's unwinder are weak, so libgcc_s is not a
- * dependency of every program (it is there anyway in C++ programs).  A
- * library is opened only where dlopen is safe: from the constructor, from
- * escalloc_set_memprofile_rate and from escalloc_write_heap_profile, never from
- * inside malloc, where the loader may be half-way through a dlopen of its own.
- * A static executable opens nothing (dlopen there is unusable): it unwinds by
- * frame pointers, or with libgcc's unwinder when it was linked in.  Where the
- * unwinder asked for is unavailable, a one-line warning says so and samples
- * use frame pointers.
+ * Which programs have frame pointers.  escc does not change the program's
+ * code for the profiler: frame pointers are the program's choice
+ * (-fno-omit-frame-pointer, or escc --frame-pointers).  The escalloc pass
+ * says what it compiled: each object it optimises defines, weakly, one byte
+ * escalloc_frame_pointers when every function of the object keeps its frame
+ * pointer (in non-leaf functions at least: a leaf is never on a stack the
+ * allocator walks) and escalloc_no_frame_pointers otherwise.  auto walks
+ * frame pointers when the first is defined and the second is not: one object
+ * without them, or none compiled by the pass (-O0, a plain clang or gcc
+ * build, a preloaded runtime), sends the process to libgcc's unwinder.
+ * Code the pass never saw (a library) is not counted: a frame-pointer
+ * program calling into such code can lose those frames, as with fp.
+ *
+ * A process that never samples pays nothing: nothing is opened at start-up
+ * unless libunwind or libgcc was asked for (then the constructor opens it),
+ * and the runtime's references to libgcc's unwinder are weak, so libgcc_s
+ * is not a dependency of every program (it is there anyway in C++ programs,
+ * where nothing is opened).  auto opens libgcc_s at the first sample that
+ * needs it, from inside malloc (lazy_open_libgcc says why that is safe); the
+ * explicit choices open their library only where dlopen is always safe: from
+ * the constructor, from escalloc_set_memprofile_rate and from
+ * escalloc_write_heap_profile.  A static executable opens nothing (dlopen
+ * there is unusable): it unwinds with libgcc's unwinder when the program
+ * linked it, else by frame pointers.  Where the unwinder asked for is
+ * unavailable, a one-line warning says so and samples use frame pointers.
  *
  * The frame-pointer walk reads only the calling thread's stack: from its own
  * frame upwards, each saved frame pointer strictly above the last and below
@@ -221,13 +288,17 @@ static int64_t next_sample_distance(int64_t rate) {
  *
  * Neither DWARF unwinder calls the profiler back: libgcc's needs no memory,
  * and libunwind takes its caches from mmap, for exactly this use (gperftools'
- * heap profiler relies on it).  The one allocation left is glibc's: the
- * first libunwind stack of each thread touches libunwind's thread-local
- * storage, which glibc allocates with malloc, once per thread.  That is a
- * plain allocation, never sampled (the thread is marked busy); the thread that
- * opens libunwind (the main thread, from the constructor) makes it there. */
-enum unwinder { UNWIND_FP, UNWIND_LIBUNWIND, UNWIND_LIBGCC };
-static ESC_EARLY _Atomic int unwinder_kind = UNWIND_FP;
+ * heap profiler relies on it).  What allocates is the loader (dlopen) and
+ * glibc's thread-local storage (the first libunwind stack of each thread
+ * touches libunwind's, which glibc allocates with malloc, once per thread).
+ * Those are never sampled: the thread is marked busy (prof_busy), and the
+ * allocator is consistent when it samples (the object is handed out; its
+ * countdown is re-armed after), so they nest safely.  auto's opening, the
+ * only one inside a program's malloc, puts the loader's allocations aside
+ * (profile.h); the explicit choices open before main, where they are plain
+ * allocations. */
+enum unwinder { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND, UNWIND_LIBGCC };
+static ESC_EARLY _Atomic int unwinder_kind = UNWIND_AUTO;
 static ESC_EARLY int (*_Atomic unw_backtrace_fn)(void **, int);
 static ESC_EARLY _Unwind_Reason_Code (*_Atomic gcc_backtrace_fn)(_Unwind_Trace_Fn, void *);
 static ESC_EARLY uintptr_t (*_Atomic gcc_getip_fn)(struct _Unwind_Context *);
@@ -243,6 +314,19 @@ static ESC_EARLY pthread_once_t unwinder_once = PTHREAD_ONCE_INIT;
 #pragma weak dlsym
 /* The main thread's stack top (glibc's ld.so and libc.a define it). */
 extern void *__libc_stack_end __attribute__((weak));
+/* The loader's state for debuggers (<link.h>): r_state is RT_CONSISTENT
+ * except while a library is being mapped or unmapped. */
+#pragma weak _r_debug
+
+/* The escalloc pass's markers (above); weak references, defined by the
+ * program's objects or nowhere. */
+extern const char escalloc_frame_pointers __attribute__((weak));
+extern const char escalloc_no_frame_pointers __attribute__((weak));
+
+/* The program was compiled with frame pointers, by its own say. */
+static int program_has_frame_pointers(void) {
+  return &escalloc_frame_pointers && !&escalloc_no_frame_pointers;
+}
 
 /* libunwind's first stack in a thread builds that thread's frame cache (a
  * fresh mmap, about 55 page faults: more than libgcc's unwinder costs for a
@@ -295,10 +379,14 @@ static int open_libunwind(void) {
   return 0;
 }
 
-static int open_libgcc(void) {
+/* libgcc's unwinder, from the program's own link when it has it (no dlopen),
+ * else from libgcc_s.so.1 when `may_open`. */
+static int find_libgcc(int may_open) {
+  if (gcc_backtrace_fn)
+    return 0;
   void *bt = (void *)&_Unwind_Backtrace, *ip = (void *)&_Unwind_GetIP;
   if (!bt || !ip) {
-    void *h = esc_prof_dlopen("libgcc_s.so.1");
+    void *h = may_open ? esc_prof_dlopen("libgcc_s.so.1") : NULL;
     bt = h ? dlsym(h, "_Unwind_Backtrace") : NULL;
     ip = h ? dlsym(h, "_Unwind_GetIP") : NULL;
     if (!bt || !ip)
@@ -309,25 +397,100 @@ static int open_libgcc(void) {
   return 0;
 }
 
+static int open_libgcc(void) { return find_libgcc(1); }
+
+/* auto's libgcc_s, opened at the first sample that needs it. */
+enum { LAZY_CLOSED, LAZY_OPENING, LAZY_OPEN, LAZY_FAILED };
+static ESC_EARLY _Atomic int lazy_state;
+
+/* How long a sample waits for another thread's opening of libgcc_s (which
+ * takes well under a millisecond) before it goes without a stack. */
+#define LAZY_WAIT_NS 100000000
+
+/* lazy_open_libgcc's answer once another thread has opened the library. */
+static int lazy_wait_for_opener(void) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    int state = atomic_load_explicit(&lazy_state, memory_order_acquire);
+    if (state != LAZY_OPENING)
+      return state == LAZY_OPEN ? 1 : state == LAZY_FAILED ? -1 : 0;
+    sched_yield();
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000000000 + (now.tv_nsec - start.tv_nsec) > LAZY_WAIT_NS)
+      return 0;
+  }
+}
+
+/* Opens libgcc's unwinder from inside malloc, at most once per process.
+ * Returns 1 when it is ready, 0 when this sample must go without a stack
+ * (try again later), -1 when it cannot be had (use frame pointers).
+ *
+ * Why dlopen is safe here.  The thread is marked busy, the profiler holds no
+ * lock while it unwinds, and the loader's allocations go aside (profile.h):
+ * the entry layer sends them to its slow paths, which take them from a
+ * region of their own, so they touch neither the heap nor MemStats.  A thread that
+ * finds another opening the library waits for it, but not forever
+ * (LAZY_WAIT_NS, then the sample goes without a stack): the opener may be
+ * waiting for the loader's lock, held by the waiter itself (a library's
+ * constructor allocating inside dlopen).  No sample opens while the loader
+ * is half-way through mapping or unmapping a library (r_debug's r_state is
+ * not RT_CONSISTENT): that may be this thread's own dlopen allocating, and a
+ * nested dlopen there would change the loader's lists under its feet; the
+ * sample goes without a stack and a later one opens.  Past mapping
+ * (relocation, a library's constructors, which may call dlopen themselves)
+ * the loader's lock is recursive.  libgcc_s.so.1 is a C library whose
+ * loading registers nothing under a libc lock (no atexit, no TLS
+ * destructors). */
+static int lazy_open_libgcc(void) {
+  int state = atomic_load_explicit(&lazy_state, memory_order_acquire);
+  if (ESC_LIKELY(state == LAZY_OPEN))
+    return 1;
+  if (state == LAZY_FAILED)
+    return -1;
+  if (state == LAZY_OPENING)
+    return lazy_wait_for_opener();
+  if (&_r_debug && _r_debug.r_state != RT_CONSISTENT)
+    return 0;
+  if (!prof_constructed && process_is_static())
+    return 0; /* inside libc's start-up, where libgcc's unwinder aborts */
+  if (!atomic_compare_exchange_strong(&lazy_state, &state, LAZY_OPENING))
+    return state == LAZY_OPENING ? lazy_wait_for_opener() : lazy_open_libgcc();
+  /* The loader's allocations, from here to the end of the dlopen, go aside. */
+  void (*enter)(void) = atomic_load_explicit(&aside_enter, memory_order_relaxed);
+  void (*leave)(void) = atomic_load_explicit(&aside_leave, memory_order_relaxed);
+  if (enter && leave)
+    enter();
+  esc_prof_aside = 1;
+  int rc = find_libgcc(1);
+  esc_prof_aside = 0;
+  if (enter && leave)
+    leave();
+  atomic_store_explicit(&lazy_state, rc == 0 ? LAZY_OPEN : LAZY_FAILED, memory_order_release);
+  return rc == 0 ? 1 : -1;
+}
+
 /* Reads ESCALLOC_MEMPROFILE_UNWIND and opens what it names, once. */
 static void open_unwinder_once(void) {
   const char *want = esc_getenv("ESCALLOC_MEMPROFILE_UNWIND");
-  if (!want || !*want || strcmp(want, "fp") == 0)
+  if (!want || !*want || strcmp(want, "auto") == 0)
     return;
-  int kind = strcmp(want, "libunwind") == 0 ? UNWIND_LIBUNWIND
-             : strcmp(want, "libgcc") == 0  ? UNWIND_LIBGCC
-                                            : -1;
+  int kind = strcmp(want, "fp") == 0          ? UNWIND_FP
+             : strcmp(want, "libunwind") == 0 ? UNWIND_LIBUNWIND
+             : strcmp(want, "libgcc") == 0    ? UNWIND_LIBGCC
+                                              : -1;
   if (kind < 0) {
-    say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want, "' (expected fp, libunwind or libgcc); ",
-        "using fp");
+    say("invalid ESCALLOC_MEMPROFILE_UNWIND='", want,
+        "' (expected auto, fp, libunwind or libgcc); ", "using auto");
     return;
   }
-  if ((kind == UNWIND_LIBUNWIND ? open_libunwind() : open_libgcc()) != 0) {
+  if (kind != UNWIND_FP &&
+      (kind == UNWIND_LIBUNWIND ? open_libunwind() : open_libgcc()) != 0) {
     say("ESCALLOC_MEMPROFILE_UNWIND=", want,
         process_is_static() ? ": cannot load it into a static executable; "
                             : ": the library cannot be loaded; ",
         "using fp");
-    return;
+    kind = UNWIND_FP;
   }
   unwinder_kind = kind;
 }
@@ -341,8 +504,11 @@ static void open_unwinder(void) {
 }
 
 const char *esc_prof_unwinder(void) {
-  static const char *const names[] = {"fp", "libunwind", "libgcc"};
-  return names[unwinder_kind];
+  static const char *const names[] = {"auto", "fp", "libunwind", "libgcc"};
+  int kind = unwinder_kind;
+  if (kind == UNWIND_AUTO)
+    kind = program_has_frame_pointers() || lazy_state == LAZY_FAILED ? UNWIND_FP : UNWIND_LIBGCC;
+  return names[kind];
 }
 
 #define RAW_FRAMES (ESC_PROF_MAX_STACK + 16) /* room for the profiler's and allocator's frames */
@@ -363,7 +529,7 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg) 
 
 static int libgcc_backtrace(void **raw) {
   struct unwind_state s = {raw, 0};
-  if (!gcc_backtrace_fn && open_libgcc() != 0) /* weak symbols only: no dlopen */
+  if (find_libgcc(0) != 0) /* linked into the program, or opened already: no dlopen here */
     return 0;
   gcc_backtrace_fn(unwind_frame, &s);
   return s.n;
@@ -407,6 +573,12 @@ static inline __attribute__((always_inline)) int capture_stack(uintptr_t *pcs, u
   void *raw[RAW_FRAMES];
   int n = -1;
   switch (unwinder_kind) {
+  case UNWIND_AUTO:
+    if (!program_has_frame_pointers()) {
+      int ready = lazy_open_libgcc();
+      n = ready > 0 ? libgcc_backtrace(raw) : ready; /* 0: no stack this time; -1: fp */
+    }
+    break;
   case UNWIND_LIBUNWIND:
     if (unw_warm >= ESC_PROF_COLD_SAMPLES || ++unw_warm > ESC_PROF_COLD_SAMPLES)
       n = unw_backtrace_fn(raw, RAW_FRAMES);
@@ -721,6 +893,10 @@ static void prof_atfork_prepare(void) { pthread_mutex_lock(&prof_lock); }
 static void prof_atfork_parent(void) { pthread_mutex_unlock(&prof_lock); }
 static void prof_atfork_child(void) {
   pthread_mutex_unlock(&prof_lock);
+  /* A thread that was opening libgcc_s is not in the child (glibc resets
+   * the loader's lock there): the child opens it at its own first sample. */
+  int opening = LAZY_OPENING;
+  atomic_compare_exchange_strong(&lazy_state, &opening, LAZY_CLOSED);
   /* A new process gets a new random sequence. */
   prof_seed_thread();
 }

@@ -42,8 +42,10 @@
  *     a free that reads a zero prof_sampled knows the object was not sampled.
  *   - The profiler never allocates through the runtime: its bookkeeping lives
  *     in memory from mmap (esc_prof_sysalloc), and stacks are unwound by
- *     frame pointers, or with libunwind (dlopen'ed) or libgcc's
- *     _Unwind_Backtrace, none of which calls malloc.
+ *     frame pointers, or with libunwind or libgcc's _Unwind_Backtrace,
+ *     neither of which calls malloc.  Opening them (dlopen, at start-up or
+ *     at the first sample) allocates: plain allocations of a thread marked
+ *     busy, never sampled.
  */
 #ifndef ESCALLOC_PROFILE_H
 #define ESCALLOC_PROFILE_H
@@ -120,6 +122,25 @@ ESC_PROF_HIDDEN long esc_prof_snapshot(struct esc_prof_record **out, size_t *byt
 ESC_PROF_HIDDEN const char *esc_prof_unwinder(void);
 /* Whether dlopen is safe in this process (not a static executable). */
 ESC_PROF_HIDDEN int esc_prof_can_dlopen(void);
+
+/* Allocations aside.  The first sample of a program without frame pointers
+ * opens libgcc_s (dlopen) from inside malloc; what the loader allocates then
+ * is not the program's, so it comes from a region of its own (mmap), not
+ * from the heap: MemStats, the heap and the profile never see it.  While
+ * esc_prof_aside is set (the opening thread only), the entry points serve
+ * that thread's allocations with esc_prof_aside_alloc; they must also accept
+ * pointers esc_prof_aside_owns in free (a no-op: the loader keeps what it
+ * allocates for a library that is never closed), realloc and usable_size.
+ * The entry layer registers what sends the thread's allocations to its slow
+ * paths around the opening (enter) and back (leave); without it the loader's
+ * allocations are plain ones (the profiler's unit test). */
+ESC_PROF_HIDDEN extern __thread int esc_prof_aside;
+ESC_PROF_HIDDEN void esc_prof_set_aside_hooks(void (*enter)(void), void (*leave)(void));
+/* size bytes aligned to align (a power of two), or NULL (errno ENOMEM). */
+ESC_PROF_HIDDEN void *esc_prof_aside_alloc(size_t size, size_t align);
+ESC_PROF_HIDDEN int esc_prof_aside_owns(const void *p);
+/* The size p was allocated with. */
+ESC_PROF_HIDDEN size_t esc_prof_aside_size(const void *p);
 
 /* The sampling rate now in force (bytes; 0 = off). */
 ESC_PROF_HIDDEN int64_t esc_prof_rate(void);

@@ -42,6 +42,7 @@ struct options {
   bool shared;           /* -shared */
   bool lto;              /* -flto or -flto=... */
   bool verbose;          /* -v: echo the clang command line */
+  bool frame_pointers;   /* --frame-pointers: compile with them */
   /* -mllvm -escalloc-* knobs, forwarded to lld when the analysis runs there. */
   const char *knobs[64];
   int nknobs;
@@ -76,6 +77,9 @@ static void print_help(void) {
       "  -m=2               As -m, and explain each escape step by step (-escalloc-explain)\n"
       "  --rt=MODE          Runtime to link: static (default for executables),\n"
       "                     shared (default with -shared), none\n"
+      "  --frame-pointers   Compile with -fno-omit-frame-pointer -momit-leaf-frame-pointer:\n"
+      "                     the heap profiler then unwinds by frame pointers (cheap)\n"
+      "                     instead of libgcc's unwinder (opened at the first sample)\n"
       "  --help             Display this help\n"
       "  --version          Display escc's version, the LLVM it was built for, an\n"
       "                     identity (hash) of the plugin and runtime, and clang's version\n"
@@ -119,7 +123,7 @@ static void print_help(void) {
       "  ESCALLOC_STACK_RESERVE=N     stack bytes below it that stay the program's, at least (65536)\n"
       "  ESCALLOC_MEMPROFILE=path     write a pprof heap profile at exit (%%p: the pid)\n"
       "  ESCALLOC_MEMPROFILE_RATE=N   sample one allocation per N bytes (524288; 0 off)\n"
-      "  ESCALLOC_MEMPROFILE_UNWIND=fp|libunwind|libgcc   how sampled stacks are unwound\n"
+      "  ESCALLOC_MEMPROFILE_UNWIND=auto|fp|libunwind|libgcc   how sampled stacks are unwound\n"
       "\n"
       "BUILD SYSTEMS: pkg-config --cflags --libs escalloc (plugin flags:\n"
       "  pkg-config --variable=plugin_cflags escalloc); CMake: find_package(escalloc),\n"
@@ -405,6 +409,10 @@ static bool scan_arg(const char *arg, struct options *o) {
       die("invalid value in '%s' (expected -m, -m=1 or -m=2)", arg);
     return true;
   }
+  if (strcmp(arg, "--frame-pointers") == 0) {
+    o->frame_pointers = true;
+    return true;
+  }
   if (strncmp(arg, "--rt=", 5) == 0) {
     const char *m = arg + 5;
     if (strcmp(m, "static") == 0)
@@ -530,14 +538,6 @@ int main(int argc, char **argv) {
     die("%s", "out of memory");
   int n = 0;
   args[n++] = (char *)cc;
-  /* Frame pointers, before the user's flags (a later -fomit-frame-pointer
-   * wins): the heap profiler's default unwinder walks them.  Not in leaf
-   * functions: a leaf calls nothing, so it is never on the stack when the
-   * allocator unwinds (and rbp is callee-saved, so a leaf that uses it
-   * leaves the chain intact); keeping them cost expat's suite 0.14% more
-   * instructions (docs/realworld.md). */
-  args[n++] = "-fno-omit-frame-pointer";
-  args[n++] = "-momit-leaf-frame-pointer";
 
   for (int i = 0; i < ex.n; i++) {
     const char *a = ex.v[i];
@@ -573,6 +573,15 @@ int main(int argc, char **argv) {
         consumed[i] = consumed[i + 1] = true;
         origin_consumed[ex.origin[i]] = origin_consumed[ex.origin[i + 1]] = true;
       }
+  if (o.frame_pointers) {
+    /* Before the user's flags (a later -fomit-frame-pointer wins).  The pass
+     * marks the objects (escalloc_frame_pointers), and the heap profiler then
+     * walks the chain instead of opening libgcc's unwinder.  Not in leaf
+     * functions: a leaf calls nothing, so it is never on the stack when the
+     * allocator unwinds. */
+    args[n++] = "-fno-omit-frame-pointer";
+    args[n++] = "-momit-leaf-frame-pointer";
+  }
   /* Pass each argument of argv on as given, a response file included, unless
    * escc consumed something it holds: then its expansion, less escc's own. */
   for (int i = 0; i < ex.n; i++) {

@@ -11,7 +11,8 @@ wait4's rusage), and escc's difference to glibc's in microseconds.
   python3 bench/startup/run.py --build-dir build [--runs 1000] [--runtime NAME=LIB.a ...]
 
 Variants: glibc (clang-19 -O2), escc (defaults: heap profiling at Go's
-rate, frame-pointer unwinding), escc with ESCALLOC_MEMPROFILE_RATE=0, and
+rate, libgcc's unwinder opened at the first sample, which 100 allocations
+rarely reach), escc with ESCALLOC_MEMPROFILE_RATE=0, and
 escc with ESCALLOC_MEMPROFILE_UNWIND=libunwind (libunwind opened at start-up:
 what every process paid before frame pointers became the default), and one
 variant per --runtime NAME=LIB.a: the same escc build (this build's pass)

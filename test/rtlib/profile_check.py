@@ -6,7 +6,8 @@ prints ("site NAME allocs N live L slot S").
   profile_check.py --go GO --prog PROG --workdir DIR MODE [--rate R] [--scale K]
 
 Modes:
-  exact     rate 1: every figure of every site equals the truth
+  exact     rate 1: every figure of every site equals the truth, with each
+            unwinder (--nofp: the program has no frame pointers; all but fp)
   sampled   rate R: every figure within 5 standard deviations of the truth
             (an object of S bytes is sampled with p = 1 - exp(-S/R), so n
             sampled-of-N objects estimate N with relative sd sqrt((1-p)/(N p)))
@@ -136,24 +137,29 @@ def unwinder_of(args, prog, profile):
 
 
 def mode_exact(args, work):
-    # Frame pointers (the default), libunwind (dlopen'ed) when installed, and
-    # libgcc's unwinder: each asked for, each named by the profile.
+    # auto (the default: libgcc's unwinder, opened at the first sample, in a
+    # program that carries no escalloc_frame_pointers marker, as these do
+    # not), frame pointers, libunwind (dlopen'ed) when installed, and libgcc's
+    # unwinder: each asked for, each named by the profile.  --nofp: the
+    # program was built without frame pointers, which only fp cannot walk.
     have_libunwind = any(os.path.exists(os.path.join(d, "libunwind.so.8"))
                          for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"))
-    for unwinder in ("fp", "libunwind", "libgcc"):
+    for unwinder in ("auto", "fp", "libunwind", "libgcc"):
+        if unwinder == "fp" and args.nofp:
+            continue
         path = os.path.join(work, "exact-%s.prof" % unwinder)
         env = {"ESCALLOC_MEMPROFILE_RATE": "1", "ESCALLOC_MEMPROFILE": path}
-        if unwinder != "fp":
+        if unwinder != "auto":
             env["ESCALLOC_MEMPROFILE_UNWIND"] = unwinder
         truth, _ = run_prog(args, args.prog, env, ["sites"])
         prof = read_profile(args, args.prog, path)
         if not prof:
             continue
         used = unwinder_of(args, args.prog, path)
-        want = "fp" if unwinder == "libunwind" and not have_libunwind else unwinder
+        want = {"auto": "libgcc", "libunwind": "libunwind" if have_libunwind else "fp"}.get(unwinder, unwinder)
         if used != want:
             fail("exact: stacks unwound by %s, expected %s" % (used, want))
-        check_exact(prof, truth, "exact, unwound by %s" % used)
+        check_exact(prof, truth, "exact, %s, unwound by %s" % (unwinder, used))
 
 
 def mode_sampled(args, work):
@@ -273,7 +279,8 @@ def mode_badenv(args, work):
     if read_profile(args, args.prog, path):
         print("ok: bad rate reported, default used")
     _, err = run_prog(args, args.prog, {"ESCALLOC_MEMPROFILE_UNWIND": "fast"}, ["sites"])
-    want = "escalloc: invalid ESCALLOC_MEMPROFILE_UNWIND='fast' (expected fp, libunwind or libgcc); using fp"
+    want = ("escalloc: invalid ESCALLOC_MEMPROFILE_UNWIND='fast' (expected auto, fp, libunwind or libgcc); "
+            "using auto")
     if want not in err:
         fail("bad unwinder: stderr lacks %r: %r" % (want, err))
     else:
@@ -294,6 +301,7 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--rate", type=int, default=524288)
     ap.add_argument("--scale", type=int, default=1)
+    ap.add_argument("--nofp", action="store_true", help="the program has no frame pointers")
     ap.add_argument("mode")
     args = ap.parse_args()
     if not shutil.which(args.go):
