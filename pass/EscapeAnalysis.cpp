@@ -17,6 +17,7 @@
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SCCIterator.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/CallGraph.h"
 #include "llvm/Analysis/CycleAnalysis.h"
 #include "llvm/Analysis/InlineCost.h"
@@ -34,6 +35,9 @@
 #define DEBUG_TYPE "escalloc"
 
 using namespace llvm;
+
+STATISTIC(NumSolves, "Functions solved for their summaries");
+STATISTIC(NumSCCRounds, "Rounds over call-graph SCCs");
 
 namespace escalloc {
 
@@ -355,6 +359,24 @@ std::string wrapperInlineBlocker(CallBase &CB, FunctionAnalysisManager &FAM) {
   return "";
 }
 
+/// For each function of a recursive SCC, the positions in \p Fns of the
+/// functions that call it directly: the ones whose solve reads its summary
+/// (FunctionAnalyzer::calleeInfo).
+static SmallVector<SmallVector<unsigned, 4>, 0>
+callersWithin(ArrayRef<Function *> Fns) {
+  DenseMap<const Function *, unsigned> Pos;
+  for (unsigned K = 0; K < Fns.size(); ++K)
+    Pos[Fns[K]] = K;
+  SmallVector<SmallVector<unsigned, 4>, 0> Callers(Fns.size());
+  for (unsigned J = 0; J < Fns.size(); ++J)
+    for (Instruction &I : instructions(*Fns[J]))
+      if (auto *CB = dyn_cast<CallBase>(&I))
+        if (auto It = Pos.find(CB->getCalledFunction()); It != Pos.end())
+          if (!is_contained(Callers[It->second], J))
+            Callers[It->second].push_back(J);
+  return Callers;
+}
+
 /// Whether solving \p F would find a site: an allocation call or a call to
 /// a known allocation wrapper (callees are analysed first).
 static bool hasSite(Function &F, const TargetLibraryInfo &TLI,
@@ -427,16 +449,28 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
     };
 
     // Summaries within an SCC rise from the optimistic bottom to a fixed
-    // point; a single function without a cycle needs one round.
-    std::vector<std::unique_ptr<FunctionAnalyzer>> Analyzers;
+    // point; a single function without a cycle needs one round.  A round
+    // solves again only the functions that call one whose summary changed
+    // since they were last solved: a solve reads nothing else that changes
+    // (its callees' summaries, its own body), so it would find what it
+    // found before, and the rounds end where the full rounds would.
+    std::vector<std::unique_ptr<FunctionAnalyzer>> Analyzers(Fns.size());
+    SmallVector<SmallVector<unsigned, 4>, 0> CallersInSCC;
+    if (Recursive)
+      CallersInSCC = callersWithin(Fns);
+    SmallVector<bool, 0> Stale(Fns.size(), true);
     for (unsigned Round = 0;; ++Round) {
       bool SummaryChanged = false;
-      Analyzers.clear();
-      for (Function *F : Fns) {
+      for (unsigned K = 0; K < Fns.size(); ++K) {
+        if (!Stale[K])
+          continue;
+        Stale[K] = false;
+        Function *F = Fns[K];
         auto FA = std::make_unique<FunctionAnalyzer>(
             *F, FAM.getResult<TargetLibraryAnalysis>(*F), Lookup);
         FA->PreciseBits = !Recursive;
         FA->solve();
+        ++NumSolves;
         if (!Recursive) {
           FunctionEscapeInfo &FI = Info.Functions[F];
           FI.ParamBits = FA->paramBits();
@@ -448,25 +482,31 @@ EscapeInfo EscapeAnalysis::run(Module &M, ModuleAnalysisManager &MAM) {
         SmallVector<unsigned, 4> S = FA->paramSummary();
         FunctionEscapeInfo &FI = Info.Functions[F];
         auto &Old = FI.ParamSummary;
+        bool Changed = false;
         for (unsigned I = 0; I < S.size(); ++I)
           S[I] |= Old[I]; // monotone
         if (S != Old) {
           Old = S;
-          SummaryChanged = true;
+          Changed = true;
         }
         SmallVector<std::array<uint64_t, 3>, 4> RL = FA->resultLeaves();
         for (unsigned I = 0; I < RL.size() && I < FI.ResultLeaves.size(); ++I)
           for (unsigned L = 0; L < 3; ++L)
             if (RL[I][L] & ~FI.ResultLeaves[I][L]) {
               FI.ResultLeaves[I][L] |= RL[I][L]; // monotone
-              SummaryChanged = true;
+              Changed = true;
             }
         if (FI.ReturnsOnlyParams && !FA->ReturnsOnlyParams) {
           FI.ReturnsOnlyParams = false;
-          SummaryChanged = true;
+          Changed = true;
         }
-        Analyzers.push_back(std::move(FA));
+        Analyzers[K] = std::move(FA);
+        if (Changed && Recursive)
+          for (unsigned C : CallersInSCC[K])
+            Stale[C] = true;
+        SummaryChanged |= Changed;
       }
+      ++NumSCCRounds;
       if (!Recursive || !SummaryChanged)
         break;
       if (Round == 32) { // cannot happen for a monotone lattice; stay sound
