@@ -9,7 +9,8 @@
 //    FullLinkTimeOptimizationLast over the merged module, ThinLTO in each
 //    backend's OptimizerEarly;
 //  - knobs: -mllvm -escalloc-* under clang and opt; for lld, which parses
-//    -mllvm before loading plugins, the ESCALLOC_OPTIONS environment variable;
+//    -mllvm before loading plugins, the ESCALLOC_OPTIONS environment variable
+//    (escc fills it from -mllvm -escalloc-* and from -Wl,-mllvm,-escalloc-*);
 //  - at link time: remarks printed as clang prints them at a compile
 //    (CompileStyleRemarks), parameter names from the pre-link compile's
 //    metadata (recordParamNames);

@@ -93,7 +93,9 @@ static void print_help(void) {
       "LINK-TIME OPTIMIZATION:\n"
       "  With -flto or -flto=thin the compile defers the decision and the link decides\n"
       "  over the whole program: escc links with lld (-fuse-ld=lld) and loads the plugin\n"
-      "  into it.  -m and -mllvm -escalloc-* knobs work at the link as at a compile.\n"
+      "  into it.  -m and -mllvm -escalloc-* knobs work at the link as at a compile,\n"
+      "  and so do knobs written for the linker (-Wl,-mllvm,-escalloc-*, -Xlinker):\n"
+      "  escc hands them to the plugin in ESCALLOC_OPTIONS, as lld would reject them.\n"
       "    escc -O2 -flto -c a.c b.c && escc -O2 -flto -m a.o b.o -o prog\n"
       "\n"
       "KNOBS (-mllvm -escalloc-<knob>=<value>, at a compile or an LTO link):\n"
@@ -470,6 +472,110 @@ static bool takes_value(const char *arg) {
   return false;
 }
 
+/* A knob in one of the forms lld takes an LLVM option in (`-mllvm X`,
+ * `-mllvm=X`, `--mllvm=X`, `-plugin-opt=-X`): the knob, or NULL.  \p next is
+ * the linker argument after \p tok (NULL if none); *pair is set when the knob
+ * is that argument. */
+static const char *linker_knob(const char *tok, const char *next, bool *pair) {
+  static const char *const joined[] = {"-mllvm=", "--mllvm=", "-plugin-opt=", "--plugin-opt="};
+  *pair = false;
+  if ((!strcmp(tok, "-mllvm") || !strcmp(tok, "--mllvm")) && next &&
+      !strncmp(next, "-escalloc-", 10)) {
+    *pair = true;
+    return next;
+  }
+  for (size_t k = 0; k < sizeof joined / sizeof joined[0]; k++) {
+    size_t len = strlen(joined[k]);
+    if (!strncmp(tok, joined[k], len) && !strncmp(tok + len, "-escalloc-", 10))
+      return tok + len;
+  }
+  return NULL;
+}
+
+/* lld parses its -mllvm options before it loads the plugin, so a knob given
+ * to the linker (-Wl,-mllvm,-escalloc-*, -Xlinker -mllvm -Xlinker
+ * -escalloc-*, or the =/plugin-opt forms) would be rejected there.  At an LTO
+ * link escc takes such knobs out of the linker's arguments and adds them to
+ * \p o's knobs, which reach the plugin through ESCALLOC_OPTIONS.  A -Wl list
+ * keeps its other entries. */
+static void take_linker_knobs(struct arglist *ex, bool *consumed, bool *origin_consumed,
+                              struct options *o) {
+  /* The linker's arguments in order: each -Wl piece and -Xlinker value. */
+  struct ltok {
+    int arg; /* index in ex of the -Wl argument or of the -Xlinker value */
+    char *text;
+    bool drop;
+  } *t;
+  int nt = 0, cap = 1;
+  for (int i = 0; i < ex->n; i++)
+    for (const char *c = ex->v[i]; *c; c++)
+      cap += *c == ',';
+  cap += ex->n;
+  t = calloc((size_t)cap, sizeof *t);
+  if (!t)
+    die("%s", "out of memory");
+  for (int i = 0; i < ex->n; i++) {
+    const char *a = ex->v[i];
+    if (consumed[i])
+      continue;
+    if (!strcmp(a, "-Xlinker") && i + 1 < ex->n) {
+      t[nt++] = (struct ltok){i + 1, ex->v[i + 1], false};
+      i++;
+    } else if (!strncmp(a, "-Wl,", 4)) {
+      char *copy = strdup(a + 4);
+      if (!copy)
+        die("%s", "out of memory");
+      for (char *p = copy;; p++) {
+        char *comma = strchr(p, ',');
+        if (comma)
+          *comma = '\0';
+        t[nt++] = (struct ltok){i, p, false};
+        if (!comma)
+          break;
+        p = comma;
+      }
+    } else if (takes_value(a) && i + 1 < ex->n) {
+      i++;
+    }
+  }
+  for (int k = 0; k < nt; k++) {
+    bool pair;
+    const char *knob = linker_knob(t[k].text, k + 1 < nt ? t[k + 1].text : NULL, &pair);
+    if (!knob)
+      continue;
+    if (o->nknobs == (int)(sizeof o->knobs / sizeof o->knobs[0]))
+      die("%s", "too many -mllvm -escalloc-* knobs");
+    o->knobs[o->nknobs++] = knob;
+    t[k].drop = true;
+    if (pair)
+      t[++k].drop = true;
+  }
+  /* Rewrite what lost a piece: a -Wl list without it (gone if empty), an
+   * -Xlinker pair not at all. */
+  for (int k = 0; k < nt; k++) {
+    int i = t[k].arg;
+    if (!t[k].drop || consumed[i])
+      continue;
+    origin_consumed[ex->origin[i]] = true;
+    if (strncmp(ex->v[i], "-Wl,", 4) != 0) {
+      consumed[i] = consumed[i - 1] = true;
+      origin_consumed[ex->origin[i - 1]] = true;
+      continue;
+    }
+    char *kept = strdup("-Wl");
+    for (int j = 0; j < nt; j++)
+      if (t[j].arg == i && !t[j].drop) {
+        char *more = concat(kept, ",");
+        kept = concat(more, t[j].text);
+      }
+    if (!strcmp(kept, "-Wl"))
+      consumed[i] = true;
+    else
+      ex->v[i] = kept;
+  }
+  free(t);
+}
+
 int main(int argc, char **argv) {
   struct options o = {.links = true, .runtime = RT_AUTO};
   bool has_input = false;
@@ -564,6 +670,8 @@ int main(int argc, char **argv) {
         has_source = true;
     }
   }
+  if (o.links && o.lto)
+    take_linker_knobs(&ex, consumed, origin_consumed, &o);
   /* An LTO link that compiles nothing: the knobs reach the plugin in lld
    * through ESCALLOC_OPTIONS (below), and clang, which has no compile to give
    * them to, would call them unused (an error under -Werror). */
@@ -636,7 +744,8 @@ int main(int argc, char **argv) {
     args[n++] = "-fno-discard-value-names";
     /* One line per decision, as Go's -m prints them. */
     args[n++] = "-fno-caret-diagnostics";
-    if (o.explain_level >= 2) {
+    /* For the compile; at an LTO link the knob goes with the others. */
+    if (o.explain_level >= 2 && (has_source || !o.links)) {
       args[n++] = "-mllvm";
       args[n++] = "-escalloc-explain";
     }
@@ -668,8 +777,8 @@ int main(int argc, char **argv) {
         args[n++] = "-Wl,-mllvm,-pass-remarks=escalloc";
         args[n++] = "-Wl,-mllvm,-pass-remarks-missed=escalloc";
         args[n++] = "-Wl,-mllvm,-pass-remarks-analysis=escalloc";
-        if (o.explain_level >= 2)
-          args[n++] = "-Wl,-mllvm,-escalloc-explain";
+        if (o.explain_level >= 2 && o.nknobs < (int)(sizeof o.knobs / sizeof o.knobs[0]))
+          o.knobs[o.nknobs++] = "-escalloc-explain";
       }
       /* lld parses -mllvm before it loads the plugin, so the knobs travel
        * in ESCALLOC_OPTIONS, which the plugin reads when lld loads it. */

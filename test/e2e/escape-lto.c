@@ -41,8 +41,30 @@
 // RUN: %escc -O2 -flto -m -mllvm -escalloc-max-stack-size=64 %t.ea.o %t.eb.o -o %t.knob 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=KNOB
 // RUN: %run %t.knob | FileCheck %s
+// Knobs written for the linker (-Wl,-mllvm,..., its -mllvm=, --mllvm= and
+// -plugin-opt= forms, -Xlinker pairs) would be rejected by lld: escc takes
+// them out of the linker's arguments into ESCALLOC_OPTIONS too, and the rest
+// of a -Wl list stays.
+// RUN: %escc -O2 -flto -m -Wl,-mllvm,-escalloc-max-stack-size=64 %t.ea.o %t.eb.o -o %t.wl 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=KNOB
+// RUN: %run %t.wl | FileCheck %s
+// RUN: %escc -O2 -flto -m -v -Wl,--defsym=escc_wl_kept=0,--mllvm=-escalloc-max-stack-size=64 \
+// RUN:   %t.ea.o %t.eb.o -o %t.wl2 2>&1 | FileCheck %s --check-prefixes=WLKEPT,KNOB
+// WLKEPT-NOT: max-stack-size
+// WLKEPT: -Wl,--defsym=escc_wl_kept=0{{ }}
+// WLKEPT: {{ }}--defsym=escc_wl_kept=0{{ }}
+// WLKEPT-NOT: max-stack-size
+// RUN: %escc -O2 -flto -m -Xlinker -mllvm -Xlinker -escalloc-max-stack-size=64 %t.ea.o %t.eb.o \
+// RUN:   -o %t.xl 2>&1 | FileCheck %s --check-prefix=KNOB
+// RUN: %escc -O2 -flto -m -Wl,-plugin-opt=-escalloc-max-stack-size=64 %t.ea.o %t.eb.o \
+// RUN:   -o %t.po 2>&1 | FileCheck %s --check-prefix=KNOB
+// -m=2's knob (-escalloc-explain) goes the same way.
+// RUN: %escc -O2 -flto -m=2 %t.ea.o %t.eb.o -o %t.m2 2>&1 | FileCheck %s --check-prefix=FULL
+// RUN: %run %t.m2 | FileCheck %s
 // An unknown knob at an LTO link is a clear error, not a crash.
 // RUN: not %escc -O2 -flto -mllvm -escalloc-no-such-knob %t.ea.o %t.eb.o -o %t.bad 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BAD
+// RUN: not %escc -O2 -flto -Wl,-mllvm,-escalloc-no-such-knob %t.ea.o %t.eb.o -o %t.bad 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BAD
 // BAD: Unknown command line argument '-escalloc-no-such-knob'
 // BAD: escalloc: invalid ESCALLOC_OPTIONS
