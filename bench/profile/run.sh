@@ -10,7 +10,12 @@
 #   none     the runtime without hooks (the baseline)
 #   off      with hooks, ESCALLOC_MEMPROFILE_RATE=0
 #   default  with hooks, nothing set: the default rate (one sample per
-#            512 KiB), stacks unwound by frame pointers
+#            512 KiB), the default unwinder (auto: bench_alloc is not built
+#            by the pass, so it carries no frame-pointer marker and its
+#            stacks are unwound by libgcc's unwinder, opened at the first
+#            sample; frame pointers were the default before f08119e)
+#   fp       the same with ESCALLOC_MEMPROFILE_UNWIND=fp (bench_alloc is
+#            built with frame pointers: what escc --frame-pointers gets)
 #   libunwind the same with ESCALLOC_MEMPROFILE_UNWIND=libunwind (opened at
 #            start-up; the default before 866b246)
 #   libgcc   the same with ESCALLOC_MEMPROFILE_UNWIND=libgcc
@@ -60,6 +65,8 @@ run_variant() { # variant workload -> "workload seconds"
     none) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_noprof" "$2" -n "$scale" ;;
     off) env -u ESCALLOC_MEMPROFILE ESCALLOC_MEMPROFILE_RATE=0 "$tmp/bench_prof" "$2" -n "$scale" ;;
     default) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE "$tmp/bench_prof" "$2" -n "$scale" ;;
+    fp) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=fp \
+      "$tmp/bench_prof" "$2" -n "$scale" ;;
     libunwind) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libunwind \
       "$tmp/bench_prof" "$2" -n "$scale" ;;
     libgcc) env -u ESCALLOC_MEMPROFILE -u ESCALLOC_MEMPROFILE_RATE ESCALLOC_MEMPROFILE_UNWIND=libgcc \
@@ -70,7 +77,7 @@ run_variant() { # variant workload -> "workload seconds"
 # Each workload runs in its own process, the variants back to back in an
 # order that rotates every round, so slow drifts of a shared machine hit all
 # variants alike.
-variants=(none off default libunwind libgcc)
+variants=(none off default fp libunwind libgcc)
 : >"$tmp/times"
 for ((r = 0; r < rounds; r++)); do
   echo "round $((r + 1))/$rounds" >&2
@@ -102,6 +109,7 @@ import os, resource, subprocess, sys
 tmp = sys.argv[1]
 runs = {"none": ([tmp + "/bench_noprof"], {}), "off": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_RATE": "0"}),
         "default": ([tmp + "/bench_prof"], {}),
+        "fp": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "fp"}),
         "libunwind": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "libunwind"}),
         "libgcc": ([tmp + "/bench_prof"], {"ESCALLOC_MEMPROFILE_UNWIND": "libgcc"})}
 cpu = {v: 0.0 for v in runs}
@@ -118,7 +126,7 @@ for v in runs:
 EOF
 
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "Compiler: $("$cc" --version | head -1).  Stacks of the default variant unwound by frame pointers."
+echo "Compiler: $("$cc" --version | head -1).  Stacks of the default variant unwound by libgcc's unwinder (auto, no frame-pointer marker)."
 echo
 python3 - "$tmp/times" "$rounds" "$scale" <<'EOF'
 import statistics, sys
@@ -134,7 +142,7 @@ for r in rows:
 workloads = ["churn", "held", "threads", "large"]
 print("Median of %s rounds (scale %s), CPU seconds; ratio = variant / none." % (sys.argv[2], sys.argv[3]))
 print()
-V = ("none", "off", "default", "libunwind", "libgcc")
+V = ("none", "off", "default", "fp", "libunwind", "libgcc")
 print("| workload | " + " | ".join("%s (s)" % v for v in V) + " | " +
       " | ".join("%s / none" % v for v in V[1:]) + " |")
 print("|---|" + "---:|" * (2 * len(V) - 1))
