@@ -18,6 +18,7 @@ counted at calls from the program) per call.  No timed assertions anywhere.
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -91,16 +92,26 @@ def run_one(binary_dir, argv, preload, kind):
     # A bare machine (the lent device) may lack /usr/bin/time: no RSS there.
     timer = ["/usr/bin/time", "-f", "%M", "-o"] if os.path.exists("/usr/bin/time") else None
     with tempfile.NamedTemporaryFile("r") as rf:
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         p = subprocess.run((timer + [rf.name] if timer else []) +
                            [os.path.join(binary_dir, argv[0])] + argv[1:], cwd=binary_dir, env=env,
                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wall = time.monotonic() - start
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # user+sys of the program (and /usr/bin/time, a few ms at most).
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         out = p.stdout.decode(errors="replace")
         if p.returncode != 0:
             raise RuntimeError("%s under %s failed (%d): %s" % (argv[0], preload, p.returncode, out[-500:]))
         maxrss = int(rf.read().split()[-1]) if timer else float("nan")
-    return score(kind, out, wall), maxrss
+    sc = score(kind, out, wall)
+    # CPU per unit of work: the CPU time itself for a fixed amount of work;
+    # for a rate over a fixed time, the score times the CPUs busy on average
+    # (CPU time / wall time), so both are CPU seconds per unit.  Another
+    # job's load lengthens the wall time but much less the CPU time.
+    cpu_score = cpu if kind.startswith("time") else sc * cpu / wall
+    return sc, maxrss, cpu_score
 
 
 def callgrind_per_call(binary_dir, argv, preload):
@@ -166,14 +177,16 @@ def main():
             cases.append((t if t in SINGLE else "%s T=%d" % (t, n), t, n))
     res = {c[0]: {n: [] for n in names} for c in cases}
     rss = {c[0]: {n: [] for n in names} for c in cases}
+    cpu = {c[0]: {n: [] for n in names} for c in cases}
     loads = []
     for r in range(a.runs):
         for label, t, n in cases:
             argv = [x.replace("{T}", str(n)).replace("{BIN}", a.bin) for x in TESTS[t][0]]
             for name, so in allocs:
-                s, m = run_one(a.bin, argv, so, TESTS[t][1])
+                s, m, c = run_one(a.bin, argv, so, TESTS[t][1])
                 res[label][name].append(s)
                 rss[label][name].append(m)
+                cpu[label][name].append(c)
         loads.append(open("/proc/loadavg").read().split()[0])
         print("round %d done, load %s" % (r + 1, loads[-1]), file=sys.stderr)
     print("Load average at the end: %s; %d rounds, allocators interleaved in each;\n"
@@ -193,6 +206,18 @@ def main():
     for label, _, _ in cases:
         print("| %s | %s |" % (label, " | ".join(
             "%.2f" % (e / m) for e, m in zip(res[label]["escalloc"], res[label]["mimalloc"]))))
+    print("\n#### CPU time (user+sys) per unit of work: escalloc/mimalloc in each round, median\n")
+    print("(CPU seconds for fixed work; for rates, the score times the CPUs busy on average.)\n")
+    print("| test | " + " | ".join("round %d" % (r + 1) for r in range(a.runs)) + " | median |")
+    print("|---|" + "---:|" * (a.runs + 1))
+    for label, _, _ in cases:
+        ratios = [e / m for e, m in zip(cpu[label]["escalloc"], cpu[label]["mimalloc"])]
+        print("| %s | %s | %.2f |" % (label, " | ".join("%.2f" % x for x in ratios), statistics.median(ratios)))
+    others_cpu = [n for n in names if n not in ("escalloc", "mimalloc")]
+    for o in others_cpu:
+        print("\n%s/mimalloc, CPU per unit of work, median of per-round ratios: %s" % (o, ", ".join(
+            "%s %.2f" % (label, statistics.median([e / m for e, m in zip(cpu[label][o], cpu[label]["mimalloc"])]))
+            for label, _, _ in cases)))
     print("\n#### Peak RSS (median, MiB)\n")
     print("| test | " + " | ".join(names) + " | escalloc/mimalloc |")
     print("|---|" + "---:|" * (len(names) + 1))
