@@ -6,7 +6,8 @@
 #   tools/dev.sh check      build, then run the check tier (runtime unit tests, lit, end-to-end, one real program)
 #   tools/dev.sh build      configure and build only (build/)
 #   tools/dev.sh realworld  the fuzzers' long ranges, then the real-programs comparison (slow; the report
-#                           goes to the work directory; --update-docs rewrites docs/realworld.md instead)
+#                           goes to the work directory; --update-docs rewrites docs/realworld.md instead),
+#                           then the same programs built by escc with -flto and run (unless --flags is given)
 #   tools/dev.sh fuzz       the fuzzers' long ranges only (gen.py 0-999, csmith 0-499; test/fuzz/README.md)
 #   tools/dev.sh bench      the runtime and lowering benchmarks (slow; prints ratios)
 #   tools/dev.sh deps       install the Debian packages the project needs
@@ -52,6 +53,27 @@ do_build() {
   ninja -C "$build" -j "$jobs"
 }
 
+# run.sh's arguments for the realworld tier's LTO pass, one a line, from the
+# plain pass's: no report (--docs dropped), its own work directory (-lto added to
+# --workdir's), then the pass's own flags (argparse: the last one wins).  Fails
+# (no LTO pass) when the arguments name a flavour or only re-render a report.
+realworld_lto_args() {
+  local out=()
+  while (($#)); do
+    case $1 in
+      --flags | --flags=* | --from-results | --from-results=* | -h | --help) return 1 ;;
+      --docs) shift ;;
+      --docs=*) ;;
+      --workdir) out+=(--workdir "$2-lto"); shift ;;
+      --workdir=*) out+=("$1-lto") ;;
+      *) out+=("$1") ;;
+    esac
+    shift
+  done
+  out+=(--flags lto --builds escc --runs 1 --time-report-runs 0 --no-oracle --no-report)
+  printf '%s\n' "${out[@]}"
+}
+
 cmd=${1:-}
 case $cmd in
   deps) install_missing "${check_packages[@]}" ;;
@@ -83,8 +105,18 @@ case $cmd in
     for a in "${@:2}"; do
       if [[ $a == --update-docs ]]; then args+=(--docs "$root/docs"); else args+=("$a"); fi
     done
-    "$root/test/realworld/run.sh" --build-dir "$build" "${args[@]}"
-    exit "$fuzz_status"
+    rw_status=0
+    "$root/test/realworld/run.sh" --build-dir "$build" "${args[@]}" || rw_status=$?
+    # Then the same programs with -flto (unless a flavour was asked for): escalloc decides
+    # at the link there, over the whole program, which no plain or Debian build exercises.
+    # The escc build only, one run, no report: each must build and pass its suite.
+    if lto_args=$(realworld_lto_args "${args[@]}"); then
+      say "the same programs with -flto (escc build only)"
+      mapfile -t lto < <(printf '%s\n' "$lto_args")
+      "$root/test/realworld/run.sh" --build-dir "$build" "${lto[@]}" || rw_status=$?
+    fi
+    if ((fuzz_status)); then exit "$fuzz_status"; fi
+    exit "$rw_status"
     ;;
   bench)
     install_missing "${bench_packages[@]}"
@@ -92,7 +124,7 @@ case $cmd in
     ninja -C "$build" bench
     ;;
   -h | --help | help | "")
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
     [[ -n $cmd ]] || exit 2
     ;;
   *)
