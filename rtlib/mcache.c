@@ -120,16 +120,17 @@ static void counters_add(struct esc_counters *dst, struct esc_counters *src) {
 }
 
 /* Slots of k handed out: nmalloc + sample_armed - sample_left, read between
- * two equal even arm_seq counts (mcache.h); any thread.  own: k is the
- * calling thread's, so an odd count means a signal handler interrupted that
- * thread's own re-arming, which cannot finish while the handler waits: then
- * nmalloc alone, the count up to the last arming (a lag of at most the
- * countdown's slots, as a running thread's counters may lag anyway). */
-static uint64_t class_nmalloc(struct mcache_class *k, int own) {
+ * two equal even arm_seq counts (mcache.h); any thread.  nowait: no thread
+ * will finish a re-arm in progress, so an odd count is not waited for: k is
+ * the calling thread's own (a signal handler interrupted its re-arming) or
+ * its owner did not survive fork (fork_child).  Then nmalloc alone, the
+ * count up to the last arming (a lag of at most the countdown's slots, as a
+ * running thread's counters may lag anyway). */
+static uint64_t class_nmalloc(struct mcache_class *k, int nowait) {
   for (;;) {
     uint32_t seq = atomic_load_explicit(&k->arm_seq, memory_order_acquire);
     if (seq & 1) {
-      if (own)
+      if (nowait)
         return atomic_load_explicit(&k->nmalloc, memory_order_relaxed);
       sched_yield(); /* the owner is re-arming */
       continue;
@@ -144,13 +145,14 @@ static uint64_t class_nmalloc(struct mcache_class *k, int own) {
 }
 
 /* Adds c's counters into dst, slots handed out included (the sampling
- * countdowns count them, see mcache.h); registry_lock held. */
-static void cache_counters_add(struct esc_counters *dst, struct mcache *c) {
-  int own = c == esc_tls_cache;
+ * countdowns count them, see mcache.h); registry_lock held.  owner_gone:
+ * c's thread did not survive fork. */
+static void cache_counters_add(struct esc_counters *dst, struct mcache *c, int owner_gone) {
+  int nowait = owner_gone || c == esc_tls_cache;
   bulk_add(&dst->bulk, &c->stats);
   for (unsigned spc = 0; spc < ESC_NUM_SPANCLASSES; spc++) {
     struct mcache_class *k = &c->cls[spc];
-    atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k, own), memory_order_relaxed);
+    atomic_fetch_add_explicit(&dst->nmalloc[spc], class_nmalloc(k, nowait), memory_order_relaxed);
     atomic_fetch_add_explicit(&dst->nfree[spc], atomic_load_explicit(&k->nfree, memory_order_relaxed),
                               memory_order_relaxed);
   }
@@ -275,7 +277,7 @@ static void registry_unlink(struct mcache *c) {
 /* Hands everything back and unlinks c; registry_lock held. */
 static void mcache_flush(struct mcache *c) {
   mcache_return_spans(c);
-  cache_counters_add(&esc_exited_stats, c);
+  cache_counters_add(&esc_exited_stats, c, 0);
   registry_unlink(c);
 }
 
@@ -290,7 +292,7 @@ void mcache_fold_stats(struct esc_counters *sum) {
   pthread_mutex_lock(&registry_lock);
   counters_add(sum, &esc_exited_stats);
   for (struct mcache *c = registry; c; c = c->next)
-    cache_counters_add(sum, c);
+    cache_counters_add(sum, c, 0);
   pthread_mutex_unlock(&registry_lock);
 }
 
@@ -552,7 +554,7 @@ static void fork_child(void) {
   while (c) {
     struct mcache *next = c->next;
     if (c != esc_tls_cache) {
-      cache_counters_add(&esc_exited_stats, c);
+      cache_counters_add(&esc_exited_stats, c, 1); /* it may have stopped mid re-arm */
       registry_unlink(c);
     }
     c = next;

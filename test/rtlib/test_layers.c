@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -490,6 +492,57 @@ static void memstats_inside_own_rearm(void **state) {
     free(objs[--n]);
 }
 
+/* fork() while another thread is in the middle of re-arming a sampling
+ * countdown (arm_seq odd): the child folds that thread's counters without
+ * waiting for a re-arm nobody will finish (it spun forever in fork_child,
+ * about 1 run in 10 of profile_sites fork).  Simulated with a thread that
+ * waits on a barrier. */
+struct rearm_fork {
+  pthread_barrier_t published, forked;
+  struct mcache *cache;
+};
+
+static void *publish_cache(void *arg) {
+  struct rearm_fork *f = arg;
+  free(malloc(96));
+  f->cache = esc_tls_cache;
+  pthread_barrier_wait(&f->published);
+  pthread_barrier_wait(&f->forked);
+  return NULL;
+}
+
+static void fork_while_another_thread_rearms(void **state) {
+  (void)state;
+  struct rearm_fork f;
+  pthread_barrier_init(&f.published, NULL, 2);
+  pthread_barrier_init(&f.forked, NULL, 2);
+  pthread_t t;
+  pthread_create(&t, NULL, publish_cache, &f);
+  pthread_barrier_wait(&f.published);
+  struct mcache_class *k = &f.cache->cls[esc_spanclass(escalloc_size_class(96, 0), 0)];
+  atomic_fetch_add(&k->arm_seq, 1); /* "stopped" inside mcache_arm_countdown */
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(0);
+  assert_true(pid > 0);
+  int status = -1, waited = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0 && waited < 1000) { /* up to 10 s */
+    usleep(10000);
+    waited++;
+  }
+  if (waited == 1000) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  atomic_fetch_add(&k->arm_seq, 1);
+  pthread_barrier_wait(&f.forked);
+  pthread_join(t, NULL);
+  pthread_barrier_destroy(&f.published);
+  pthread_barrier_destroy(&f.forked);
+  assert_true(waited < 1000);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void) {
   free(malloc(1)); /* the main thread's cache exists from here on */
   const struct CMUnitTest tests[] = {
@@ -507,6 +560,7 @@ int main(void) {
       cmocka_unit_test(sampled_object_freed_by_another_thread),
       cmocka_unit_test(memstats_exact_while_sampling),
       cmocka_unit_test(memstats_inside_own_rearm),
+      cmocka_unit_test(fork_while_another_thread_rearms),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
