@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -92,6 +95,31 @@ void esc_fatal(const char *what, const void *addr) {
   if (report)
     report();
   abort();
+}
+
+/* getrandom(2).  On x86-64 the system call is made inline: libc's wrapper
+ * sits on a code page that a process otherwise never runs (one more page
+ * fault at start-up). */
+static long sys_getrandom(void *buf, size_t n, unsigned flags) {
+#if defined(__x86_64__)
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "0"((long)SYS_getrandom), "D"(buf), "S"(n), "d"((unsigned long)flags)
+                   : "rcx", "r11", "memory");
+  return ret;
+#else
+  return getrandom(buf, n, flags);
+#endif
+}
+
+uint64_t esc_random_bits(void) {
+  uint64_t v;
+  if (sys_getrandom(&v, sizeof v, GRND_NONBLOCK) == (long)sizeof v)
+    return v;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
 }
 
 /* --- settings ------------------------------------------------------------ */

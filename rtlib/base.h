@@ -108,19 +108,11 @@ static inline const char *esc_getenv(const char *name) {
   return NULL;
 }
 
-/* Fast-changing clock bits for seeds and address hints (no secret: never
- * AT_RANDOM, whose bytes are glibc's stack canary).  The time-stamp counter
- * on x86-64: clock_gettime reads the vDSO's data page, one more page fault
- * in a process that reads no clock otherwise. */
-#if defined(__x86_64__) || defined(__i386__)
-static inline uint64_t esc_clock_bits(void) { return __builtin_ia32_rdtsc(); }
-#else
-#include <time.h>
-static inline uint64_t esc_clock_bits(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
-}
-#endif
+/* 64 random bits for seeds and address hints, from getrandom (one system
+ * call, no secret of anyone else's: never AT_RANDOM, whose bytes are glibc's
+ * stack canary), or from CLOCK_MONOTONIC where getrandom fails.  Not
+ * clock_gettime first: its vDSO data page is one more page fault in a
+ * process that reads no clock otherwise. */
+ESC_HIDDEN uint64_t esc_random_bits(void);
 
 #endif /* ESCALLOC_BASE_H */

@@ -267,15 +267,13 @@ static struct mspan *carve(struct mspan *f, uintptr_t lead, uintptr_t npages) {
 
 /* bytes (a multiple of ESC_ARENA_SIZE) of address space aligned to
  * ESC_ARENA_SIZE; 0 when the OS refuses.  First at esc_heap.arena_hint (a
- * clock-chosen aligned address above 4 TiB for the first arena, then the end of
+ * randomly chosen aligned address above 4 TiB for the first arena, then the end of
  * the last one, as Go's arena hints): the kernel gives the hint when it is
  * free, so an arena usually costs one mmap.  Else over-reserve by an arena
  * and trim both ends (one mmap and up to two munmaps). */
 static uintptr_t reserve_aligned(uintptr_t bytes) {
   if (!esc_heap.arena_hint) {
-    /* Not AT_RANDOM: glibc's stack canary and pointer guard are made of its
-     * bytes, which heap addresses must not reveal.  The clock is no secret. */
-    uintptr_t slot = (uintptr_t)(esc_clock_bits() >> 4) & 0x7fff; /* 32 Ki arenas: 2 TiB */
+    uintptr_t slot = (uintptr_t)esc_random_bits() & 0x7fff; /* 32 Ki arenas: 2 TiB */
     esc_heap.arena_hint = ((uintptr_t)1 << 42) + (slot << ESC_ARENA_SHIFT);
   }
   uintptr_t hint = esc_heap.arena_hint;

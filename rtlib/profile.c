@@ -215,10 +215,9 @@ static uint64_t prof_rand(void) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-/* From the clock and the thread's TLS address: no system call (a forked
- * child reseeds at a later clock). */
+/* From getrandom (esc_random_bits) and the thread's TLS address. */
 static void prof_seed_thread(void) {
-  uint64_t s = esc_clock_bits() ^ ((uint64_t)(uintptr_t)&prof_rand_state * 0x9E3779B97F4A7C15ull);
+  uint64_t s = esc_random_bits() ^ ((uint64_t)(uintptr_t)&prof_rand_state * 0x9E3779B97F4A7C15ull);
   prof_rand_state = s ? s : 0x9E3779B97F4A7C15ull;
   prof_rand();
 }
