@@ -306,6 +306,22 @@ private:
                  std::optional<int64_t> Off, uint64_t Size);
   PtsSet loadFrom(unsigned X, bool IntLoad, std::optional<int64_t> Off,
                   uint64_t Size) const;
+  /// Calls \p Fn on what loadFrom(X, false, std::nullopt, 0) returns, in its
+  /// order (an object may come twice), without building the set: the
+  /// solver's hot loops (reachableFrom) call it for every object they reach.
+  template <typename FnT> void forEachLoaded(unsigned X, FnT Fn) const {
+    const Obj &O = Objs[X];
+    if (O.Kind == ObjKind::External) {
+      Fn(0u);
+      return;
+    }
+    if (isParamObj(X))
+      Fn(contentBelow(X));
+    if (O.Escaped)
+      Fn(0u);
+    for (unsigned Y : O.Contents)
+      Fn(Y);
+  }
   std::optional<int64_t> offsetInto(const Value *Ptr, unsigned X) const;
   Reason storeReason(unsigned X, const Value *Addr) const;
 

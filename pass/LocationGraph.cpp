@@ -303,14 +303,20 @@ void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
     const Instruction *At;
     int Via;
   };
+  // Nothing to do (and no reason to copy) for an object already out.
+  auto IsOut = [&](unsigned Y) {
+    return Objs[Y].Kind == ObjKind::External || Objs[Y].Escaped;
+  };
+  if (IsOut(X))
+    return;
   // A worklist, not recursion: chains of objects can be long.
   SmallVector<Step, 8> Work;
   Work.push_back({X, R, At, Via});
   while (!Work.empty()) {
     Step S = Work.pop_back_val();
-    Obj &O = Objs[S.X];
-    if (O.Kind == ObjKind::External || O.Escaped)
+    if (IsOut(S.X))
       continue;
+    Obj &O = Objs[S.X];
     O.Escaped = true;
     O.Why = S.R;
     O.At = S.At;
@@ -320,8 +326,9 @@ void FunctionAnalyzer::markEscaped(unsigned X, const Reason &R,
                       << " escapes: " << S.R.str() << "\n");
     // Whatever it holds is now reachable from outside too.
     for (unsigned Y : O.Contents)
-      Work.push_back({Y, Reason{"stored into an escaping object"},
-                      O.StoredAt.lookup(Y), (int)S.X});
+      if (!IsOut(Y))
+        Work.push_back({Y, Reason{"stored into an escaping object"},
+                        O.StoredAt.lookup(Y), (int)S.X});
   }
 }
 
@@ -653,9 +660,10 @@ PtsSet FunctionAnalyzer::reachableFrom(const PtsSet &S) const {
   SmallVector<unsigned, 8> Work(S.begin(), S.end());
   while (!Work.empty()) {
     unsigned X = Work.pop_back_val();
-    for (unsigned Y : loadFrom(X, false, std::nullopt, 0))
+    forEachLoaded(X, [&](unsigned Y) {
       if (R.insert(Y))
         Work.push_back(Y);
+    });
   }
   return R;
 }
