@@ -33,8 +33,10 @@ Patterns (a template each; templates nest through `child`):
   free, frees of phis and selects of several allocations, structs of
   pointers returned in registers, through sret, passed by value, one field
   leaving the function, builders that return the buffer they grew
-  (move2heap), and objects made under a condition and freed under a second
-  test of it, via a phi with NULL or in a destroy function (condfree).
+  (move2heap), objects made under a condition and freed under a second
+  test of it, via a phi with NULL or in a destroy function (condfree), and
+  constructors over a hook slot or a wrapper hook whose result the caller
+  frees while the hooks are swapped at run time (desthook).
 
 Usage: gen.py SEED OUTDIR
 """
@@ -1391,9 +1393,200 @@ static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree
     return f
 
 
+# -- destination passing through hooks (a30a993): constructors over a hook --
+
+DESTHOOK_ALLOCS = ["slot", "slot2", "wrap", "wrap2"]
+DESTHOOK_FREES = ["hook", "plain", "destroy"]
+DESTHOOKS = [a + "-" + fr for a in DESTHOOK_ALLOCS for fr in DESTHOOK_FREES]
+DESTHOOK_SHAPES = ["straight", "cond", "loop", "twice"]
+
+
+def t_desthook(g, d):
+    """What destination passing through hooks rewrites (a30a993): a noinline
+    constructor allocating through a hook table's slot (cJSON's
+    global_hooks.allocate, `slot`) or through a wrapper hook (gawk's
+    pma_malloc, forwarding to malloc or calloc while a global says so, else
+    a bump arena, `wrap`), directly or through a second function (`*2`: an
+    inner constructor or an aborting xmalloc / emalloc); the caller keeps the
+    result local and frees it through the deallocation hook (`hook`), by
+    plain free (`plain`: free, or free when the hook is free's), or in a
+    static destroy function (`destroy`).  Around it the user swaps the hooks
+    at run time, under run-time conditions: before the call (between calls
+    in a loop) and between the allocation and its free; the call is made
+    straight, under a condition with a NULL phi at the free, in a loop, or
+    twice with both objects live.  The arena is only left (mode 2) while no
+    arena object of the instance is live, as gawk never does it."""
+    f = g.name("dh")
+    v = g.variant("desthook", DESTHOOKS)
+    al, fr = v.split("-")
+    wrap = al.startswith("wrap")
+    chain = al.endswith("2")
+    shape = g.r.choice(DESTHOOK_SHAPES)
+    s = "C" + f
+    ni = "__attribute__((noinline)) " if g.r.random() < 0.85 else ""
+    # A constant size the wrapper's only caller passes becomes its own
+    # (IPSCCP), and then it is no wrapper hook: mostly run-time sizes there,
+    # from `va` (`a` is a constant once the step is inlined into main).
+    m = g.count(1, 120) if not wrap or g.r.random() < 0.3 else "(long)(1 + a %% %d)" % g.r.randint(2, 120)
+    m = m.replace("a %", "va %")
+    D = dict(f=f, s=s, ni=ni, shape=shape, cc=g.child_call(d, "a"),
+             m=m, null="  if (a %% %d == 0) return NULL;\n" % g.r.choice([3, 5, 7])
+             if g.r.random() < 0.3 else "")
+    g.a.append("/* desthook %s %s */" % (v, shape))
+    g.a.append("struct %(s)s { long n; u64 tag; u64 v[]; };" % D)
+    use_calloc = wrap and g.r.random() < 0.3
+    if wrap:
+        g.a.append("""static struct { int init; size_t used; } %(f)s_st = { 2, 0 };
+static u64 %(f)s_na, %(f)s_nf;
+static _Alignas(16) unsigned char %(f)s_arena[1 << 16];
+static %(ni)svoid *%(f)s_pm(size_t n) {
+  if (2 == %(f)s_st.init)
+    return %(fwd)s;
+  n = (n + 15) & ~(size_t)15;
+  if (%(f)s_st.used + n > sizeof %(f)s_arena) %(f)s_st.used = 0;
+  void *r = %(f)s_arena + %(f)s_st.used;
+  %(f)s_st.used += n;
+  %(f)s_na++;%(zero)s
+  return r;
+}
+static %(ni)svoid %(f)s_pf(void *p) {
+  if (2 == %(f)s_st.init) {
+    free(p);
+    return;
+  }
+  if (!p) return;
+  if ((uintptr_t)p - (uintptr_t)%(f)s_arena >= sizeof %(f)s_arena) { free(p); return; } /* malloc's, from before */
+  %(f)s_nf++;
+}""" % dict(D, fwd="calloc(1, n)" if use_calloc else "malloc(n)",
+            zero="\n  memset(r, 0, n);" if use_calloc else ""))
+        A, F = "%s_pm" % f, "%s_pf" % f
+        to_user, to_default = "%s_st.init = 1;" % f, "%s_st.init = 2;" % f
+        counts = "%s_na * 31 + %s_nf" % (f, f)
+        plain = g.r.choice(["if (2 == %s_st.init) free(%%s); else %s_pf(%%s);" % (f, f)])
+    else:
+        if "hook_counts" not in g.once_text:
+            g.once_text.add("hook_counts")
+            g.a.insert(0, """static u64 hook_nalloc, hook_nfree;
+static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
+static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+        g.a.append("static struct { void *(*alloc)(size_t); void (*dealloc)(void *); } %(f)s_h = { malloc, free };" % D)
+        A, F = "%s_h.alloc" % f, "%s_h.dealloc" % f
+        to_user = "%s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free;" % (f, f)
+        to_default = "%s_h.alloc = malloc; %s_h.dealloc = free;" % (f, f)
+        counts = "hook_nalloc * 31 + hook_nfree"
+        # The counting allocator is malloc's: a plain free is right either way.
+        plain = g.r.choice(["free(%s);", "if (%s_h.dealloc == free) free(%%s); else %s_h.dealloc(%%s);" % (f, f)])
+    size = "sizeof(struct %s) + (size_t)m * sizeof(u64)" % s
+    init = "  o->n = m; o->tag = a ^ 0x5a;\n  for (long i = 0; i < m; i++) o->v[i] = a + (u64)i * 9;\n"
+    checked = g.r.random() < 0.5  # abort on NULL, or cJSON's `if (o) {...}`
+    if chain and g.r.random() < 0.5:
+        # ctor -> xmalloc (emalloc) -> hook: the allocating function is itself a destination callee.
+        g.a.append("""static %(ni)svoid *%(f)s_x(size_t n) {
+  void *p = %(A)s(n);
+  if (!p) abort();
+  return p;
+}""" % dict(D, A=A))
+        A, checked = "%s_x" % f, True
+    mk = "%s_in" % f if chain and A != "%s_x" % f else "%s_new" % f
+    body = ("  struct %s *o = %s(%s);\n  if (!o) abort();\n%s" % (s, A, size, init) if checked else
+            "  struct %s *o = %s(%s);\n  if (o) {\n%s  }\n" % (s, A, size, init.replace("  ", "    ")))
+    g.a.append("""static %(ni)sstruct %(s)s *%(mk)s(u64 a, long m) {
+%(null)s%(body)s  return o;
+}""" % dict(D, mk=mk, body=body))
+    if mk != "%s_new" % f:
+        g.a.append("""static %(ni)sstruct %(s)s *%(f)s_new(u64 a, long m) {
+  struct %(s)s *o = %(f)s_in(a, m);
+  if (o) o->tag ^= 0x55;
+  return o;
+}""" % D)
+    if fr == "destroy":
+        dni = "__attribute__((noinline)) " if g.r.random() < 0.6 else ""
+        g.a.append("""static %(dni)svoid %(f)s_del(struct %(s)s *o) {
+  if (!o) return;
+  o->tag = 0;
+  %(F)s(o);
+}""" % dict(D, dni=dni, F=F))
+        kill = "%s_del(%%s);" % f
+    elif fr == "plain":
+        kill = plain
+    else:
+        kill = "%s(%%s);" % F
+
+    def K(x):
+        return kill.replace("%s", x)
+
+    def cond(var):
+        return g.r.choice(["(%s %% %d) != 0" % (var, g.r.choice([2, 3, 5])), "(%s & %d) == 0" % (var, g.r.choice([1, 2, 4])),
+                           "%s %% 7 < 4" % var])
+
+    def swap(where, var, ind="  "):
+        """A swap under a run-time condition, or nothing; `between` never
+        leaves the arena (an arena object may be live)."""
+        if g.r.random() < 0.35:
+            return ""
+        if (where == "between" and wrap) or g.r.random() < 0.5:
+            return "%sif (%s) { %s }\n" % (ind, cond(var), to_user)
+        return "%sif (%s) { %s } else { %s }\n" % (ind, cond(var), to_default, to_user)
+    use = ("    s = s * 131 + o->tag;\n    for (long i = 0; i < o->n; i++) s = s * 31 + o->v[i];\n")
+    D.update(before=swap("before", "va"), between=swap("between", "(va >> 3)"),
+             K=K("o"), use=use)
+    if shape == "straight":
+        main = """%(before)s  struct %(s)s *o = %(f)s_new(a, %(m)s);
+  if (o) {
+%(use)s  }
+%(between)s  clobber();
+  if (o) s += o->v[o->n / 2];
+  %(K)s
+""" % D
+    elif shape == "cond":
+        D["c"] = cond("va")
+        D["retest"] = g.r.choice(["", "if (c) "])
+        main = """  int c = %(c)s;
+  struct %(s)s *o = NULL;
+%(before)s  if (c) o = %(f)s_new(a, %(m)s);
+  for (long i = 0; i < 40; i++) {
+    if (o) s = s * 131 + o->v[i %% o->n];
+    else s = s * 31 + (u64)i;
+    if (i %% 16 == 0) clobber();
+  }
+%(between)s  %(retest)s%(K)s
+""" % D
+    elif shape == "loop":
+        D["it"] = g.r.randint(1, 24)
+        D["before"] = swap("before", "(va + k)", "    ")
+        D["between"] = swap("between", "((va >> 2) + k)", "    ")
+        D["use"] = use.replace("\n    ", "\n      ").replace("    s = s", "      s = s", 1)
+        main = """  for (u64 k = 0; k < %(it)d; k++) {
+%(before)s    struct %(s)s *o = %(f)s_new(a + k, %(m)s);
+    if (o) {
+%(use)s    }
+%(between)s    if (k %% 8 == 0) clobber();
+    %(K)s
+  }
+""" % D
+    else:
+        D["K2"] = K("o2")
+        main = """%(before)s  struct %(s)s *o = %(f)s_new(a, %(m)s);
+%(between)s  struct %(s)s *o2 = %(f)s_new(a + 1, %(m)s);
+  if (o) {
+%(use)s  }
+  clobber();
+  if (o2) s += o2->v[0] + o2->tag;
+  %(K2)s
+  %(K)s
+""" % D
+    restore = "  if (va %% 3 == 0) { %s }\n" % to_default if g.r.random() < 0.5 else ""
+    g.a.append("""static u64 %(f)s(u64 a) {
+  volatile u64 va = a; /* run-time conditions, also when a is a constant */
+  u64 s = %(cc)s;
+%(main)s%(restore)s  return s * 1000003 + %(counts)s;
+}""" % dict(D, main=main, restore=restore, counts=counts))
+    return f
+
+
 NESTED = [t_local, t_local, t_realloc, t_list, t_phi, t_holder, t_bits, t_bits, t_vaout, t_vasum,
           t_retarg, t_twolevel, t_rec, t_fptr, t_ext, t_qsort, t_str, t_wrap,
-          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr, t_move2heap, t_condfree]
+          t_growbuf, t_ctor, t_hook, t_phifree, t_aggr, t_move2heap, t_condfree, t_desthook]
 HEAVY = [h_rectu, h_registry, h_signal, h_asm, h_thread]
 WRAPS = ["noinline", "frame", "return", "avx2", "plain"]
 EXTS = ["keep", "out", "id", "free"]
@@ -1404,10 +1597,11 @@ KIND = {t_local: "local", t_realloc: "realloc", t_list: "list", t_phi: "phi", t_
         h_rectu: "xtu-recursion", h_registry: "registry", h_signal: "signal", h_asm: "asm-address",
         h_thread: "small-thread", t_growbuf: "growbuf", t_ctor: "ctor", t_hook: "hook",
         t_phifree: "phifree", t_aggr: "aggr", t_move2heap: "move2heap",
-        t_condfree: "condfree"}
+        t_condfree: "condfree", t_desthook: "desthook"}
 VARIANTS = {"bits": BITS, "retarg": RETARG, "wrap": WRAPS, "ext": EXTS, "two": ["fill", "get"],
             "growbuf": GROWS, "ctor": CTORS, "hook": HOOKS, "phifree": PHIFREES,
-            "aggr": AGGRS, "move2heap": M2HS, "condfree": CONDFREES}
+            "aggr": AGGRS, "move2heap": M2HS, "condfree": CONDFREES,
+            "desthook": DESTHOOKS}
 VARIANTS_OF = {t for t in KIND if KIND[t] in VARIANTS}
 ALL_PATTERNS = sorted([k for k in KIND.values() if k not in VARIANTS] +
                       [k + ":" + v for k in VARIANTS for v in VARIANTS[k]] + ["ownmalloc"])
