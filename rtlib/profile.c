@@ -237,8 +237,8 @@ static int64_t next_sample_distance(int64_t rate) {
 /* Unwinding.  ESCALLOC_MEMPROFILE_UNWIND chooses:
  *
  *   auto (the default) frame pointers where the program says it has them
- *                     (below), else libgcc's unwinder, opened at the
- *                     process's first sample.
+ *                     (below), else libgcc's unwinder, from the program's
+ *                     link or the runtime's own copy (no library opened).
  *   fp                walks the frame-pointer chain: about 1 ns a frame and
  *                     no library.  Frames of code built without frame
  *                     pointers are skipped, end the walk early or come out
@@ -249,7 +249,13 @@ static int64_t next_sample_distance(int64_t rate) {
  *   libgcc            _Unwind_Backtrace: DWARF CFI interpreted on every call,
  *                     a few microseconds a stack; right in any code that has
  *                     unwind tables (C and C++ on x86-64 and AArch64 by
- *                     default).
+ *                     default).  The runtime links a private copy of
+ *                     libgcc_eh's (rtlib/CMakeLists.txt: every symbol local
+ *                     but esc_prof_unwind_backtrace and _getip), which finds
+ *                     unwind tables with _dl_find_object; a program that
+ *                     links libgcc_s or libgcc_eh (C++, -static) uses its
+ *                     own.  A build without libgcc_eh.a opens libgcc_s.so.1
+ *                     instead, as below.
  *
  * Which programs have frame pointers.  escc does not change the program's
  * code for the profiler: frame pointers are the program's choice
@@ -265,16 +271,18 @@ static int64_t next_sample_distance(int64_t rate) {
  * program calling into such code can lose those frames, as with fp.
  *
  * A process that never samples pays nothing: nothing is opened at start-up
- * unless libunwind or libgcc was asked for (then the constructor opens it),
- * and the runtime's references to libgcc's unwinder are weak, so libgcc_s
- * is not a dependency of every program (it is there anyway in C++ programs,
- * where nothing is opened).  auto opens libgcc_s at the first sample that
- * needs it, from inside malloc (lazy_open_libgcc says why that is safe); the
- * explicit choices open their library only where dlopen is always safe: from
- * the constructor, from escalloc_set_memprofile_rate and from
- * escalloc_write_heap_profile.  A static executable opens nothing (dlopen
- * there is unusable): it unwinds with libgcc's unwinder when the program
- * linked it, else by frame pointers.  Where the unwinder asked for is
+ * unless libunwind was asked for (then the constructor opens it), and the
+ * runtime's references to libgcc_s's unwinder are weak, so libgcc_s is not
+ * a dependency of every program (it is there anyway in C++ programs).  With
+ * the private copy, no sample opens anything (the first costs a few page
+ * faults of its code and the program's unwind tables, about 25 us, where
+ * opening libgcc_s cost about 130).  Without it, auto opens libgcc_s at the
+ * first sample that needs it, from inside malloc (lazy_open_libgcc says why
+ * that is safe); the explicit choices open their library only where dlopen
+ * is always safe: from the constructor, from escalloc_set_memprofile_rate
+ * and from escalloc_write_heap_profile.  A static executable opens nothing
+ * (dlopen there is unusable): it unwinds with libgcc's unwinder when the
+ * program or the runtime links it, else by frame pointers.  Where the unwinder asked for is
  * unavailable, a one-line warning says so and samples use frame pointers.
  *
  * The frame-pointer walk reads only the calling thread's stack: from its own
@@ -283,7 +291,8 @@ static int64_t next_sample_distance(int64_t rate) {
  * descriptor, which glibc keeps at the top of a thread's stack, for the
  * others), so a bad frame pointer ends the walk instead of faulting.  A
  * sample taken on some other stack (a coroutine's, a signal stack) is unwound
- * with libgcc's unwinder where it is linked, else keeps no frames.
+ * with libgcc's unwinder where it is linked (or the runtime's copy), else
+ * keeps no frames.
  *
  * Neither DWARF unwinder calls the profiler back: libgcc's needs no memory,
  * and libunwind takes its caches from mmap, for exactly this use (gperftools'
@@ -378,12 +387,28 @@ static int open_libunwind(void) {
   return 0;
 }
 
-/* libgcc's unwinder, from the program's own link when it has it (no dlopen),
- * else from libgcc_s.so.1 when `may_open`. */
+#ifdef ESC_PRIVATE_UNWINDER
+/* libgcc's unwinder linked into the runtime (rtlib/CMakeLists.txt): a copy
+ * whose other symbols are all local, so it shares nothing with the
+ * program's libgcc_s or libgcc_eh. */
+_Unwind_Reason_Code esc_prof_unwind_backtrace(_Unwind_Trace_Fn, void *);
+uintptr_t esc_prof_unwind_getip(struct _Unwind_Context *);
+#endif
+
+/* libgcc's unwinder, from the program's own link when it has it, else the
+ * runtime's own copy where the build has one (no dlopen either way), else
+ * from libgcc_s.so.1 when `may_open`. */
 static int find_libgcc(int may_open) {
   if (gcc_backtrace_fn)
     return 0;
   void *bt = (void *)&_Unwind_Backtrace, *ip = (void *)&_Unwind_GetIP;
+#ifdef ESC_PRIVATE_UNWINDER
+  (void)may_open;
+  if (!bt || !ip) {
+    bt = (void *)esc_prof_unwind_backtrace;
+    ip = (void *)esc_prof_unwind_getip;
+  }
+#else
   if (!bt || !ip) {
     void *h = may_open ? esc_prof_dlopen("libgcc_s.so.1") : NULL;
     bt = h ? dlsym(h, "_Unwind_Backtrace") : NULL;
@@ -391,6 +416,7 @@ static int find_libgcc(int may_open) {
     if (!bt || !ip)
       return -1;
   }
+#endif
   gcc_getip_fn = (uintptr_t(*)(struct _Unwind_Context *))ip;
   gcc_backtrace_fn = (_Unwind_Reason_Code(*)(_Unwind_Trace_Fn, void *))bt;
   return 0;

@@ -18,6 +18,9 @@ what every process paid before frame pointers became the default), and one
 variant per --runtime NAME=LIB.a: the same escc build (this build's pass)
 linked with another runtime archive, e.g. an older commit's
 build/lib/libescalloc_rt.a, so that two runtimes are compared in one run.
+With --rate N, escc and each --runtime run a second time with
+ESCALLOC_MEMPROFILE_RATE=N: a process that samples (N=1 samples every
+allocation; 30000 about 1 in 7 runs' processes' first sample).
 Page faults are the child's minor faults (wait4's ru_minflt), medians too.
 No timed assertions: this prints numbers for bench/README.md.
 """
@@ -63,6 +66,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--runtime", action="append", default=[], metavar="NAME=LIB.a",
                     help="also run escc's program linked with this runtime archive")
+    ap.add_argument("--rate", type=int, default=None,
+                    help="also run escc and each --runtime with ESCALLOC_MEMPROFILE_RATE=RATE")
     args = ap.parse_args()
     runtimes = []
     for r in args.runtime:
@@ -80,6 +85,10 @@ def main():
             ("escc, ESCALLOC_MEMPROFILE_UNWIND=libunwind", progs["escc"],
              dict(base, ESCALLOC_MEMPROFILE_UNWIND="libunwind")),
         ] + [(name, progs[name], base) for name, _ in runtimes]
+        if args.rate is not None:
+            sampled = dict(base, ESCALLOC_MEMPROFILE_RATE=str(args.rate))
+            variants += [(name + ", ESCALLOC_MEMPROFILE_RATE=%d" % args.rate, progs[key], sampled)
+                         for name, key in [("escc", "escc")] + [(n, n) for n, _ in runtimes]]
         wall = {v[0]: [] for v in variants}
         cpu = {v[0]: [] for v in variants}
         faults = {v[0]: [] for v in variants}

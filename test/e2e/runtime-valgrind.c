@@ -3,12 +3,14 @@
 // the program's frame on, a use after free is an invalid read with both
 // stacks, and the runtime's own work (tiny blocks, calloc, realloc,
 // aligned_alloc, free lists) reports nothing.  -gdwarf-4: bookworm's valgrind
-// 3.19 does not read all of clang's DWARF 5.  --frame-pointers: heap-profile
-// samples are unwound by frame pointers, so no sample opens libgcc_s, whose
-// loading memcheck would report as a few blocks still reachable (the
-// loader's: under valgrind they come from memcheck's malloc, not aside).
+// 3.19 does not read all of clang's DWARF 5.  Heap-profile samples open no
+// library, with frame pointers or without (libgcc's unwinder is linked into
+// the runtime): before, a sample without them opened libgcc_s, whose loading
+// memcheck reported as 4 blocks still reachable (the loader's).
 // RUN: %escc -O1 -gdwarf-4 --frame-pointers -Rpass-analysis=escalloc %s -o %t 2>&1 | FileCheck %s --check-prefix=REMARK
 // RUN: valgrind --leak-check=full %t uaf 2>&1 | FileCheck %s
+// RUN: %escc -O1 -gdwarf-4 %s -o %t.nofp
+// RUN: env ESCALLOC_MEMPROFILE_RATE=1 valgrind --leak-check=full %t.nofp uaf 2>&1 | FileCheck %s
 //
 // REMARK: {{.*}}runtime-valgrind.c:{{[0-9]+}}:{{[0-9]+}}: remark: malloc(48) lowered to mallocgc{{.*}}returned from mk
 // CHECK: Invalid read of size 1
