@@ -3,7 +3,8 @@
  * the profiler's lock (issue 13 item 5): only the free of a slot that may be
  * sampled calls the profiler.  The program interposes pthread_mutex_lock (the
  * runtime is linked statically into it) and counts the locks taken while it
- * frees the unsampled neighbours of one sampled object.
+ * frees the unsampled neighbours of one sampled object; and the owner's free
+ * of a slot in such a span is reused first, as a fast free is.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -62,6 +63,27 @@ static void sampled_span_frees_skip_the_profiler_lock(void **state) {
   assert_int_equal(atomic_load(&s->prof_sampled), 0);
 }
 
+/* The owner's free of a slot in a span holding a sample goes onto the span's
+ * freelist, as a fast free does: the next allocation of the class reuses it
+ * (it once waited for the scan to wrap around, and a sampled span's
+ * allocations walked through all its slots: more pages touched). */
+static void sampled_span_reuses_a_freed_slot(void **state) {
+  (void)state;
+  escalloc_set_memprofile_rate(1);
+  void *sampled = malloc(SIZE);
+  escalloc_set_memprofile_rate(0);
+  struct mspan *s = span_of(sampled);
+  assert_int_equal(atomic_load(&s->prof_sampled), 1);
+  void *p = malloc(SIZE);
+  assert_ptr_equal(span_of(p), s);
+  free(p);
+  void *q = malloc(SIZE);
+  assert_ptr_equal(q, p);
+  free(q);
+  free(sampled);
+  assert_int_equal(atomic_load(&s->prof_sampled), 0);
+}
+
 int main(void) {
   /* The start-up span (rtlib/startspan.h) is retired: every object below
    * comes from a span of its class, the paths these tests are about. */
@@ -70,6 +92,7 @@ int main(void) {
   escalloc_free_os_memory();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sampled_span_frees_skip_the_profiler_lock),
+      cmocka_unit_test(sampled_span_reuses_a_freed_slot),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
