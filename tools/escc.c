@@ -79,7 +79,7 @@ static void print_help(void) {
       "                     shared (default with -shared), none\n"
       "  --frame-pointers   Compile with -fno-omit-frame-pointer -momit-leaf-frame-pointer:\n"
       "                     the heap profiler then unwinds by frame pointers (cheap)\n"
-      "                     instead of libgcc's unwinder (opened at the first sample)\n"
+      "                     instead of libgcc's DWARF unwinder (microseconds a stack)\n"
       "  --help             Display this help\n"
       "  --version          Display escc's version, the LLVM it was built for, an\n"
       "                     identity (hash) of the plugin and runtime, and clang's version\n"

@@ -1,7 +1,8 @@
 // The default unwinder of a program without frame pointers (libgcc's) is
-// opened from inside malloc at the first sample.  That sample may be one of
-// the loader's own allocations inside the program's dlopen (here the first
-// of the process), or several threads' first samples at once: nothing hangs
+// the runtime's own copy; a build without one opens libgcc_s from inside
+// malloc at the first sample.  That sample may be one of the loader's own
+// allocations inside the program's dlopen (here the first of the
+// process), or several threads' first samples at once: nothing hangs
 // or crashes, the opening's own allocations are not sampled, and the
 // samples taken after it have whole stacks.
 //

@@ -1,9 +1,10 @@
 // Heap profiles of programs built without frame pointers (escc's default)
-// have whole stacks: the profiler unwinds them with libgcc's unwinder, opened
-// at the first sample, and by frame pointers only where the pass marked
-// every object as having them (escalloc_frame_pointers; escc --frame-pointers).
-// The loader's allocations while it opens libgcc_s are not sampled: the
-// profile holds exactly the program's 1000 objects.
+// have whole stacks: the profiler unwinds them with libgcc's unwinder (the
+// runtime's own copy, or libgcc_s opened at the first sample), and by frame
+// pointers only where the pass marked every object as having them
+// (escalloc_frame_pointers; escc --frame-pointers).  Nothing the unwinder
+// or a loader allocates is sampled: the profile holds exactly the
+// program's 1000 objects.
 //
 // RUN: %escc -O2 -g -fomit-frame-pointer %s -o %t
 // RUN: llvm-nm %t | FileCheck %s --check-prefix=NOFP-SYM
