@@ -1439,9 +1439,9 @@ def t_desthook(g, d):
         g.a.append("""static struct { int init; size_t used; } %(f)s_st = { 2, 0 };
 static u64 %(f)s_na, %(f)s_nf;
 static _Alignas(16) unsigned char %(f)s_arena[1 << 16];
-static %(ni)svoid *%(f)s_pm(size_t n) {
+static %(ni)svoid *%(f)s_pm(%(params)s) {
   if (2 == %(f)s_st.init)
-    return %(fwd)s;
+    return %(fwd)s;%(mul)s
   n = (n + 15) & ~(size_t)15;
   if (%(f)s_st.used + n > sizeof %(f)s_arena) %(f)s_st.used = 0;
   void *r = %(f)s_arena + %(f)s_st.used;
@@ -1457,7 +1457,9 @@ static %(ni)svoid %(f)s_pf(void *p) {
   if (!p) return;
   if ((uintptr_t)p - (uintptr_t)%(f)s_arena >= sizeof %(f)s_arena) { free(p); return; } /* malloc's, from before */
   %(f)s_nf++;
-}""" % dict(D, fwd="calloc(1, n)" if use_calloc else "malloc(n)",
+}""" % dict(D, fwd="calloc(k, n)" if use_calloc else "malloc(n)",
+            params="size_t k, size_t n" if use_calloc else "size_t n",
+            mul="\n  n *= k;" if use_calloc else "",
             zero="\n  memset(r, 0, n);" if use_calloc else ""))
         A, F = "%s_pm" % f, "%s_pf" % f
         to_user, to_default = "%s_st.init = 1;" % f, "%s_st.init = 2;" % f
@@ -1482,22 +1484,42 @@ static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree
     if chain and g.r.random() < 0.5:
         # ctor -> xmalloc (emalloc) -> hook: the allocating function is itself a destination callee.
         g.a.append("""static %(ni)svoid *%(f)s_x(size_t n) {
-  void *p = %(A)s(n);
+  void *p = %(A)s(%(one)sn);
   if (!p) abort();
   return p;
-}""" % dict(D, A=A))
+}""" % dict(D, A=A, one="1, " if use_calloc else ""))
         A, checked = "%s_x" % f, True
     mk = "%s_in" % f if chain and A != "%s_x" % f else "%s_new" % f
+    if use_calloc and A != "%s_x" % f:  # calloc's (k, n), both the wrapper's own parameters
+        size = "1, " + size
     body = ("  struct %s *o = %s(%s);\n  if (!o) abort();\n%s" % (s, A, size, init) if checked else
             "  struct %s *o = %s(%s);\n  if (o) {\n%s  }\n" % (s, A, size, init.replace("  ", "    ")))
+    # An error path on which the constructor the caller calls frees the
+    # object itself through the deallocation hook (cJSON's parse errors):
+    # the user's deallocator must never see a destination.
+    # A call counter decides (the argument `a` is a constant in most calls,
+    # and IPSCCP would fold the path away); the failing check installs the
+    # user's hooks, between the allocation and the constructor's own free.
+    err = ""
+    if g.r.random() < 0.3:
+        g.a.append("""static unsigned %(f)s_calls;
+static __attribute__((noinline)) int %(f)s_bad(void) {
+  if (++%(f)s_calls %% %(k)d != %(r)d) return 0;
+  %(tu)s
+  return 1;
+}""" % dict(f=f, k=g.r.choice([2, 3, 5]), r=g.r.randint(0, 1), tu=to_user))
+        err = "  if (o && %s_bad()) { o->tag = 0; %s(o); return NULL; }\n" % (f, F)
+    D["err"] = err
+    if chain and mk != "%s_new" % f:
+        err = ""
     g.a.append("""static %(ni)sstruct %(s)s *%(mk)s(u64 a, long m) {
-%(null)s%(body)s  return o;
-}""" % dict(D, mk=mk, body=body))
+%(null)s%(body)s%(err)s  return o;
+}""" % dict(D, mk=mk, body=body, err=err))
     if mk != "%s_new" % f:
         g.a.append("""static %(ni)sstruct %(s)s *%(f)s_new(u64 a, long m) {
   struct %(s)s *o = %(f)s_in(a, m);
   if (o) o->tag ^= 0x55;
-  return o;
+%(err)s  return o;
 }""" % D)
     if fr == "destroy":
         dni = "__attribute__((noinline)) " if g.r.random() < 0.6 else ""
@@ -1576,11 +1598,17 @@ static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree
   %(K)s
 """ % D
     restore = "  if (va %% 3 == 0) { %s }\n" % to_default if g.r.random() < 0.5 else ""
+    # A second call of the calloc wrapper with other arguments: with one call
+    # site its constant argument becomes its own (IPSCCP), and calloc(1, n)
+    # is no call with the wrapper's parameters.  Made and freed while no
+    # arena object of this instance is live.
+    scratch = ("  unsigned char *scr = %s_pm(3, 16);\n  if (!scr) abort();\n  s += scr[5];\n  %s_pf(scr);\n"
+               % (f, f)) if use_calloc else ""
     g.a.append("""static u64 %(f)s(u64 a) {
   volatile u64 va = a; /* run-time conditions, also when a is a constant */
   u64 s = %(cc)s;
-%(main)s%(restore)s  return s * 1000003 + %(counts)s;
-}""" % dict(D, main=main, restore=restore, counts=counts))
+%(scratch)s%(main)s%(restore)s  return s * 1000003 + %(counts)s;
+}""" % dict(D, main=main, restore=restore, counts=counts, scratch=scratch))
     return f
 
 
