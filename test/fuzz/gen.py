@@ -978,6 +978,22 @@ static %(ni)sstruct %(s)s *%(f)s_mk(u64 a) {
     return f
 
 
+def add_hook_counts(g, at_top=False):
+    """The counting allocator (hook_cnt_alloc/hook_cnt_free) that hook
+    patterns swap in at run time, defined once per program: at the top when
+    the caller has already emitted code that uses it."""
+    if "hook_counts" in g.once_text:
+        return
+    g.once_text.add("hook_counts")
+    text = """static u64 hook_nalloc, hook_nfree;
+static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
+static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }"""
+    if at_top:
+        g.a.insert(0, text)
+    else:
+        g.a.append(text)
+
+
 HOOKS = ["default", "replaced", "between", "restored", "const"]
 
 
@@ -988,11 +1004,7 @@ def t_hook(g, d):
     f = g.name("hook")
     v = g.variant("hook", HOOKS)
     n = g.r.randint(1, 300)
-    if "hook_counts" not in g.once_text:
-        g.once_text.add("hook_counts")
-        g.a.append("""static u64 hook_nalloc, hook_nfree;
-static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
-static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+    add_hook_counts(g)
     if v == "const":
         g.a.append("static const struct { void *(*alloc)(size_t); void (*dealloc)(void *); } %s_h = { malloc, free };" % f)
     else:
@@ -1367,11 +1379,7 @@ def t_condfree(g, d):
     swap = ""
     if al == "hook" and g.r.random() < 0.3:
         swap = "  if (a & 8) { %s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free; }\n" % (f, f)
-        if "hook_counts" not in g.once_text:
-            g.once_text.add("hook_counts")
-            g.a.insert(0, """static u64 hook_nalloc, hook_nfree;
-static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
-static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+        add_hook_counts(g, at_top=True)
     g.a.append("""static u64 %(f)s(u64 a) {
   volatile u64 va = a; /* a run-time condition, also when a is a constant */
   int c = %(cond)s;
@@ -1466,11 +1474,7 @@ static %(ni)svoid %(f)s_pf(void *p) {
         counts = "%s_na * 31 + %s_nf" % (f, f)
         plain = g.r.choice(["if (2 == %s_st.init) free(%%s); else %s_pf(%%s);" % (f, f)])
     else:
-        if "hook_counts" not in g.once_text:
-            g.once_text.add("hook_counts")
-            g.a.insert(0, """static u64 hook_nalloc, hook_nfree;
-static __attribute__((noinline)) void *hook_cnt_alloc(size_t n) { hook_nalloc++; return malloc(n); }
-static __attribute__((noinline)) void hook_cnt_free(void *p) { if (p) hook_nfree++; free(p); }""")
+        add_hook_counts(g, at_top=True)
         g.a.append("static struct { void *(*alloc)(size_t); void (*dealloc)(void *); } %(f)s_h = { malloc, free };" % D)
         A, F = "%s_h.alloc" % f, "%s_h.dealloc" % f
         to_user = "%s_h.alloc = hook_cnt_alloc; %s_h.dealloc = hook_cnt_free;" % (f, f)
