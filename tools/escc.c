@@ -472,6 +472,13 @@ static bool takes_value(const char *arg) {
   return false;
 }
 
+/* Records an -escalloc-* knob for the plugin (ESCALLOC_OPTIONS at an LTO link). */
+static void add_knob(struct options *o, const char *knob) {
+  if (o->nknobs == (int)(sizeof o->knobs / sizeof o->knobs[0]))
+    die("%s", "too many -mllvm -escalloc-* knobs");
+  o->knobs[o->nknobs++] = knob;
+}
+
 /* A knob in one of the forms lld takes an LLVM option in (`-mllvm X`,
  * `-mllvm=X`, `--mllvm=X`, `-plugin-opt=-X`): the knob, or NULL.  \p next is
  * the linker argument after \p tok (NULL if none); *pair is set when the knob
@@ -543,9 +550,7 @@ static void take_linker_knobs(struct arglist *ex, bool *consumed, bool *origin_c
     const char *knob = linker_knob(t[k].text, k + 1 < nt ? t[k + 1].text : NULL, &pair);
     if (!knob)
       continue;
-    if (o->nknobs == (int)(sizeof o->knobs / sizeof o->knobs[0]))
-      die("%s", "too many -mllvm -escalloc-* knobs");
-    o->knobs[o->nknobs++] = knob;
+    add_knob(o, knob);
     t[k].drop = true;
     if (pair)
       t[++k].drop = true;
@@ -652,9 +657,7 @@ int main(int argc, char **argv) {
       continue;
     }
     if (!strcmp(a, "-mllvm") && i + 1 < ex.n && !strncmp(ex.v[i + 1], "-escalloc-", 10)) {
-      if (o.nknobs == (int)(sizeof o.knobs / sizeof o.knobs[0]))
-        die("%s", "too many -mllvm -escalloc-* knobs");
-      o.knobs[o.nknobs++] = ex.v[i + 1];
+      add_knob(&o, ex.v[i + 1]);
     }
     if (!strcmp(a, "-x") && i + 1 < ex.n)
       x_in_force = strcmp(ex.v[i + 1], "none") != 0;
