@@ -125,9 +125,9 @@ void describeDestination(Function &F, CallBase &Site,
   // A hook's call frees through a hook in F: the user's deallocator, when
   // replaced, would get what the original program gave it, never the slot.
   for (CallBase *Free : Frees)
-    if (freeHook(*Free, TLI))
+    if (std::optional<AllocHook> FreeHook = freeHook(*Free, TLI))
       return No("it is freed in @" + F.getName().str() + " through " +
-                hookName(*freeHook(*Free, TLI)));
+                hookName(*FreeHook));
   LibFunc LF = NotLibFunc;
   const Function *Callee = Site.getCalledFunction();
   bool IsLib = Callee && TLI.getLibFunc(*Callee, LF) &&
